@@ -1,0 +1,28 @@
+package dev.latitude;
+
+/** What a failed attempt means for the rest of the call. */
+public enum FailureKind {
+    /**
+     * The region could not serve and the request was certainly not applied (connection refused, throttled,
+     * 503 before processing). Any operation may move on to the next region; the region's health is charged.
+     */
+    REGION_UNAVAILABLE,
+    /**
+     * The region failed and the request may or may not have been applied (timeout after sending, connection
+     * reset while waiting, 500). Idempotent operations move on to the next region; a non-idempotent write is
+     * never retried elsewhere and the call fails with {@link AmbiguousWriteException}. The region's health is charged.
+     */
+    AMBIGUOUS,
+    /**
+     * The request itself was refused (validation, a failed condition, access denied). The error is returned to
+     * the caller as it is, no other region is tried, and the region's health is not charged.
+     */
+    CALLER,
+    /** The attempt ran past its per-attempt timeout and was cancelled; treated like {@link #AMBIGUOUS}. */
+    TIMEOUT,
+    /**
+     * The attempt was not sent because the region's circuit breaker refused a permit (half-open, trial calls
+     * in flight); the next region is tried and health is not charged.
+     */
+    CIRCUIT_OPEN
+}

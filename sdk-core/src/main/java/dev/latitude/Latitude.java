@@ -1,0 +1,385 @@
+package dev.latitude;
+
+import dev.latitude.internal.Engine;
+import dev.latitude.internal.EngineConfig;
+import dev.latitude.spi.ErrorClassifier;
+import dev.latitude.spi.HealthProbe;
+import dev.latitude.spi.Scheduler;
+import dev.latitude.spi.Ticker;
+import io.opentelemetry.api.GlobalOpenTelemetry;
+import io.opentelemetry.api.OpenTelemetry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.random.RandomGenerator;
+
+/**
+ * The region routing engine: plans each call over the regions of a {@link Topology}, runs it with per-attempt
+ * timeouts, falls back and hedges across regions, tracks region health and latency, and reports every decision as
+ * OpenTelemetry spans and metrics. Thread-safe; build one per set of regions and share it.
+ *
+ * <pre>{@code
+ * Latitude latitude = Latitude.builder()
+ *     .topology(topology)
+ *     .routingPolicy(RoutingPolicy.latency().build())
+ *     .errorClassifier(myClientErrors)
+ *     .attemptTimeout(Duration.ofMillis(300))
+ *     .build();
+ *
+ * String body = latitude.execute(Operation.read("GetProfile").dataClass("profiles").build(),
+ *     region -> httpGet(endpoints.get(region.id()) + "/profile/42"));
+ * }</pre>
+ *
+ * <p>Adapters (DynamoDB, JDBC, S3) wrap their client calls in {@link #execute} or {@link #executeAsync}; the
+ * engine decides which region each attempt goes to.
+ */
+public interface Latitude extends AutoCloseable {
+
+    /** Starts a builder. */
+    static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Runs a blocking call: plans it, then runs attempts in plan order on the attempt executor until one succeeds,
+     * a caller error ends it, or the plan or deadline runs out.
+     *
+     * @param operation what the call is
+     * @param call the attempt in one region
+     * @param <T> the result type
+     * @param <E> the checked exception the call may throw
+     * @return the first successful result
+     * @throws E the call's own checked exception when an attempt failed with a caller error
+     * @throws RegionsUnavailableException if every planned region failed or the deadline passed
+     * @throws AmbiguousWriteException if a non-idempotent write failed with an unknown outcome
+     * @throws LatitudeException if the calling thread is interrupted while waiting (the interrupt flag is kept)
+     */
+    <T, E extends Exception> T execute(Operation operation, RegionCall<T, E> call) throws E;
+
+    /**
+     * Runs a non-blocking call; the same as {@link #execute} but the result comes as a future that fails with the
+     * same exceptions. Cancelling the future cancels the attempts in flight.
+     *
+     * @param operation what the call is
+     * @param call the attempt in one region
+     * @param <T> the result type
+     * @return the future result
+     */
+    <T> CompletableFuture<T> executeAsync(Operation operation, AsyncRegionCall<T> call);
+
+    /**
+     * Returns the regions the engine would try for {@code operation} right now, in order.
+     *
+     * @param operation the operation
+     * @return the plan
+     */
+    Plan plan(Operation operation);
+
+    /** Returns the topology. */
+    Topology topology();
+
+    /** Returns the routing policy in use. */
+    RoutingPolicy routingPolicy();
+
+    /**
+     * Replaces the routing policy for calls planned from now on (a weight shift, a failover drill) without a restart.
+     *
+     * @param policy the new policy
+     * @throws LatitudeConfigException if the policy does not fit the topology
+     */
+    void routingPolicy(RoutingPolicy policy);
+
+    /** Returns what the engine knows about each region, in topology order. */
+    List<RegionStatus> status();
+
+    /** Stops health probes and the engine's own threads; calls in flight complete or time out. */
+    @Override
+    void close();
+
+    /**
+     * Builds a {@link Latitude} engine. Only {@link #topology(Topology)} is required; every setter validates its value
+     * and may be called once.
+     *
+     * <p>Defaults: latency routing; {@link ErrorClassifier#defaults()}; attempt timeout 1 s; deadline 5 s;
+     * {@link BreakerConfig#defaults()}; {@link HedgingConfig#defaults()}; no probe; {@link GlobalOpenTelemetry}; the
+     * system ticker; an engine-owned scheduler thread and attempt pool; {@code ThreadLocalRandom}; EWMA α 0.2;
+     * hedging percentile over the last 60 s.
+     */
+    final class Builder {
+        private Topology topology;
+        private RoutingPolicy policy;
+        private ErrorClassifier classifier;
+        private Duration attemptTimeout;
+        private Duration deadline;
+        private BreakerConfig breaker;
+        private HedgingConfig hedging;
+        private HealthProbe probe;
+        private ProbeConfig probeConfig;
+        private HealthListener listener;
+        private OpenTelemetry openTelemetry;
+        private Ticker ticker;
+        private Scheduler scheduler;
+        private Executor attemptExecutor;
+        private RandomGenerator random;
+        private Double latencyAlpha;
+        private Duration latencyWindow;
+
+        private Builder() {
+        }
+
+        private static void once(Object current, String setting) {
+            if (current != null) {
+                throw new LatitudeConfigException(setting, "set twice; set it once");
+            }
+        }
+
+        /**
+         * Sets the regions. Required.
+         *
+         * @param topology the topology
+         * @return this builder
+         */
+        public Builder topology(Topology topology) {
+            once(this.topology, "topology");
+            this.topology = Objects.requireNonNull(topology, "topology");
+            return this;
+        }
+
+        /**
+         * Sets the routing policy; default {@code RoutingPolicy.latency().build()}.
+         *
+         * @param policy the policy
+         * @return this builder
+         */
+        public Builder routingPolicy(RoutingPolicy policy) {
+            once(this.policy, "routingPolicy");
+            this.policy = Objects.requireNonNull(policy, "routingPolicy");
+            return this;
+        }
+
+        /**
+         * Sets how failures are classified; adapters supply one for their client.
+         *
+         * @param classifier the classifier
+         * @return this builder
+         */
+        public Builder errorClassifier(ErrorClassifier classifier) {
+            once(this.classifier, "errorClassifier");
+            this.classifier = Objects.requireNonNull(classifier, "errorClassifier");
+            return this;
+        }
+
+        /**
+         * Sets how long one attempt in one region may take before the engine gives up on it and moves on.
+         *
+         * @param timeout 1 ms to 10 min; default 1 s
+         * @return this builder
+         * @throws LatitudeConfigException if out of range
+         */
+        public Builder attemptTimeout(Duration timeout) {
+            once(this.attemptTimeout, "attemptTimeout");
+            this.attemptTimeout = range("attemptTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * Sets the default overall deadline of a call, over all attempts; operations may set their own.
+         *
+         * @param deadline 1 ms to 10 min; default 5 s
+         * @return this builder
+         * @throws LatitudeConfigException if out of range
+         */
+        public Builder deadline(Duration deadline) {
+            once(this.deadline, "deadline");
+            this.deadline = range("deadline", deadline);
+            return this;
+        }
+
+        private static Duration range(String setting, Duration d) {
+            if (d == null || d.compareTo(Duration.ofMillis(1)) < 0 || d.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new LatitudeConfigException(setting, d + " is outside [1 ms, 10 min]; give something like Duration.ofMillis(500)");
+            }
+            return d;
+        }
+
+        /**
+         * Sets the circuit-breaker settings.
+         *
+         * @param breaker the settings
+         * @return this builder
+         */
+        public Builder breaker(BreakerConfig breaker) {
+            once(this.breaker, "breaker");
+            this.breaker = Objects.requireNonNull(breaker, "breaker");
+            return this;
+        }
+
+        /**
+         * Sets the hedging settings.
+         *
+         * @param hedging the settings
+         * @return this builder
+         */
+        public Builder hedging(HedgingConfig hedging) {
+            once(this.hedging, "hedging");
+            this.hedging = Objects.requireNonNull(hedging, "hedging");
+            return this;
+        }
+
+        /**
+         * Turns on active health checks.
+         *
+         * @param probe the adapter's probe
+         * @param config how often and how strictly to probe
+         * @return this builder
+         */
+        public Builder healthProbe(HealthProbe probe, ProbeConfig config) {
+            once(this.probe, "healthProbe");
+            this.probe = Objects.requireNonNull(probe, "healthProbe");
+            this.probeConfig = Objects.requireNonNull(config, "probeConfig");
+            return this;
+        }
+
+        /**
+         * Sets the listener for health changes.
+         *
+         * @param listener the listener
+         * @return this builder
+         */
+        public Builder healthListener(HealthListener listener) {
+            once(this.listener, "healthListener");
+            this.listener = Objects.requireNonNull(listener, "healthListener");
+            return this;
+        }
+
+        /**
+         * Sets where spans and metrics go; default {@link GlobalOpenTelemetry#get()} (a no-op until an SDK is
+         * installed).
+         *
+         * @param openTelemetry the OpenTelemetry instance
+         * @return this builder
+         */
+        public Builder openTelemetry(OpenTelemetry openTelemetry) {
+            once(this.openTelemetry, "openTelemetry");
+            this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
+            return this;
+        }
+
+        /**
+         * Sets the time source; tests pass a manual one.
+         *
+         * @param ticker the ticker
+         * @return this builder
+         */
+        public Builder ticker(Ticker ticker) {
+            once(this.ticker, "ticker");
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * Sets the timer for timeouts, deadlines, hedges and probes; tests pass one driven by their ticker. The
+         * engine does not close a scheduler it was given.
+         *
+         * @param scheduler the scheduler
+         * @return this builder
+         */
+        public Builder scheduler(Scheduler scheduler) {
+            once(this.scheduler, "scheduler");
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /**
+         * Sets where blocking attempts of {@link Latitude#execute} run. It needs a thread per concurrent attempt
+         * (an attempt abandoned at its timeout keeps its thread until the underlying client returns). The engine
+         * does not shut down an executor it was given. Default: an engine-owned cached pool of daemon threads.
+         *
+         * @param executor the executor
+         * @return this builder
+         */
+        public Builder attemptExecutor(Executor executor) {
+            once(this.attemptExecutor, "attemptExecutor");
+            this.attemptExecutor = Objects.requireNonNull(executor, "attemptExecutor");
+            return this;
+        }
+
+        /**
+         * Sets the random source of the latency and weighted policies; pass a seeded {@link java.util.Random} for
+         * repeatable tests. It must be thread-safe if calls are concurrent ({@code java.util.Random} is).
+         *
+         * @param random the random source
+         * @return this builder
+         */
+        public Builder random(RandomGenerator random) {
+            once(this.random, "random");
+            this.random = Objects.requireNonNull(random, "random");
+            return this;
+        }
+
+        /**
+         * Sets the EWMA weight of a new latency sample.
+         *
+         * @param alpha in (0, 1]; default 0.2
+         * @return this builder
+         * @throws LatitudeConfigException if out of range
+         */
+        public Builder latencyAlpha(double alpha) {
+            once(this.latencyAlpha, "latencyAlpha");
+            if (!(alpha > 0 && alpha <= 1)) {
+                throw new LatitudeConfigException("latencyAlpha", alpha
+                        + " is outside (0, 1]; higher reacts faster, lower smooths more; 0.2 is usual");
+            }
+            this.latencyAlpha = alpha;
+            return this;
+        }
+
+        /**
+         * Sets how far back the hedging percentile looks.
+         *
+         * @param window 1 s to 1 h; default 60 s
+         * @return this builder
+         * @throws LatitudeConfigException if out of range
+         */
+        public Builder latencyWindow(Duration window) {
+            once(this.latencyWindow, "latencyWindow");
+            if (window == null || window.compareTo(Duration.ofSeconds(1)) < 0 || window.compareTo(Duration.ofHours(1)) > 0) {
+                throw new LatitudeConfigException("latencyWindow", window + " is outside [1 s, 1 h]");
+            }
+            this.latencyWindow = window;
+            return this;
+        }
+
+        /**
+         * Returns the engine, with probes started if a probe was given.
+         *
+         * @return the engine
+         * @throws LatitudeConfigException if no topology was set, the policy does not fit it, or the attempt timeout
+         *     is longer than the deadline
+         */
+        public Latitude build() {
+            if (topology == null) {
+                throw new LatitudeConfigException("topology", "not set; call topology(Topology.builder()...build())");
+            }
+            RoutingPolicy p = policy != null ? policy : RoutingPolicy.latency().build();
+            p.validate(topology);
+            Duration at = attemptTimeout != null ? attemptTimeout : Duration.ofSeconds(1);
+            Duration dl = deadline != null ? deadline : Duration.ofSeconds(5);
+            if (at.compareTo(dl) > 0) {
+                throw new LatitudeConfigException("attemptTimeout", at + " is longer than the deadline " + dl
+                        + "; no second region could ever be tried: shorten the attempt timeout or lengthen the deadline");
+            }
+            return new Engine(new EngineConfig(topology, p,
+                    classifier != null ? classifier : ErrorClassifier.defaults(), at.toNanos(), dl.toNanos(),
+                    breaker != null ? breaker : BreakerConfig.defaults(),
+                    hedging != null ? hedging : HedgingConfig.defaults(), probe,
+                    probeConfig, listener != null ? listener : HealthListener.NONE,
+                    openTelemetry != null ? openTelemetry : GlobalOpenTelemetry.get(),
+                    ticker != null ? ticker : Ticker.system(), scheduler, attemptExecutor, random,
+                    latencyAlpha != null ? latencyAlpha : 0.2,
+                    (latencyWindow != null ? latencyWindow : Duration.ofSeconds(60)).toNanos()));
+        }
+    }
+}

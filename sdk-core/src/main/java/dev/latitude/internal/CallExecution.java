@@ -1,0 +1,437 @@
+package dev.latitude.internal;
+
+import dev.latitude.AmbiguousWriteException;
+import dev.latitude.AsyncRegionCall;
+import dev.latitude.AttemptRecord;
+import dev.latitude.FailureKind;
+import dev.latitude.Operation;
+import dev.latitude.RegionsUnavailableException;
+import dev.latitude.spi.Scheduler;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One logical call: runs attempts in plan order, hedges, enforces timeouts and the deadline, and completes
+ * {@link #result} exactly once.
+ *
+ * <p>Events (an attempt completing, a timer firing, the caller cancelling) arrive on any thread. Decisions are made
+ * under this object's lock; user code (the region call, future callbacks) and health bookkeeping run outside it.
+ *
+ * @param <T> the result type
+ */
+final class CallExecution<T> {
+    private static final Logger LOG = LoggerFactory.getLogger(CallExecution.class);
+
+    final CompletableFuture<T> result = new CompletableFuture<>();
+    private final Engine engine;
+    private final Operation op;
+    private final AsyncRegionCall<T> call;
+    private final int[] order;
+    private final int healthy;
+    private final boolean hedgeEligible;
+    private final Span span;
+    private final Context context;
+
+    // Guarded by this.
+    private final List<Attempt> attempts = new ArrayList<>(2);
+    private int next;
+    private int running;
+    private boolean done;
+    private boolean hedged;
+    private Scheduler.Cancellable deadlineTimer;
+    private Scheduler.Cancellable hedgeTimer;
+
+    CallExecution(Engine engine, Operation op, AsyncRegionCall<T> call, Engine.RoutePlan plan) {
+        this.engine = engine;
+        this.op = op;
+        this.call = call;
+        this.order = plan.order;
+        this.healthy = plan.healthy;
+        this.hedgeEligible = engine.config.hedging().enabled() && op.isRead() && op.idempotent() && healthy > 1;
+        Context parent = Context.current();
+        this.span = engine.telemetry.startCall(op, parent);
+        this.context = parent.with(span);
+    }
+
+    /** One attempt in one region. Fields are guarded by the execution's lock. */
+    private final class Attempt {
+        final RegionState region;
+        final boolean hedge;
+        final long start;
+        CompletableFuture<T> future;
+        Scheduler.Cancellable timeout;
+        boolean finished;
+        long end;
+        FailureKind failure;
+        Throwable cause;
+
+        Attempt(RegionState region, boolean hedge, long start) {
+            this.region = region;
+            this.hedge = hedge;
+            this.start = start;
+        }
+
+        AttemptRecord record() {
+            return new AttemptRecord(region.spec.id(), failure, Duration.ofNanos(Math.max(0, end - start)), hedge, cause);
+        }
+    }
+
+    void start() {
+        result.whenComplete((v, e) -> {
+            if (result.isCancelled()) {
+                abandonAll("cancelled by the caller");
+            }
+        });
+        if (hedgeEligible) {
+            engine.hedgeBudget.deposit();
+        }
+        Attempt first;
+        synchronized (this) {
+            long deadline = op.deadline() != null ? op.deadline().toNanos() : engine.config.deadlineNanos();
+            deadlineTimer = engine.scheduler.schedule(this::onDeadline, deadline);
+            first = reserve(false, order.length);
+            if (first == null) {
+                done = true;
+            }
+        }
+        if (first == null) {
+            finish(null, null, new RegionsUnavailableException(op.name(), false, records(), null));
+        } else {
+            dispatch(first);
+        }
+    }
+
+    /**
+     * Takes the next region of the plan before position {@code limit} that grants a permit, and starts the
+     * bookkeeping of an attempt there. Regions past the healthy prefix are last resorts and go without a permit.
+     */
+    private Attempt reserve(boolean hedge, int limit) {
+        long now = engine.ticker.read();
+        while (next < limit) {
+            int pos = next++;
+            RegionState r = engine.regions[order[pos]];
+            if (pos < healthy && !r.tryAcquirePermit()) {
+                Attempt skipped = new Attempt(r, hedge, now);
+                skipped.finished = true;
+                skipped.end = now;
+                skipped.failure = FailureKind.CIRCUIT_OPEN;
+                attempts.add(skipped);
+                continue;
+            }
+            Attempt a = new Attempt(r, hedge, now);
+            attempts.add(a);
+            running++;
+            r.attemptStarted();
+            a.timeout = engine.scheduler.schedule(() -> onTimeout(a), engine.config.attemptTimeoutNanos());
+            if (!hedge) {
+                scheduleHedge(a, now);
+            }
+            return a;
+        }
+        return null;
+    }
+
+    private void scheduleHedge(Attempt primary, long now) {
+        if (hedgeTimer != null) {
+            hedgeTimer.cancel();
+            hedgeTimer = null;
+        }
+        if (!hedgeEligible || next >= healthy) {
+            return;
+        }
+        long p = primary.region.latency.percentileNanos(now);
+        if (p < 0) {
+            return;
+        }
+        hedgeTimer = engine.scheduler.schedule(() -> onHedge(primary), Math.max(p, engine.hedgeMinDelayNanos));
+    }
+
+    /** Runs the region call for {@code a} outside the lock and wires its completion. */
+    private void dispatch(Attempt a) {
+        CompletableFuture<T> f;
+        try (Scope ignored = context.makeCurrent()) {
+            CompletionStage<T> stage = call.call(a.region.spec);
+            f = stage != null ? stage.toCompletableFuture() : CompletableFuture.failedFuture(new NullPointerException(
+                    "the AsyncRegionCall of " + op.name() + " returned null for " + a.region.spec.id()
+                            + "; return a CompletionStage"));
+        } catch (Throwable t) {
+            f = CompletableFuture.failedFuture(t);
+        }
+        boolean abandoned;
+        synchronized (this) {
+            a.future = f;
+            abandoned = a.finished;
+        }
+        if (abandoned) {
+            f.cancel(true);
+        } else {
+            f.whenComplete((v, e) -> onComplete(a, v, e));
+        }
+    }
+
+    private void onComplete(Attempt a, T value, Throwable error) {
+        Throwable cause = error == null ? null : unwrap(error);
+        FailureKind kind = cause == null ? null : classify(cause);
+        long now = engine.ticker.read();
+        synchronized (this) {
+            if (a.finished) {
+                return;
+            }
+            a.finished = true;
+            a.end = now;
+            a.failure = kind;
+            a.cause = cause;
+            running--;
+            a.timeout.cancel();
+        }
+        ended(a, now);
+        if (kind == null) {
+            succeed(a, value);
+        } else {
+            failed(a, kind, cause);
+        }
+    }
+
+    private void onTimeout(Attempt a) {
+        long now = engine.ticker.read();
+        CompletableFuture<T> f;
+        synchronized (this) {
+            if (a.finished) {
+                return;
+            }
+            a.finished = true;
+            a.end = now;
+            a.failure = FailureKind.TIMEOUT;
+            running--;
+            f = a.future;
+        }
+        if (f != null) {
+            f.cancel(true);
+        }
+        ended(a, now);
+        failed(a, FailureKind.TIMEOUT, null);
+    }
+
+    /** Health, latency and metrics for an attempt that ended on its own (not abandoned). */
+    private void ended(Attempt a, long now) {
+        long duration = a.end - a.start;
+        a.region.attemptEnded(a.failure, duration, now);
+        engine.telemetry.attemptEnded(a.region, a.failure, duration);
+        if (a.failure != null) {
+            engine.telemetry.attemptFailed(span, a.region, a.failure, duration, a.cause);
+        }
+    }
+
+    private void onHedge(Attempt primary) {
+        Attempt h;
+        synchronized (this) {
+            if (done || primary.finished || next >= healthy || !engine.hedgeBudget.tryWithdraw()) {
+                return;
+            }
+            h = reserve(true, healthy);
+            if (h == null) {
+                return;
+            }
+            hedged = true;
+        }
+        engine.telemetry.hedge(span, primary.region, h.region, h.start - primary.start);
+        dispatch(h);
+    }
+
+    private void succeed(Attempt winner, T value) {
+        List<Attempt> losers;
+        synchronized (this) {
+            if (done) {
+                return;
+            }
+            done = true;
+            losers = stopLocked();
+        }
+        abandon(losers);
+        finish(winner, value, null);
+    }
+
+    private void failed(Attempt a, FailureKind kind, Throwable cause) {
+        Throwable terminal = null;
+        Attempt fallback = null;
+        List<Attempt> losers = List.of();
+        synchronized (this) {
+            if (done) {
+                return;
+            }
+            if (kind == FailureKind.CALLER) {
+                terminal = cause;
+            } else if ((kind == FailureKind.AMBIGUOUS || kind == FailureKind.TIMEOUT) && !op.idempotent()) {
+                terminal = new AmbiguousWriteException(op.name(), a.region.spec.id(), records(), cause);
+            } else if (running > 0) {
+                return; // another attempt (a hedge or the primary) is still running: its outcome decides
+            } else {
+                fallback = reserve(false, order.length);
+                if (fallback == null) {
+                    terminal = new RegionsUnavailableException(op.name(), false, records(), cause);
+                }
+            }
+            if (terminal != null) {
+                done = true;
+                losers = stopLocked();
+            }
+        }
+        if (fallback != null) {
+            LOG.debug("{}: {} failed ({}), falling back to {}", op.name(), a.region.spec.id(), kind,
+                    fallback.region.spec.id());
+            engine.telemetry.fallback(span, a.region, fallback.region, kind);
+            dispatch(fallback);
+            return;
+        }
+        abandon(losers);
+        finish(null, null, terminal);
+    }
+
+    private void onDeadline() {
+        List<Attempt> cut;
+        Throwable terminal;
+        synchronized (this) {
+            if (done) {
+                return;
+            }
+            done = true;
+            Attempt inFlightWrite = null;
+            for (Attempt a : attempts) {
+                if (!a.finished && !op.idempotent()) {
+                    inFlightWrite = a;
+                }
+            }
+            cut = stopLocked();
+            for (Attempt a : cut) {
+                a.failure = FailureKind.TIMEOUT;
+            }
+            terminal = inFlightWrite != null
+                    ? new AmbiguousWriteException(op.name(), inFlightWrite.region.spec.id(), records(), null)
+                    : new RegionsUnavailableException(op.name(), true, records(), null);
+        }
+        abandon(cut);
+        finish(null, null, terminal);
+    }
+
+    private void abandonAll(String why) {
+        List<Attempt> cut;
+        synchronized (this) {
+            if (done) {
+                return;
+            }
+            done = true;
+            cut = stopLocked();
+        }
+        LOG.debug("{}: {}", op.name(), why);
+        abandon(cut);
+        span.setStatus(StatusCode.ERROR, why);
+        span.end();
+    }
+
+    /** Cancels the timers and marks every running attempt finished; returns those to cancel outside the lock. */
+    private List<Attempt> stopLocked() {
+        if (deadlineTimer != null) {
+            deadlineTimer.cancel();
+        }
+        if (hedgeTimer != null) {
+            hedgeTimer.cancel();
+        }
+        List<Attempt> cut = new ArrayList<>(running);
+        long now = engine.ticker.read();
+        for (Attempt a : attempts) {
+            if (!a.finished) {
+                a.finished = true;
+                a.end = now;
+                cut.add(a);
+            }
+        }
+        running = 0;
+        return cut;
+    }
+
+    /** Stops attempts the call no longer needs: they are not charged to their region's health. */
+    private void abandon(List<Attempt> cut) {
+        for (Attempt a : cut) {
+            a.timeout.cancel();
+            a.region.attemptAbandoned();
+            CompletableFuture<T> f;
+            synchronized (this) {
+                f = a.future;
+            }
+            if (f != null) {
+                f.cancel(true);
+            }
+        }
+    }
+
+    private void finish(Attempt winner, T value, Throwable error) {
+        List<AttemptRecord> recs;
+        synchronized (this) {
+            recs = span.isRecording() ? records() : List.of();
+        }
+        if (span.isRecording()) {
+            if (winner != null) {
+                span.setAttribute(Telemetry.CLOUD_REGION, winner.region.spec.id());
+            }
+            span.setAttribute(Telemetry.ATTEMPTS, recs.stream().filter(r -> r.failure() != FailureKind.CIRCUIT_OPEN).count());
+            span.setAttribute(Telemetry.HEDGED, hedgedSnapshot());
+            span.setAttribute(Telemetry.PANIC, healthy == 0);
+            if (error != null) {
+                span.setStatus(StatusCode.ERROR, String.valueOf(error.getMessage()));
+                span.recordException(error);
+            }
+        }
+        span.end();
+        if (error == null) {
+            result.complete(value);
+        } else {
+            result.completeExceptionally(error);
+        }
+    }
+
+    private synchronized boolean hedgedSnapshot() {
+        return hedged;
+    }
+
+    /** Must hold the lock. */
+    private List<AttemptRecord> records() {
+        List<AttemptRecord> list = new ArrayList<>(attempts.size());
+        for (Attempt a : attempts) {
+            list.add(a.record());
+        }
+        return list;
+    }
+
+    private FailureKind classify(Throwable cause) {
+        try {
+            FailureKind k = engine.config.classifier().classify(cause);
+            return k != null ? k : FailureKind.AMBIGUOUS;
+        } catch (RuntimeException e) {
+            LOG.warn("ErrorClassifier threw while classifying {}; treating the failure as AMBIGUOUS", cause, e);
+            return FailureKind.AMBIGUOUS;
+        }
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    @Override
+    public String toString() {
+        return "CallExecution[" + op + "]";
+    }
+}

@@ -1,0 +1,159 @@
+package dev.latitude.internal;
+
+import dev.latitude.CircuitState;
+import dev.latitude.FailureKind;
+import dev.latitude.Operation;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.metrics.ObservableLongGauge;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import java.util.List;
+
+/**
+ * The engine's spans and metrics. Attribute sets are built once per region and outcome, so recording allocates
+ * nothing beyond what the OpenTelemetry SDK does; with no SDK installed every call is a no-op.
+ *
+ * <p>Spans: one per logical call, named after the operation, with {@code cloud.region} of the region that answered,
+ * {@code latitude.attempts}, {@code latitude.hedged}, {@code latitude.panic}, and events
+ * {@code latitude.attempt.failed}, {@code latitude.fallback}, {@code latitude.hedge}.
+ *
+ * <p>Metrics: {@code latitude.attempt.duration} (s, by region and outcome), {@code latitude.attempts} (by region
+ * and outcome), {@code latitude.fallbacks} (by region left and reason), {@code latitude.hedges} (by region hedged
+ * to), {@code latitude.circuit.transitions} (by region and new state), {@code latitude.circuit.state} (gauge by
+ * region: 0 closed, 1 half-open, 2 open).
+ */
+final class Telemetry implements AutoCloseable {
+    static final String SCOPE = "dev.latitude";
+    static final AttributeKey<String> CLOUD_REGION = AttributeKey.stringKey("cloud.region");
+    static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("latitude.outcome");
+    static final AttributeKey<String> REASON = AttributeKey.stringKey("latitude.reason");
+    static final AttributeKey<String> STATE = AttributeKey.stringKey("latitude.circuit.state");
+    static final AttributeKey<String> OPERATION = AttributeKey.stringKey("latitude.operation");
+    static final AttributeKey<String> KIND = AttributeKey.stringKey("latitude.operation.kind");
+    static final AttributeKey<String> DATA_CLASS = AttributeKey.stringKey("latitude.data_class");
+    static final AttributeKey<Long> ATTEMPTS = AttributeKey.longKey("latitude.attempts");
+    static final AttributeKey<Boolean> HEDGED = AttributeKey.booleanKey("latitude.hedged");
+    static final AttributeKey<Boolean> PANIC = AttributeKey.booleanKey("latitude.panic");
+    static final AttributeKey<String> FROM = AttributeKey.stringKey("latitude.from_region");
+    static final AttributeKey<String> TO = AttributeKey.stringKey("latitude.to_region");
+    static final AttributeKey<Double> DURATION_MS = AttributeKey.doubleKey("latitude.duration_ms");
+    static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
+    private static final String OK = "ok";
+
+    private final Tracer tracer;
+    private final DoubleHistogram attemptDuration;
+    private final LongCounter attempts;
+    private final LongCounter fallbacks;
+    private final LongCounter hedges;
+    private final LongCounter transitions;
+    private final ObservableLongGauge circuitGauge;
+    /** [region][outcome]: outcome 0 is ok, then FailureKind ordinals + 1. */
+    private final Attributes[][] outcomeAttributes;
+    private final Attributes[][] fallbackAttributes;
+    private final Attributes[][] stateAttributes;
+    private final Attributes[] regionAttributes;
+
+    Telemetry(OpenTelemetry otel, List<RegionState> regions) {
+        this.tracer = otel.getTracer(SCOPE);
+        Meter meter = otel.getMeter(SCOPE);
+        this.attemptDuration = meter.histogramBuilder("latitude.attempt.duration").setUnit("s")
+                .setDescription("Duration of one attempt in one region").build();
+        this.attempts = meter.counterBuilder("latitude.attempts").setUnit("{attempt}")
+                .setDescription("Attempts by region and outcome").build();
+        this.fallbacks = meter.counterBuilder("latitude.fallbacks").setUnit("{fallback}")
+                .setDescription("Calls that moved on from a region, by region and reason").build();
+        this.hedges = meter.counterBuilder("latitude.hedges").setUnit("{hedge}")
+                .setDescription("Hedged attempts, by the region hedged to").build();
+        this.transitions = meter.counterBuilder("latitude.circuit.transitions").setUnit("{transition}")
+                .setDescription("Circuit-breaker transitions, by region and new state").build();
+        int n = regions.size();
+        FailureKind[] kinds = FailureKind.values();
+        CircuitState[] states = CircuitState.values();
+        outcomeAttributes = new Attributes[n][kinds.length + 1];
+        fallbackAttributes = new Attributes[n][kinds.length];
+        stateAttributes = new Attributes[n][states.length];
+        regionAttributes = new Attributes[n];
+        for (RegionState r : regions) {
+            String id = r.spec.id();
+            regionAttributes[r.index] = Attributes.of(CLOUD_REGION, id);
+            outcomeAttributes[r.index][0] = Attributes.of(CLOUD_REGION, id, OUTCOME, OK);
+            for (FailureKind k : kinds) {
+                String name = k.name().toLowerCase(java.util.Locale.ROOT);
+                outcomeAttributes[r.index][k.ordinal() + 1] = Attributes.of(CLOUD_REGION, id, OUTCOME, name);
+                fallbackAttributes[r.index][k.ordinal()] = Attributes.of(CLOUD_REGION, id, REASON, name);
+            }
+            for (CircuitState s : states) {
+                stateAttributes[r.index][s.ordinal()] = Attributes.of(CLOUD_REGION, id, STATE,
+                        s.name().toLowerCase(java.util.Locale.ROOT));
+            }
+        }
+        this.circuitGauge = meter.gaugeBuilder("latitude.circuit.state").ofLongs()
+                .setDescription("Circuit-breaker state by region: 0 closed, 1 half-open, 2 open")
+                .buildWithCallback(m -> {
+                    for (RegionState r : regions) {
+                        CircuitState s = r.circuit();
+                        m.record(s == CircuitState.CLOSED ? 0 : s == CircuitState.HALF_OPEN ? 1 : 2,
+                                regionAttributes[r.index]);
+                    }
+                });
+    }
+
+    /** Starts the span of a logical call as a child of {@code parent}. */
+    Span startCall(Operation op, Context parent) {
+        Span span = tracer.spanBuilder(op.name()).setParent(parent).setSpanKind(SpanKind.INTERNAL).startSpan();
+        if (span.isRecording()) {
+            span.setAttribute(OPERATION, op.name());
+            span.setAttribute(KIND, op.kind().name().toLowerCase(java.util.Locale.ROOT));
+            if (op.dataClass() != null) {
+                span.setAttribute(DATA_CLASS, op.dataClass());
+            }
+        }
+        return span;
+    }
+
+    void attemptEnded(RegionState region, FailureKind failure, long durationNanos) {
+        Attributes a = outcomeAttributes[region.index][failure == null ? 0 : failure.ordinal() + 1];
+        attempts.add(1, a);
+        attemptDuration.record(durationNanos / 1e9, a);
+    }
+
+    void attemptFailed(Span span, RegionState region, FailureKind failure, long durationNanos, Throwable cause) {
+        if (span.isRecording()) {
+            span.addEvent("latitude.attempt.failed", Attributes.of(CLOUD_REGION, region.spec.id(),
+                    REASON, failure.name().toLowerCase(java.util.Locale.ROOT), DURATION_MS, durationNanos / 1e6,
+                    ERROR_TYPE, cause == null ? "timeout" : cause.getClass().getName()));
+        }
+    }
+
+    void fallback(Span span, RegionState from, RegionState to, FailureKind reason) {
+        fallbacks.add(1, fallbackAttributes[from.index][reason.ordinal()]);
+        if (span.isRecording()) {
+            span.addEvent("latitude.fallback", Attributes.of(FROM, from.spec.id(), TO, to.spec.id(),
+                    REASON, reason.name().toLowerCase(java.util.Locale.ROOT)));
+        }
+    }
+
+    void hedge(Span span, RegionState from, RegionState to, long delayNanos) {
+        hedges.add(1, regionAttributes[to.index]);
+        if (span.isRecording()) {
+            span.addEvent("latitude.hedge", Attributes.of(FROM, from.spec.id(), TO, to.spec.id(),
+                    DURATION_MS, delayNanos / 1e6));
+        }
+    }
+
+    void circuitChanged(RegionState region, CircuitState to) {
+        transitions.add(1, stateAttributes[region.index][to.ordinal()]);
+    }
+
+    @Override
+    public void close() {
+        circuitGauge.close();
+    }
+}
