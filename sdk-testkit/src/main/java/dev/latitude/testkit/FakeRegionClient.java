@@ -1,0 +1,103 @@
+package dev.latitude.testkit;
+
+import dev.latitude.FailureKind;
+import dev.latitude.Latitude;
+import dev.latitude.Operation;
+import dev.latitude.spi.ErrorClassifier;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A plain HTTP client that calls {@link FakeRegion}s through a {@link Latitude} engine: each attempt is a GET to the
+ * region the engine chose, and the answer is the id of the region that served it.
+ *
+ * <p>{@link #errorClassifier()} maps HTTP outcomes the way a real adapter would: connection refused, 429 and 503
+ * are {@link FailureKind#REGION_UNAVAILABLE} (not processed), other 5xx, resets and I/O errors are
+ * {@link FailureKind#AMBIGUOUS}, and 4xx are {@link FailureKind#CALLER}.
+ */
+public final class FakeRegionClient {
+    private final Latitude latitude;
+    private final Map<String, URI> endpoints;
+    private final HttpClient http;
+
+    /**
+     * Creates a client.
+     *
+     * @param latitude the engine (built with {@link #errorClassifier()})
+     * @param endpoints each region id's base URI
+     */
+    public FakeRegionClient(Latitude latitude, Map<String, URI> endpoints) {
+        this.latitude = Objects.requireNonNull(latitude, "latitude");
+        this.endpoints = Map.copyOf(endpoints);
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).version(HttpClient.Version.HTTP_1_1)
+                .build();
+    }
+
+    /** Returns the classifier for the failures this client produces. */
+    public static ErrorClassifier errorClassifier() {
+        return error -> {
+            if (error instanceof HttpStatusException) {
+                int s = ((HttpStatusException) error).status();
+                if (s == 429 || s == 503) {
+                    return FailureKind.REGION_UNAVAILABLE;
+                }
+                return s >= 500 ? FailureKind.AMBIGUOUS : FailureKind.CALLER;
+            }
+            if (error instanceof ConnectException) {
+                return FailureKind.REGION_UNAVAILABLE;
+            }
+            if (error instanceof HttpTimeoutException || error instanceof IOException) {
+                return FailureKind.AMBIGUOUS;
+            }
+            return FailureKind.CALLER;
+        };
+    }
+
+    /**
+     * GETs {@code path} through the engine.
+     *
+     * @param operation the operation (read or write, idempotent or not)
+     * @param path the path, such as {@code /items/42}
+     * @return the id of the region that answered
+     */
+    public CompletableFuture<String> get(Operation operation, String path) {
+        return latitude.executeAsync(operation, region -> {
+            URI base = endpoints.get(region.id());
+            if (base == null) {
+                return CompletableFuture.failedFuture(new IllegalStateException("no endpoint for region " + region.id()));
+            }
+            HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).GET().build();
+            return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+                if (r.statusCode() != 200) {
+                    throw new HttpStatusException(region.id(), r.statusCode());
+                }
+                return r.body();
+            });
+        });
+    }
+
+    /** An HTTP answer other than 200 from a fake region. */
+    public static final class HttpStatusException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final int status;
+
+        HttpStatusException(String region, int status) {
+            super(region + " answered HTTP " + status);
+            this.status = status;
+        }
+
+        /** Returns the HTTP status. */
+        public int status() {
+            return status;
+        }
+    }
+}
