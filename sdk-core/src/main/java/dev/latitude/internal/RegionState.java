@@ -96,8 +96,8 @@ public final class RegionState {
 
     /**
      * Returns whether the planner may put this region among the healthy ones at {@code now}; moves an open circuit
-     * whose delay has passed to half-open, and refreshes a half-open circuit whose trial permits were lost to
-     * cancelled attempts.
+     * whose delay has passed to half-open, and reopens a half-open circuit whose trials have not concluded within
+     * the open delay (their permits were lost to cancelled attempts).
      *
      * @param now the current ticker reading
      * @return whether the region is available
@@ -113,7 +113,10 @@ public final class RegionState {
             }
             breaker.halfOpen();
         } else if (s == CircuitBreaker.State.HALF_OPEN && now - halfOpenedAtNanos >= openDelayNanos) {
-            breaker.halfOpen(); // trial calls that were cancelled never reported back: grant fresh permits
+            // Trial calls did not conclude within a whole open delay (they were cancelled or abandoned and never
+            // reported back, so their permits are gone): treat the trial as failed; it restarts after the delay.
+            breaker.open();
+            return false;
         }
         return true;
     }
