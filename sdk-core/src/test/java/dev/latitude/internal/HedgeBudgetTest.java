@@ -1,0 +1,111 @@
+package dev.latitude.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class HedgeBudgetTest {
+
+    @Test
+    void tryWithdraw_new_emptyAndRefuses() {
+        HedgeBudget b = new HedgeBudget(0.05, 10);
+
+        assertThat(b.tokens()).isZero();
+        assertThat(b.tryWithdraw()).isFalse();
+    }
+
+    @Test
+    void tryWithdraw_afterTwentyDepositsAtFivePercent_exactlyOneToken() {
+        HedgeBudget b = new HedgeBudget(0.05, 10);
+        for (int i = 0; i < 19; i++) {
+            b.deposit();
+        }
+        assertThat(b.tryWithdraw()).isFalse();
+
+        b.deposit();
+
+        assertThat(b.tokens()).isCloseTo(1.0, within(1e-9));
+        assertThat(b.tryWithdraw()).isTrue();
+        assertThat(b.tryWithdraw()).isFalse();
+    }
+
+    @Test
+    void deposit_manyWithoutWithdrawals_cappedAtMaxBurst() {
+        HedgeBudget b = new HedgeBudget(0.05, 10);
+        for (int i = 0; i < 100_000; i++) {
+            b.deposit();
+        }
+
+        assertThat(b.tokens()).isEqualTo(10.0);
+        int withdrawn = 0;
+        while (b.tryWithdraw()) {
+            withdrawn++;
+        }
+        assertThat(withdrawn).isEqualTo(10);
+    }
+
+    @Test
+    void tryWithdraw_greedyEveryCall_neverMoreThanRatioOfCalls() {
+        HedgeBudget b = new HedgeBudget(0.05, 10);
+        int withdrawn = 0;
+        for (int calls = 1; calls <= 10_000; calls++) {
+            b.deposit();
+            if (b.tryWithdraw()) {
+                withdrawn++;
+            }
+            assertThat(withdrawn).isLessThanOrEqualTo((int) Math.floor(0.05 * calls + 1e-9));
+        }
+        assertThat(withdrawn).isEqualTo(500);
+    }
+
+    @Test
+    void tryWithdraw_burstyPattern_neverMoreThanRatioTimesCallsPlusMaxBurst() {
+        double ratio = 0.1;
+        int maxBurst = 5;
+        HedgeBudget b = new HedgeBudget(ratio, maxBurst);
+        Random random = new Random(12345);
+        long calls = 0;
+        long withdrawn = 0;
+        for (int round = 0; round < 500; round++) {
+            int quiet = random.nextInt(200);
+            for (int i = 0; i < quiet; i++) {
+                b.deposit();
+                calls++;
+            }
+            int burst = random.nextInt(30);
+            for (int i = 0; i < burst; i++) {
+                if (b.tryWithdraw()) {
+                    withdrawn++;
+                }
+                assertThat((double) withdrawn).isLessThanOrEqualTo(ratio * calls + maxBurst);
+            }
+        }
+        assertThat(withdrawn).isGreaterThan(0);
+        assertThat(b.tokens()).isBetween(0.0, (double) maxBurst);
+    }
+
+    @Test
+    void deposit_tinyRatio_stillAccumulatesAtLeastOneMillionth() {
+        HedgeBudget b = new HedgeBudget(1e-9, 1);
+        for (int i = 0; i < 999_999; i++) {
+            b.deposit();
+        }
+        assertThat(b.tryWithdraw()).isFalse();
+
+        b.deposit();
+
+        assertThat(b.tryWithdraw()).isTrue();
+    }
+
+    @Test
+    void tryWithdraw_ratioOne_oneHedgePerCall() {
+        HedgeBudget b = new HedgeBudget(1.0, 1);
+        b.deposit();
+        b.deposit();
+
+        assertThat(b.tryWithdraw()).isTrue();
+        assertThat(b.tryWithdraw()).isFalse();
+    }
+}

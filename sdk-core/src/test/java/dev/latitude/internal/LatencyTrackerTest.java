@@ -1,0 +1,200 @@
+package dev.latitude.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.withinPercentage;
+
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class LatencyTrackerTest {
+    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long T0 = 1_000_000_000L;
+    private static final long REFRESH = 100 * MS;
+    private static final long WINDOW = 10_000 * MS;
+
+    private static LatencyTracker tracker(long minSamples) {
+        return new LatencyTracker(0.2, 95, minSamples, REFRESH, WINDOW, T0);
+    }
+
+    @Test
+    void ewmaNanos_noSample_minusOne() {
+        assertThat(tracker(1).ewmaNanos()).isEqualTo(-1);
+    }
+
+    @Test
+    void ewmaNanos_firstSample_takenAsIs() {
+        LatencyTracker t = tracker(1);
+
+        t.record(12_345_678, T0);
+
+        assertThat(t.ewmaNanos()).isEqualTo(12_345_678);
+    }
+
+    @Test
+    void ewmaNanos_sequence_alpha02Arithmetic() {
+        LatencyTracker t = tracker(1);
+
+        t.record(1_000_000, T0);
+        t.record(2_000_000, T0);
+        assertThat(t.ewmaNanos()).isEqualTo(1_200_000);   // 1.0 ms + 0.2 x (2.0 - 1.0)
+
+        t.record(200_000, T0);
+        assertThat(t.ewmaNanos()).isEqualTo(1_000_000);   // 1.2 ms + 0.2 x (0.2 - 1.2)
+
+        t.updateEwma(6_000_000);
+        assertThat(t.ewmaNanos()).isEqualTo(2_000_000);   // 1.0 ms + 0.2 x (6.0 - 1.0)
+    }
+
+    @Test
+    void ewmaNanos_longSequence_matchesDoubleRecurrenceExactly() {
+        LatencyTracker t = tracker(1);
+        long[] samples = {5_000_000, 7_300_001, 1_999_999, 0, 42_000_017, 3, 9_999_999_999L, 15_000_000};
+        double expected = Double.NaN;
+        for (long s : samples) {
+            expected = Double.isNaN(expected) ? s : expected + 0.2 * (s - expected);
+            t.record(s, T0);
+            assertThat(t.ewmaNanos()).isEqualTo((long) expected);
+        }
+    }
+
+    @Test
+    void updateEwma_negativeLatency_countsAsZero() {
+        LatencyTracker t = tracker(1);
+        t.updateEwma(1_000_000);
+
+        t.updateEwma(-5_000_000);
+
+        assertThat(t.ewmaNanos()).isEqualTo(800_000);
+    }
+
+    @Test
+    void updateEwma_doesNotFeedPercentile() {
+        LatencyTracker t = tracker(1);
+        for (int i = 0; i < 10; i++) {
+            t.updateEwma(5 * MS);
+        }
+
+        assertThat(t.percentileNanos(T0 + REFRESH)).isEqualTo(-1);
+        assertThat(t.ewmaNanos()).isEqualTo(5 * MS);
+    }
+
+    @Test
+    void percentileNanos_belowMinSamples_minusOne() {
+        LatencyTracker t = tracker(20);
+        for (int i = 0; i < 19; i++) {
+            t.record(10 * MS, T0);
+        }
+
+        assertThat(t.percentileNanos(T0 + REFRESH)).isEqualTo(-1);
+
+        t.record(10 * MS, T0 + REFRESH);
+        assertThat(t.percentileNanos(T0 + 2 * REFRESH)).isCloseTo(10 * MS, withinPercentage(1));
+    }
+
+    @Test
+    void percentileNanos_uniformOneToThousandMillis_p95Near950ms() {
+        LatencyTracker t = tracker(20);
+        for (int i = 1; i <= 1000; i++) {
+            t.record(i * MS, T0);
+        }
+
+        assertThat(t.percentileNanos(T0 + REFRESH)).isCloseTo(950 * MS, withinPercentage(1));
+    }
+
+    @Test
+    void percentileNanos_p99OfSkewedDistribution_findsTheTail() {
+        LatencyTracker t = new LatencyTracker(0.2, 99, 20, REFRESH, WINDOW, T0);
+        for (int i = 0; i < 980; i++) {
+            t.record(2 * MS, T0);
+        }
+        for (int i = 0; i < 20; i++) {
+            t.record(300 * MS, T0);
+        }
+
+        assertThat(t.percentileNanos(T0 + REFRESH)).isCloseTo(300 * MS, withinPercentage(1));
+    }
+
+    @Test
+    void percentileNanos_withinRefreshInterval_returnsCachedValue() {
+        LatencyTracker t = tracker(20);
+        for (int i = 0; i < 20; i++) {
+            t.record(10 * MS, T0);
+        }
+        long first = t.percentileNanos(T0 + REFRESH);
+        assertThat(first).isCloseTo(10 * MS, withinPercentage(1));
+
+        for (int i = 0; i < 20; i++) {
+            t.record(500 * MS, T0 + REFRESH + 50 * MS);
+        }
+        assertThat(t.percentileNanos(T0 + REFRESH + 99 * MS)).isEqualTo(first);
+
+        assertThat(t.percentileNanos(T0 + 2 * REFRESH)).isCloseTo(500 * MS, withinPercentage(1));
+    }
+
+    @Test
+    void percentileNanos_samplesWithinHalfWindow_kept() {
+        LatencyTracker t = tracker(20);
+        for (int i = 0; i < 20; i++) {
+            t.record(10 * MS, T0);
+        }
+
+        assertThat(t.percentileNanos(T0 + WINDOW / 2 - MS)).isCloseTo(10 * MS, withinPercentage(1));
+    }
+
+    @Test
+    void percentileNanos_samplesOlderThanWindow_droppedAfterAdvancing() {
+        LatencyTracker t = tracker(20);
+        for (int i = 0; i < 20; i++) {
+            t.record(10 * MS, T0);
+        }
+        assertThat(t.percentileNanos(T0 + REFRESH)).isPositive();              // harvested into the first half
+        assertThat(t.percentileNanos(T0 + WINDOW / 2 + REFRESH)).isPositive(); // rotated into the older half
+
+        assertThat(t.percentileNanos(T0 + WINDOW + 2 * REFRESH)).isEqualTo(-1);
+    }
+
+    @Test
+    void percentileNanos_noQueryForTwoWindows_olderHalfAndCurrentBothDropped() {
+        LatencyTracker t = tracker(20);
+        for (int i = 0; i < 20; i++) {
+            t.record(10 * MS, T0);
+        }
+        assertThat(t.percentileNanos(T0 + REFRESH)).isPositive();
+
+        assertThat(t.percentileNanos(T0 + 3 * WINDOW)).isEqualTo(-1);
+    }
+
+    @Test
+    void percentileNanos_oldSamplesDroppedNewOnesKept_reflectsOnlyRecentLatency() {
+        LatencyTracker t = tracker(20);
+        for (int i = 0; i < 20; i++) {
+            t.record(400 * MS, T0);
+        }
+        assertThat(t.percentileNanos(T0 + REFRESH)).isCloseTo(400 * MS, withinPercentage(1));
+        t.percentileNanos(T0 + WINDOW / 2 + REFRESH);
+        long late = T0 + WINDOW + 2 * REFRESH;
+        for (int i = 0; i < 20; i++) {
+            t.record(20 * MS, late);
+        }
+
+        assertThat(t.percentileNanos(late + REFRESH)).isCloseTo(20 * MS, withinPercentage(1));
+    }
+
+    @Test
+    void record_triggersRefreshOnceIntervalPassed() {
+        LatencyTracker t = tracker(1);
+        t.record(30 * MS, T0);
+
+        t.record(30 * MS, T0 + REFRESH); // refreshes as a side effect
+
+        assertThat(t.percentileNanos(T0 + REFRESH)).isCloseTo(30 * MS, withinPercentage(1));
+    }
+
+    @Test
+    void record_latencyBelowOneMicrosecond_countsAsOneMicrosecond() {
+        LatencyTracker t = tracker(1);
+        t.record(0, T0);
+
+        assertThat(t.percentileNanos(T0 + REFRESH)).isEqualTo(TimeUnit.MICROSECONDS.toNanos(1));
+    }
+}
