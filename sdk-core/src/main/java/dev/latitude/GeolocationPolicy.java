@@ -7,11 +7,13 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Routes by where the caller is, like Route 53 geolocation records: a country match beats a jurisdiction match,
- * which beats the default region; regions that match nothing rank last and tie (a following policy breaks ties).
+ * Routes by where the caller is, like Route 53 geolocation records: the regions mapped to the caller's country come
+ * first, then those mapped to its jurisdiction, then the default region, then every other region. The regions of one
+ * group tie: chain a policy with {@link RoutingPolicy#then(RoutingPolicy)} to choose among them (latency, usually);
+ * without one they keep topology order.
  *
  * <p>The caller is described by {@link Operation#callerCountry()} and {@link Operation#callerJurisdiction()}; the
- * jurisdiction falls back to the local region's. Within one match the regions keep the order they were given.
+ * jurisdiction falls back to the local region's.
  *
  * <pre>{@code
  * RoutingPolicy policy = RoutingPolicy.geolocation()
@@ -23,9 +25,10 @@ import java.util.Map;
  * }</pre>
  */
 public final class GeolocationPolicy implements RoutingPolicy {
-    private static final double JURISDICTION_BASE = 1_000;
-    private static final double DEFAULT_RANK = 2_000;
-    private static final double UNMATCHED_RANK = 3_000;
+    private static final double COUNTRY_RANK = 0;
+    private static final double JURISDICTION_RANK = 1;
+    private static final double DEFAULT_RANK = 2;
+    private static final double UNMATCHED_RANK = 3;
 
     private final Map<String, List<String>> byCountry;
     private final Map<String, List<String>> byJurisdiction;
@@ -50,17 +53,9 @@ public final class GeolocationPolicy implements RoutingPolicy {
                 : byJurisdiction.getOrDefault(jurisdiction, List.of());
         for (int i = 0; i < c.size(); i++) {
             String id = c.region(i).id();
-            int p = countryRegions.indexOf(id);
-            if (p >= 0) {
-                c.rank(i, p);
-                continue;
-            }
-            p = jurisdictionRegions.indexOf(id);
-            if (p >= 0) {
-                c.rank(i, JURISDICTION_BASE + p);
-            } else {
-                c.rank(i, id.equals(defaultRegion) ? DEFAULT_RANK : UNMATCHED_RANK);
-            }
+            c.rank(i, countryRegions.contains(id) ? COUNTRY_RANK
+                    : jurisdictionRegions.contains(id) ? JURISDICTION_RANK
+                    : id.equals(defaultRegion) ? DEFAULT_RANK : UNMATCHED_RANK);
         }
     }
 
@@ -88,7 +83,7 @@ public final class GeolocationPolicy implements RoutingPolicy {
         }
 
         /**
-         * Sends callers from {@code isoCountry} to these regions, in this order.
+         * Sends callers from {@code isoCountry} to these regions.
          *
          * @param isoCountry an ISO 3166-1 alpha-2 code such as {@code DE}
          * @param regionIds one or more region ids
@@ -105,7 +100,7 @@ public final class GeolocationPolicy implements RoutingPolicy {
         }
 
         /**
-         * Sends callers in {@code jurisdiction} to these regions, in this order.
+         * Sends callers in {@code jurisdiction} to these regions.
          *
          * @param jurisdiction a jurisdiction code such as {@code EU}
          * @param regionIds one or more region ids

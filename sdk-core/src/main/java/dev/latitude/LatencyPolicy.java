@@ -54,9 +54,7 @@ public final class LatencyPolicy implements RoutingPolicy {
         }
         int a = nthInWindow(c, limit, k1);
         int b = nthInWindow(c, limit, k2);
-        int winner = c.inFlight(a) < c.inFlight(b) ? a
-                : c.inFlight(b) < c.inFlight(a) ? b
-                : c.latencyNanos(a) <= c.latencyNanos(b) ? a : b;
+        int winner = c.inFlight(b) < c.inFlight(a) ? b : a; // on a tie the first draw wins: load spreads at random
         c.rank(winner, -1);
     }
 

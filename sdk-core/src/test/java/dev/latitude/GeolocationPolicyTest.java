@@ -149,4 +149,19 @@ class GeolocationPolicyTest {
         assertConfigError(() -> RoutingPolicy.geolocation().defaultRegion("nowhere").build().validate(t),
                 "geolocation.defaultRegion", "'nowhere'");
     }
+
+    @Test
+    void plan_chainedWithLatency_ordersTheMatchedRegionsByLatency() {
+        Topology t = Topology.builder()
+                .region(RegionSpec.builder("us-east-1").writer().jurisdiction("US").location(38.9, -77.4).build())
+                .region(RegionSpec.builder("eu-central-1").jurisdiction("EU").location(50.11, 8.68).build())
+                .region(RegionSpec.builder("eu-west-1").jurisdiction("EU").location(53.35, -6.26).build())
+                .localRegion("us-east-1")
+                .build();
+        RoutingPolicy policy = RoutingPolicy.geolocation().jurisdiction("EU", "eu-central-1", "eu-west-1").build()
+                .then(RoutingPolicy.latency().window(java.time.Duration.ZERO).build());
+        Latitude l = Engines.engine(t, policy, new ManualClock(), 1);
+        assertThat(planIds(l, Operation.read("X").callerJurisdiction("EU").build()))
+                .as("Dublin is nearer to Virginia than Frankfurt is").containsExactly("eu-west-1", "eu-central-1", "us-east-1");
+    }
 }

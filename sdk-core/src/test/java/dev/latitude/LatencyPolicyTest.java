@@ -169,4 +169,20 @@ class LatencyPolicyTest {
             assertThat(planIds(latitude, READ)).containsExactly("remote", "hq");
         }
     }
+
+    @Test
+    void plan_twoRegionsInWindowNothingInFlight_loadSpreadsAtRandom() {
+        Topology t = Topology.builder()
+                .region(writerOnly("hq", 0, 0))
+                .region(reader("a", 0, 5))
+                .region(reader("b", 0, 5.5))
+                .region(reader("far", 0, 30))
+                .localRegion("hq")
+                .build();
+        Latitude l = Engines.engine(t, latency(Duration.ofMillis(20)), clock, 99);
+        Map<String, Integer> first = firstCounts(l, 4000);
+        assertThat(first.keySet()).containsExactlyInAnyOrder("a", "b");
+        assertThat(first.get("a")).isBetween(1000, 3000);
+        assertThat(first.get("b")).isBetween(1000, 3000);
+    }
 }

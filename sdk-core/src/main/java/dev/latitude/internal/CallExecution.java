@@ -68,6 +68,7 @@ final class CallExecution<T> {
     private final class Attempt {
         final RegionState region;
         final boolean hedge;
+        final boolean lastResort;
         final long start;
         CompletableFuture<T> future;
         Scheduler.Cancellable timeout;
@@ -76,9 +77,10 @@ final class CallExecution<T> {
         FailureKind failure;
         Throwable cause;
 
-        Attempt(RegionState region, boolean hedge, long start) {
+        Attempt(RegionState region, boolean hedge, boolean lastResort, long start) {
             this.region = region;
             this.hedge = hedge;
+            this.lastResort = lastResort;
             this.start = start;
         }
 
@@ -122,14 +124,14 @@ final class CallExecution<T> {
             int pos = next++;
             RegionState r = engine.regions[order[pos]];
             if (pos < healthy && !r.tryAcquirePermit()) {
-                Attempt skipped = new Attempt(r, hedge, now);
+                Attempt skipped = new Attempt(r, hedge, false, now);
                 skipped.finished = true;
                 skipped.end = now;
                 skipped.failure = FailureKind.CIRCUIT_OPEN;
                 attempts.add(skipped);
                 continue;
             }
-            Attempt a = new Attempt(r, hedge, now);
+            Attempt a = new Attempt(r, hedge, pos >= healthy, now);
             attempts.add(a);
             running++;
             r.attemptStarted();
@@ -226,7 +228,7 @@ final class CallExecution<T> {
     /** Health, latency and metrics for an attempt that ended on its own (not abandoned). */
     private void ended(Attempt a, long now) {
         long duration = a.end - a.start;
-        a.region.attemptEnded(a.failure, duration, now);
+        a.region.attemptEnded(a.failure, duration, a.lastResort, now);
         engine.telemetry.attemptEnded(a.region, a.failure, duration);
         if (a.failure != null) {
             engine.telemetry.attemptFailed(span, a.region, a.failure, duration, a.cause);

@@ -114,6 +114,9 @@ public final class LatencyTracker {
         }
         try {
             interval = recorder.getIntervalHistogram(interval);
+            // Samples not yet collected may be as old as the last refresh: they join the current half before any
+            // rotation, so they age out with it instead of being counted as new.
+            current.add(interval);
             long sinceRotation = nowNanos - halfStartNanos;
             if (sinceRotation >= halfWindowNanos) {
                 Histogram recycled = previous;
@@ -125,7 +128,6 @@ public final class LatencyTracker {
                     previous.reset(); // nothing was rotated for a whole window: all of it is too old
                 }
             }
-            current.add(interval);
             merged.reset();
             merged.add(previous);
             merged.add(current);

@@ -140,13 +140,17 @@ public final class RegionState {
      *
      * @param failure how it failed, or {@code null} for success; {@link FailureKind#CALLER} counts as success
      * @param latencyNanos how long it ran
+     * @param lastResort whether the attempt was sent while the region was unavailable (panic or plan exhausted)
      * @param now the current ticker reading
      */
-    void attemptEnded(FailureKind failure, long latencyNanos, long now) {
+    void attemptEnded(FailureKind failure, long latencyNanos, boolean lastResort, long now) {
         inFlight.decrementAndGet();
         if (failure == null || failure == FailureKind.CALLER) {
             latency.record(latencyNanos, now);
             if (breaker.isOpen()) {
+                if (!lastResort) {
+                    return; // a late answer to an attempt sent before the circuit opened proves little
+                }
                 breaker.halfOpen(); // a last-resort attempt got through: let trial calls decide
             }
             breaker.recordSuccess();
@@ -207,9 +211,11 @@ public final class RegionState {
         }
         if (success) {
             latency.updateEwma(latencyNanos);
-            if (breaker.isOpen()) {
+            if (to == ProbeState.UP && breaker.isOpen()) {
                 breaker.halfOpen(); // the region answers again: try real calls now rather than after the delay
             }
+        } else if (to == ProbeState.DOWN && !breaker.isOpen()) {
+            breaker.open(); // the probe knows the region is down: the circuit says so too
         }
         if (from != to) {
             events.probeChanged(this, from, to);

@@ -197,4 +197,23 @@ class LatencyTrackerTest {
 
         assertThat(t.percentileNanos(T0 + REFRESH)).isEqualTo(TimeUnit.MICROSECONDS.toNanos(1));
     }
+
+    @Test
+    void percentileNanos_samplesOlderThanWindowButNeverCollected_areDropped() {
+        LatencyTracker t = tracker(20);
+        for (int i = 0; i < 20; i++) {
+            t.record(10 * MS, T0);
+        }
+        assertThat(t.percentileNanos(T0 + 12_000 * MS)).isEqualTo(-1);
+    }
+
+    @Test
+    void percentileNanos_samplesCollectedThenAged_areDroppedAfterTheWindow() {
+        LatencyTracker t = tracker(20);
+        for (int i = 0; i < 20; i++) {
+            t.record(10 * MS, T0);
+        }
+        assertThat(t.percentileNanos(T0 + 7_000 * MS)).isPositive();
+        assertThat(t.percentileNanos(T0 + 12_500 * MS)).isEqualTo(-1);
+    }
 }
