@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Builds and runs Latitude's benchmarks; see docs/BENCHMARKS.md.
+#
+#   benchmarks/run.sh plan       JMH: cost and allocation of one routing decision
+#   benchmarks/run.sh failover   scenario: blackhole the preferred region under load, measure the failover
+#   benchmarks/run.sh all        both, then rewrite docs/BENCHMARKS.md
+#
+# Output is also written to benchmarks/results/NAME.txt (git-ignored); the last lines are the figures,
+# one per line, as NAME.metric=value unit. Extra Maven flags (such as -o) can be given in LATITUDE_MVN_FLAGS.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+BENCHMARKS=(plan failover)
+JAR=benchmarks/target/benchmarks.jar
+RESULTS=benchmarks/results
+DOC=docs/BENCHMARKS.md
+
+usage() {
+    echo "usage: benchmarks/run.sh NAME" >&2
+    echo "  NAME: plan | failover | all (runs every benchmark and rewrites $DOC)" >&2
+    exit 2
+}
+
+build() {
+    # shellcheck disable=SC2086 # LATITUDE_MVN_FLAGS is a list of flags
+    mvn -q -B -DskipTests ${LATITUDE_MVN_FLAGS:-} -pl benchmarks -am package
+}
+
+run_one() {
+    mkdir -p "$RESULTS"
+    java -jar "$JAR" "$1" 2>&1 | tee "$RESULTS/$1.txt"
+}
+
+# The figure lines of a finished run.
+metrics() {
+    grep -E "^$1\.[a-z0-9_]+=" "$RESULTS/$1.txt"
+}
+
+describe() {
+    case "$1" in
+    plan)
+        cat <<'MD'
+## plan: the cost of one routing decision
+
+JMH (`PlanBenchmark`), single thread, average time per call with the `gc` profiler; 1 fork, 3 × 1 s warm-up,
+5 × 1 s measurement. The engine has every region healthy and OpenTelemetry is a no-op; the local region is
+us-east-1, and us-east-2 lies within the latency policy's 15 ms window of it (distance-based estimate), so the
+power-of-two-choices draw runs on every call.
+
+Cases are `<method>_<policy>_<regions>`:
+
+- `plan`: the public `Latitude.plan(op)`: the decision plus the `List<RegionSpec>` and `Plan` built for callers.
+- `route`: the engine's own per-call decision, `Engine.route(op)` (role and health filters, policy ranking, sort),
+  which `execute`/`executeAsync` run before every call. It is package-private; the benchmark reaches it through
+  `benchmarks/src/main/java/dev/latitude/internal/EngineProbe.java`, a class in sdk-core's package that lives in the
+  benchmarks module (class-path split package; sdk-core is unchanged).
+- `latency`: `RoutingPolicy.latency().build()`; `geo_latency`:
+  `RoutingPolicy.geolocation()` (jurisdictions US and EU, default us-east-1) `.then(RoutingPolicy.latency().build())`.
+- `3` regions: us-east-1, us-east-2, eu-west-1; `8`: those and us-west-2, eu-central-1, ap-northeast-1,
+  ap-southeast-2, sa-east-1.
+
+`ns_per_op` is the JMH score (mean); `alloc_bytes_per_op` is `gc.alloc.rate.norm`, bytes allocated per call. The
+full JMH output, with error margins, is in `benchmarks/results/plan.txt` after a run.
+MD
+        ;;
+    failover)
+        cat <<'MD'
+## failover: blackholing the preferred region under load
+
+A scenario (`FailoverScenario`, plain `main`), end to end over HTTP on 127.0.0.1. Three `FakeRegion`s (WireMock):
+us-east-1 5 ms, us-west-2 25 ms, eu-west-1 70 ms. The engine prefers us-east-1
+(`RoutingPolicy.failover().priority("us-east-1", "us-west-2", "eu-west-1")`), attempt timeout 100 ms, default
+deadline (5 s), hedging on with `HedgingConfig.defaults()` (hedge at the region's p95, budget 5 % of calls, burst 10)
+and `BreakerConfig.defaults()` (open at 5 failures of the last 10 attempts, stay open 5 s, close after 3 successful
+trial calls), OpenTelemetry no-op. A `FakeRegionClient` sends idempotent reads at 200 calls/s from 4 threads
+(at most 3,800 calls).
+
+Timeline: the JVM is first pre-warmed with 200 reads per region through a throwaway engine (a cold JVM's first HTTP
+calls take well over 100 ms and would open every circuit); then 5 s of load, then us-east-1 is blackholed (accepts,
+never answers) for 8 s (longer than the breaker's 5 s open delay, so its half-open trial calls meet the blackhole
+too), then healed, then 5 s more load.
+
+- `baseline_p50_ms`, `baseline_p99_ms`: latency of calls started in the 3 s before the blackhole.
+- `moved_ms`: time from the blackhole to the last routing decision that still sent an ordinary call to us-east-1
+  first; after that moment every call started during the fault went first to another region, except breaker trial
+  calls (first attempt in us-east-1 while its circuit was not closed; counted in `trial_calls`). Calls completing
+  after the blackhole are all answered by other regions anyway (after a hedge or a timeout), so what is measured is
+  when new calls stop being sent to the dead region. -1 if its circuit never opened.
+- `p99_ms`, `fault_p50_ms`, `fault_max_ms`: latency of the calls started during the fault window (8 s), including
+  those caught by it.
+- `trial_calls`: calls during the fault whose first attempt was a breaker trial in us-east-1.
+- `recovered_ms`: time from the heal to the start of the first call after which every call went first to
+  us-east-1 and was answered there; -1 if that did not happen within the 5 s after the heal.
+- `total_calls`, `failed_calls`: calls made, and calls that failed or did not complete (target 0).
+MD
+        ;;
+    esac
+}
+
+write_docs() {
+    local cpu java_version load now
+    cpu=$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
+    java_version=$(java -version 2>&1 | head -n1)
+    load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+    now=$(date -u '+%Y-%m-%d %H:%M UTC')
+    mkdir -p "$(dirname "$DOC")"
+    {
+        cat <<MD
+# Benchmarks
+
+Generated by \`benchmarks/run.sh all\` on $now; rerun it rather than editing this file. Each figure is one run on the
+machine below, so treat differences of a few percent (or, on a busy machine, much more) as noise.
+
+Machine: ${cpu:-unknown CPU}, $(nproc) CPUs (\`nproc\`), $java_version, $(uname -sr); load average when the docs were
+written: $load.
+
+Run one benchmark with \`benchmarks/run.sh NAME\`; its output goes to \`benchmarks/results/NAME.txt\` (git-ignored)
+and ends with its figures, one per line, as \`NAME.metric=value unit\`.
+
+MD
+        for b in "${BENCHMARKS[@]}"; do
+            describe "$b"
+            echo
+            echo "Command: \`benchmarks/run.sh $b\`"
+            echo
+            echo "Figures ($now):"
+            echo
+            echo '```'
+            metrics "$b"
+            echo '```'
+            if [ "$b" = failover ]; then
+                echo
+                echo "From the run's log (circuit transitions, per-phase summary, engine status at the end):"
+                echo
+                echo '```'
+                grep -E '^failover: (t=.*circuit|baseline|fault window|recovery window|requests reaching|status|trial call|the circuit|[0-9]+ calls had)' \
+                    "$RESULTS/$b.txt" || true
+                echo '```'
+                if grep -qx 'failover.recovered_ms=-1.0 ms' "$RESULTS/$b.txt"; then
+                    cat <<'MD'
+
+`recovered_ms=-1` means us-east-1 got no traffic back after the heal. When every half-open trial attempt of a
+region is abandoned (its call was won by a hedge, cancelled or cut by the deadline), the trial permits are never
+returned; `RegionState.available()` then calls Failsafe's `halfOpen()` to grant fresh ones, but on a breaker that
+is already half-open that call does nothing, so the circuit stays half-open with no permits and every call skips
+the region for good. Whether all three trials get hedged depends on the hedge budget at that moment, so some runs
+recover (about 2.3 s after the heal, when the next open delay ends) and some do not.
+MD
+                fi
+            fi
+            echo
+        done
+    } >"$DOC"
+}
+
+[ $# -eq 1 ] || usage
+case "$1" in
+plan | failover)
+    build
+    run_one "$1"
+    ;;
+all)
+    build
+    for b in "${BENCHMARKS[@]}"; do
+        run_one "$b"
+    done
+    write_docs
+    echo
+    echo "Wrote $DOC"
+    echo
+    for b in "${BENCHMARKS[@]}"; do
+        metrics "$b"
+    done
+    ;;
+*)
+    echo "unknown benchmark '$1'" >&2
+    usage
+    ;;
+esac
