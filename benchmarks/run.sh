@@ -51,10 +51,9 @@ power-of-two-choices draw runs on every call.
 Cases are `<method>_<policy>_<regions>`:
 
 - `plan`: the public `Latitude.plan(op)`: the decision plus the `List<RegionSpec>` and `Plan` built for callers.
-- `route`: the engine's own per-call decision, `Engine.route(op)` (role and health filters, policy ranking, sort),
-  which `execute`/`executeAsync` run before every call. It is package-private; the benchmark reaches it through
-  `benchmarks/src/main/java/dev/latitude/internal/EngineProbe.java`, a class in sdk-core's package that lives in the
-  benchmarks module (class-path split package; sdk-core is unchanged).
+- `call`: a whole `Latitude.executeAsync(op, call)` whose region call answers at once: planning, the attempt-timeout
+  and deadline timers (scheduled and cancelled on the engine's scheduler thread), the execution state and the no-op
+  span; the engine's own overhead on every call.
 - `latency`: `RoutingPolicy.latency().build()`; `geo_latency`:
   `RoutingPolicy.geolocation()` (jurisdictions US and EU, default us-east-1) `.then(RoutingPolicy.latency().build())`.
 - `3` regions: us-east-1, us-east-2, eu-west-1; `8`: those and us-west-2, eu-central-1, ap-northeast-1,

@@ -6,9 +6,13 @@ import java.time.Duration;
  * Settings of the per-region circuit breaker (a Failsafe {@code CircuitBreaker} whose timing runs on the engine's
  * ticker); immutable.
  *
- * <p>Defaults: open when 5 of the last 10 attempts in a region failed at region level (timeouts, unavailability,
- * ambiguous failures; a caller error counts as a success); stay open 5 s; then let 3 trial calls through and close
- * when all 3 succeed (one failure reopens).
+ * <p>What counts as a failure: a region-level failure (unavailable, ambiguous), an attempt timeout, and a primary
+ * attempt that a hedge to another region beat (a slow call: slower than the region's hedging percentile plus the other
+ * region's round trip). A caller error counts as a success. Attempts the call abandoned for other reasons (deadline,
+ * cancellation) count as nothing.
+ *
+ * <p>Defaults: open when 5 of the last 10 attempts in a region failed; stay open 5 s; then let 3 trial calls through
+ * and close when all 3 succeed (one failure reopens).
  *
  * <pre>{@code BreakerConfig breaker = BreakerConfig.builder().failureThreshold(3, 5).openDelay(Duration.ofSeconds(2)).build();}</pre>
  */

@@ -451,4 +451,33 @@ class CallExecutionTest {
         assertThatThrownBy(() -> result.get(1, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(IllegalStateException.class);
     }
+
+    @Test
+    void hedging_primariesBeatenByHedges_countAsSlowCallsAndOpenTheCircuit() {
+        Latitude l = engine(b -> b.hedging(HedgingConfig.builder().minSamples(20).maxBurst(10).budgetRatio(1).build())
+                .breaker(BreakerConfig.builder().failureThreshold(3, 5).build()));
+        warmUp(l, 40, 10);
+        for (int i = 0; i < 3; i++) {
+            Recorder r = new Recorder();
+            CompletableFuture<String> result = l.executeAsync(read(), r);
+            clock.advanceMillis(11);
+            r.attempt(1).complete("hedge");
+            assertThat(result).isCompletedWithValue("hedge");
+        }
+        assertThat(l.status().get(0).circuit()).as("three primaries lost to hedges").isEqualTo(CircuitState.OPEN);
+        assertThat(l.status().get(0).inFlight()).isZero();
+        assertThat(l.plan(read()).regions().get(0).id()).isEqualTo("us-west-2");
+    }
+
+    @Test
+    void timeout_chargesTheBreakerButNotTheLatencyEstimate() {
+        Latitude l = engine();
+        warmUp(l, 5, 10);
+        long before = l.status().get(0).latencyEwmaNanos();
+        CompletableFuture<String> result = l.executeAsync(read(), recorder);
+        clock.advanceMillis(500);
+        recorder.attempt(1).complete("west");
+        assertThat(result).isCompletedWithValue("west");
+        assertThat(l.status().get(0).latencyEwmaNanos()).isEqualTo(before);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.latitude.benchmarks;
 
+import dev.latitude.AsyncRegionCall;
 import dev.latitude.HedgingConfig;
 import dev.latitude.Latitude;
 import dev.latitude.Operation;
@@ -7,9 +8,9 @@ import dev.latitude.Plan;
 import dev.latitude.RegionSpec;
 import dev.latitude.RoutingPolicy;
 import dev.latitude.Topology;
-import dev.latitude.internal.EngineProbe;
 import io.opentelemetry.api.OpenTelemetry;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -31,9 +32,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@link #plan()}: the public {@code Latitude.plan(op)}: the engine's decision plus the {@code List<RegionSpec>}
  *       and {@link Plan} it is wrapped in for callers.</li>
- *   <li>{@link #route()}: the engine's own per-call decision, {@code Engine.route(op)} (role filter, health filter,
- *       policy ranking, sort), the step {@code execute}/{@code executeAsync} run before every call; reached through
- *       {@link EngineProbe} since it is package-private.</li>
+ *   <li>{@link #call()}: a whole {@code Latitude.executeAsync} whose region call answers at once: planning, the
+ *       attempt-timeout and deadline timers (scheduled and cancelled on the engine's scheduler), the execution state
+ *       and the no-op span: the engine's own overhead on every call.</li>
  * </ul>
  *
  * <p>Parameters: 3 or 8 regions; {@code latency} is {@code RoutingPolicy.latency()} (15 ms window) and
@@ -93,9 +94,12 @@ public class PlanBenchmark {
     }
 
     @Benchmark
-    public Object route() {
-        return EngineProbe.route(latitude, op);
+    public Object call() {
+        return latitude.executeAsync(op, ANSWER).join();
     }
+
+    private static final CompletableFuture<String> DONE = CompletableFuture.completedFuture("ok");
+    private static final AsyncRegionCall<String> ANSWER = region -> DONE;
 
     static Topology topology(int n) {
         if (n < 1 || n > REGIONS.length) {

@@ -260,7 +260,7 @@ final class CallExecution<T> {
             done = true;
             losers = stopLocked();
         }
-        abandon(losers);
+        abandon(losers, winner.hedge);
         finish(winner, value, null);
     }
 
@@ -296,7 +296,7 @@ final class CallExecution<T> {
             dispatch(fallback);
             return;
         }
-        abandon(losers);
+        abandon(losers, false);
         finish(null, null, terminal);
     }
 
@@ -322,7 +322,7 @@ final class CallExecution<T> {
                     ? new AmbiguousWriteException(op.name(), inFlightWrite.region.spec.id(), records(), null)
                     : new RegionsUnavailableException(op.name(), true, records(), null);
         }
-        abandon(cut);
+        abandon(cut, false);
         finish(null, null, terminal);
     }
 
@@ -336,7 +336,7 @@ final class CallExecution<T> {
             cut = stopLocked();
         }
         LOG.debug("{}: {}", op.name(), why);
-        abandon(cut);
+        abandon(cut, false);
         span.setStatus(StatusCode.ERROR, why);
         span.end();
     }
@@ -362,11 +362,18 @@ final class CallExecution<T> {
         return cut;
     }
 
-    /** Stops attempts the call no longer needs: they are not charged to their region's health. */
-    private void abandon(List<Attempt> cut) {
+    /**
+     * Stops attempts the call no longer needs. They are not charged to their region's health, except a primary
+     * that a hedge beat: that counts as a slow call.
+     */
+    private void abandon(List<Attempt> cut, boolean hedgeWon) {
         for (Attempt a : cut) {
             a.timeout.cancel();
-            a.region.attemptAbandoned();
+            if (hedgeWon && !a.hedge) {
+                a.region.attemptOutpaced();
+            } else {
+                a.region.attemptAbandoned();
+            }
             CompletableFuture<T> f;
             synchronized (this) {
                 f = a.future;

@@ -16,6 +16,8 @@ import java.util.List;
  */
 public final class PolicyChain implements RoutingPolicy {
     private final RoutingPolicy[] levels;
+    /** Per-thread scratch space, so that ranking allocates nothing; chains are flat, so never re-entered. */
+    private final ThreadLocal<View> views = ThreadLocal.withInitial(View::new);
 
     private PolicyChain(RoutingPolicy[] levels) {
         this.levels = levels;
@@ -48,10 +50,16 @@ public final class PolicyChain implements RoutingPolicy {
 
     @Override
     public void rank(RoutingCandidates candidates) {
-        View view = new View(candidates);
-        apply(view, 0, 0, candidates.size());
-        for (int pos = 0; pos < view.perm.length; pos++) {
-            candidates.rank(view.perm[pos], pos);
+        View view = views.get();
+        int n = candidates.size();
+        view.reset(candidates);
+        try {
+            apply(view, 0, 0, n);
+            for (int pos = 0; pos < n; pos++) {
+                candidates.rank(view.perm[pos], pos);
+            }
+        } finally {
+            view.base = null;
         }
     }
 
@@ -94,18 +102,22 @@ public final class PolicyChain implements RoutingPolicy {
 
     /** A window {@code [from, to)} over a permutation of the underlying candidates; ranks are kept per position. */
     private static final class View implements RoutingCandidates {
-        private final RoutingCandidates base;
-        private final int[] perm;
-        private final double[] ranks;
+        private RoutingCandidates base;
+        private int[] perm = new int[8];
+        private double[] ranks = new double[8];
         private int from;
         private int to;
 
-        View(RoutingCandidates base) {
-            this.base = base;
-            this.perm = new int[base.size()];
-            this.ranks = new double[base.size()];
-            for (int i = 0; i < perm.length; i++) {
+        void reset(RoutingCandidates candidates) {
+            base = candidates;
+            int n = candidates.size();
+            if (perm.length < n) {
+                perm = new int[n];
+                ranks = new double[n];
+            }
+            for (int i = 0; i < n; i++) {
                 perm[i] = i;
+                ranks[i] = 0;
             }
         }
 

@@ -154,10 +154,21 @@ public final class RegionState {
                 breaker.halfOpen(); // a last-resort attempt got through: let trial calls decide
             }
             breaker.recordSuccess();
-        } else if (failure == FailureKind.TIMEOUT) {
-            latency.updateEwma(latencyNanos); // a timeout says the region is at least this slow
-            breaker.recordFailure();
         } else if (failure != FailureKind.CIRCUIT_OPEN) {
+            // Failures and timeouts charge the breaker but not the latency EWMA: a region that timed out would
+            // otherwise look slow forever to the latency policy, since it gets no traffic to prove otherwise.
+            breaker.recordFailure();
+        }
+    }
+
+    /**
+     * Records a primary attempt that a hedge to another region beat: it was slower than this region's hedging
+     * percentile plus the other region's round trip, which counts as a failure for the breaker (a slow-call signal,
+     * so that a blackholed region is detected by hedged calls as fast as by timed-out ones).
+     */
+    void attemptOutpaced() {
+        inFlight.decrementAndGet();
+        if (!breaker.isOpen()) {
             breaker.recordFailure();
         }
     }
