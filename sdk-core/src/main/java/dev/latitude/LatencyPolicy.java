@@ -8,7 +8,8 @@ import java.time.Duration;
  * herding every client onto the same region. The remaining regions follow in order of latency.
  *
  * <p>Latency is the engine's EWMA of observed round trips (see {@code Latitude.Builder.latencyAlpha}), or a
- * distance-based estimate before the first observation. Default window: 15 ms.
+ * distance-based estimate before the first observation. Default window: 15 ms. The first 64 candidates can join the
+ * draw (more than any cloud's region count); the rest are ordered by latency only.
  *
  * <pre>{@code RoutingPolicy policy = RoutingPolicy.latency().window(Duration.ofMillis(10)).build();}</pre>
  */
@@ -37,13 +38,15 @@ public final class LatencyPolicy implements RoutingPolicy {
             c.rank(i, l);
             best = Math.min(best, l);
         }
-        int inWindow = 0;
         long limit = best > Long.MAX_VALUE - windowNanos ? Long.MAX_VALUE : best + windowNanos;
-        for (int i = 0; i < n; i++) {
+        // Membership is read once into a bit set, so the draw below stays consistent even if latencies move.
+        long window = 0;
+        for (int i = 0; i < Math.min(n, Long.SIZE); i++) {
             if (c.latencyNanos(i) <= limit) {
-                inWindow++;
+                window |= 1L << i;
             }
         }
+        int inWindow = Long.bitCount(window);
         if (inWindow < 2) {
             return;
         }
@@ -52,20 +55,18 @@ public final class LatencyPolicy implements RoutingPolicy {
         if (k2 >= k1) {
             k2++;
         }
-        int a = nthInWindow(c, limit, k1);
-        int b = nthInWindow(c, limit, k2);
+        int a = nthSetBit(window, k1);
+        int b = nthSetBit(window, k2);
         int winner = c.inFlight(b) < c.inFlight(a) ? b : a; // on a tie the first draw wins: load spreads at random
         c.rank(winner, -1);
     }
 
-    /** Returns the position of the k-th (0-based) candidate within the window. */
-    private static int nthInWindow(RoutingCandidates c, long limit, int k) {
-        for (int i = 0, seen = 0; i < c.size(); i++) {
-            if (c.latencyNanos(i) <= limit && seen++ == k) {
-                return i;
-            }
+    /** Returns the position of the k-th (0-based) set bit of {@code bits}, which has more than k set bits. */
+    private static int nthSetBit(long bits, int k) {
+        for (int i = 0; i < k; i++) {
+            bits &= bits - 1;
         }
-        throw new IllegalStateException("window holds fewer than " + (k + 1) + " candidates");
+        return Long.numberOfTrailingZeros(bits);
     }
 
     @Override

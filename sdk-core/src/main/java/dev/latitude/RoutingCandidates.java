@@ -4,7 +4,8 @@ package dev.latitude;
  * The regions a {@link RoutingPolicy} orders for one call, with what the engine knows about each.
  *
  * <p>Regions are addressed by position {@code 0 <= i < size()}. A policy gives each a rank with
- * {@link #rank(int, double)}; lower ranks are tried first. The view is only valid during
+ * {@link #rank(int, double)}; lower ranks are tried first. Latency and calls in flight are a snapshot taken when the
+ * plan started, so repeated reads during one ranking agree. The view is only valid during
  * {@link RoutingPolicy#rank(RoutingCandidates)}; policies must not keep it.
  */
 public interface RoutingCandidates {

@@ -186,6 +186,7 @@ final class CallExecution<T> {
         Throwable cause = error == null ? null : unwrap(error);
         FailureKind kind = cause == null ? null : classify(cause);
         long now = engine.ticker.read();
+        List<Attempt> losers = null;
         synchronized (this) {
             if (a.finished) {
                 return;
@@ -196,11 +197,18 @@ final class CallExecution<T> {
             a.cause = cause;
             running--;
             a.timeout.cancel();
+            if (kind == null && !done) {
+                // The winner is decided in the same critical section that ends the attempt: a failure of another
+                // attempt arriving meanwhile must see the call as done, not as out of regions.
+                done = true;
+                losers = stopLocked();
+            }
         }
         ended(a, now);
-        if (kind == null) {
-            succeed(a, value);
-        } else {
+        if (losers != null) {
+            abandon(losers, a.hedge);
+            finish(a, value, null);
+        } else if (kind != null) {
             failed(a, kind, cause);
         }
     }
@@ -249,19 +257,6 @@ final class CallExecution<T> {
         }
         engine.telemetry.hedge(span, primary.region, h.region, h.start - primary.start);
         dispatch(h);
-    }
-
-    private void succeed(Attempt winner, T value) {
-        List<Attempt> losers;
-        synchronized (this) {
-            if (done) {
-                return;
-            }
-            done = true;
-            losers = stopLocked();
-        }
-        abandon(losers, winner.hedge);
-        finish(winner, value, null);
     }
 
     private void failed(Attempt a, FailureKind kind, Throwable cause) {

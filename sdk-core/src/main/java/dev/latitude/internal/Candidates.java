@@ -8,13 +8,18 @@ import dev.latitude.Topology;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
 
-/** The planner's per-thread scratch space: the regions of one plan and their ranks. Not thread-safe. */
+/**
+ * The planner's per-thread scratch space: the regions of one plan, a snapshot of their latency and load taken when
+ * they were added, and their ranks. Not thread-safe.
+ */
 final class Candidates implements RoutingCandidates {
     private final Topology topology;
     private final RegionState[] regions;
     private final RandomGenerator random;
     final int[] items;
     final double[] ranks;
+    private final long[] latency;
+    private final int[] inFlight;
     int size;
     private Operation operation;
 
@@ -24,6 +29,8 @@ final class Candidates implements RoutingCandidates {
         this.random = random;
         this.items = new int[regions.length];
         this.ranks = new double[regions.length];
+        this.latency = new long[regions.length];
+        this.inFlight = new int[regions.length];
     }
 
     void reset(Operation op) {
@@ -31,9 +38,12 @@ final class Candidates implements RoutingCandidates {
         this.size = 0;
     }
 
-    void add(int regionIndex, double rank) {
-        items[size] = regionIndex;
-        ranks[size] = rank;
+    /** Adds a region, snapshotting its latency and load so that a policy sees one consistent view. */
+    void add(RegionState region) {
+        items[size] = region.index;
+        ranks[size] = 0;
+        latency[size] = region.latencyNanos();
+        inFlight[size] = region.inFlight();
         size++;
     }
 
@@ -71,12 +81,12 @@ final class Candidates implements RoutingCandidates {
 
     @Override
     public long latencyNanos(int i) {
-        return regions[items[check(i)]].latencyNanos();
+        return latency[check(i)];
     }
 
     @Override
     public int inFlight(int i) {
-        return regions[items[check(i)]].inFlight();
+        return inFlight[check(i)];
     }
 
     @Override

@@ -162,7 +162,7 @@ public final class Engine implements Latitude, RegionState.Events {
                 continue;
             }
             if (r.available(now)) {
-                c.add(r.index, 0);
+                c.add(r);
             } else {
                 if (unavailable == null) {
                     unavailable = new int[regions.length];

@@ -255,10 +255,8 @@ class EngineStressTest {
             }
         } else if (failure instanceof RegionsUnavailableException) {
             for (AttemptRecord a : ((RegionsUnavailableException) failure).attempts()) {
-                // A null failure (an attempt that succeeded or was still running) should be impossible here too, but
-                // CallExecution lets a failing attempt end the call while a just-succeeded attempt is still in its
-                // bookkeeping (reported separately), so it is not checked.
-                if (a.failure() == FailureKind.CALLER || !eligible(rec.op).contains(a.region())
+                // Every attempt of a call that found no region must have failed (or been skipped by its breaker).
+                if (a.failure() == null || a.failure() == FailureKind.CALLER || !eligible(rec.op).contains(a.region())
                         || !rec.op.idempotent() && (a.failure() == FailureKind.AMBIGUOUS || a.failure() == FailureKind.TIMEOUT)) {
                     errors.add(rec.op + " failed with an impossible attempt " + a + " in " + failure.getMessage());
                 }
