@@ -69,10 +69,14 @@ public final class FailoverDemo {
 
         long t0 = System.nanoTime();
         ConcurrentLinkedQueue<String> events = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Long> victimOpened = new ConcurrentLinkedQueue<>();
         HealthListener listener = new HealthListener() {
             @Override
             public void onCircuitStateChange(RegionSpec region, CircuitState from, CircuitState to) {
                 events.add(String.format("%+8.3fs  %s circuit %s -> %s", secondsSince(t0), region.id(), from, to));
+                if (to == CircuitState.OPEN && region.id().equals("us-east-1")) {
+                    victimOpened.add(System.nanoTime() - t0);
+                }
             }
 
             @Override
@@ -103,13 +107,13 @@ public final class FailoverDemo {
                             ProbeConfig.builder().interval(Duration.ofMillis(500)).timeout(Duration.ofMillis(250))
                                     .failureThreshold(2).successThreshold(2).build())
                     .build()) {
-                run(out, lab, latitude, seconds, rate, t0, events);
+                run(out, lab, latitude, seconds, rate, t0, events, victimOpened);
             }
         }
     }
 
     private static void run(PrintStream out, FakeRegions lab, Latitude latitude, int seconds, int rate, long t0,
-            ConcurrentLinkedQueue<String> events) throws InterruptedException {
+            ConcurrentLinkedQueue<String> events, ConcurrentLinkedQueue<Long> victimOpened) throws InterruptedException {
         FakeRegionClient client = new FakeRegionClient(latitude, lab.endpoints());
         Operation read = Operation.read("GetProfile").dataClass("profiles").build();
         ConcurrentLinkedQueue<Call> calls = new ConcurrentLinkedQueue<>();
@@ -151,7 +155,7 @@ public final class FailoverDemo {
         out.println();
         out.println("Health events:");
         events.forEach(out::println);
-        printSummary(out, calls, faultAt, healAt);
+        printSummary(out, calls, faultAt, healAt, victimOpened);
     }
 
     private static void printTimeline(PrintStream out, ConcurrentLinkedQueue<Call> calls, int seconds) {
@@ -180,12 +184,10 @@ public final class FailoverDemo {
         }
     }
 
-    private static void printSummary(PrintStream out, ConcurrentLinkedQueue<Call> calls, long faultAt, long healAt) {
+    private static void printSummary(PrintStream out, ConcurrentLinkedQueue<Call> calls, long faultAt, long healAt,
+            ConcurrentLinkedQueue<Long> victimOpened) {
         long failed = calls.stream().filter(c -> c.region() == null).count();
-        // Traffic has moved once no call starting later is served by the victim (until the heal).
-        long lastVictimDuringFault = calls.stream()
-                .filter(c -> c.startNanos() >= faultAt && c.startNanos() < healAt && "us-east-1".equals(c.region()))
-                .mapToLong(Call::startNanos).max().orElse(faultAt);
+        long opened = victimOpened.stream().filter(t -> t >= faultAt && t < healAt).findFirst().orElse(-1L);
         long movedAfter = calls.stream()
                 .filter(c -> c.startNanos() >= faultAt && c.startNanos() < healAt && c.region() != null)
                 .filter(c -> !"us-east-1".equals(c.region()))
@@ -199,8 +201,9 @@ public final class FailoverDemo {
         out.println();
         out.printf("Summary: %d calls, %d failed%n", calls.size(), failed);
         out.printf("  first answer from another region %.0f ms after the blackhole%n", movedAfter / 1e6);
-        out.printf("  us-east-1 got no new traffic from %.0f ms after the blackhole%n",
-                (lastVictimDuringFault - faultAt) / 1e6);
+        out.println(opened < 0 ? "  us-east-1's circuit did not open during the fault"
+                : String.format("  us-east-1's circuit opened %.0f ms after the blackhole: no new call was sent there"
+                        + " from then on", (opened - faultAt) / 1e6));
         out.printf("  calls started in the first second of the fault: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
                 fault.getValueAtPercentile(50) / 1000.0, fault.getValueAtPercentile(99) / 1000.0,
                 fault.getMaxValue() / 1000.0);

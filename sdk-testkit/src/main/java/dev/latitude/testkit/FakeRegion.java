@@ -55,9 +55,10 @@ public final class FakeRegion implements AutoCloseable {
     private static WireMockServer newServer(int port) {
         WireMockConfiguration options = WireMockConfiguration.options()
                 .bindAddress("127.0.0.1")
-                .asynchronousResponseEnabled(true)
-                .asynchronousResponseThreads(8)
-                .containerThreads(32)
+                // Delays run on Jetty's request threads (not WireMock's asynchronous scheduler, whose pending
+                // responses outlive stop() and keep a JVM alive): stop() interrupts them, so nothing lingers.
+                .asynchronousResponseEnabled(false)
+                .containerThreads(64)
                 .jettyStopTimeout(0L)
                 .stubRequestLoggingDisabled(true);
         return new WireMockServer(port == 0 ? options.dynamicPort() : options.port(port));
