@@ -52,9 +52,19 @@ public final class FailoverDemo {
      * @throws Exception if the fake regions cannot start
      */
     public static void main(String[] args) throws Exception {
+        run(args, System.out);
+    }
+
+    /**
+     * Runs the demo, printing to {@code out}.
+     *
+     * @param args {@code --seconds N}, {@code --rate N}
+     * @param out where the timeline goes
+     * @throws Exception if the fake regions cannot start
+     */
+    static void run(String[] args, PrintStream out) throws Exception {
         int seconds = intArg(args, "--seconds", 12);
         int rate = intArg(args, "--rate", 200);
-        PrintStream out = System.out;
         Map<String, Duration> latencies = new LinkedHashMap<>();
         latencies.put("us-east-1", Duration.ofMillis(5));
         latencies.put("us-west-2", Duration.ofMillis(30));
