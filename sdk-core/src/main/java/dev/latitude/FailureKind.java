@@ -24,5 +24,11 @@ public enum FailureKind {
      * The attempt was not sent because the region's circuit breaker refused a permit (half-open, trial calls
      * in flight); the next region is tried and health is not charged.
      */
-    CIRCUIT_OPEN
+    CIRCUIT_OPEN,
+    /**
+     * The region answered, but with data older than the session has written or read (checked against the session
+     * token); the engine escalates to the region that took the write. Health is not charged: the region is fine, it
+     * is only behind.
+     */
+    STALE_READ
 }

@@ -8,6 +8,8 @@ import dev.latitude.spi.Scheduler;
 import dev.latitude.spi.Ticker;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
+import dev.latitude.spi.ReplicationWatermarks;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -70,6 +72,41 @@ public interface Latitude extends AutoCloseable {
     <T> CompletableFuture<T> executeAsync(Operation operation, AsyncRegionCall<T> call);
 
     /**
+     * Runs a non-blocking call that keeps its session consistent: a write's result watermark advances the session
+     * token; a SESSION read's result is checked against the session's requirement when the answering replica could not
+     * be proven up to date beforehand, and a stale answer makes the engine escalate to the region that took the write
+     * (counted as a stale read avoided). Reads also record what they saw, for monotonic reads.
+     *
+     * @param operation what the call is
+     * @param call the attempt in one region
+     * @param watermark reads the watermark of a result
+     * @param <T> the result type
+     * @return the future result
+     */
+    <T> CompletableFuture<T> executeAsync(Operation operation, AsyncRegionCall<T> call,
+            ResultWatermark<? super T> watermark);
+
+    /**
+     * The blocking form of {@link #executeAsync(Operation, AsyncRegionCall, ResultWatermark)}.
+     *
+     * @param operation what the call is
+     * @param call the attempt in one region
+     * @param watermark reads the watermark of a result
+     * @param <T> the result type
+     * @param <E> the checked exception the call may throw
+     * @return the first acceptable result
+     * @throws E the call's own checked exception when an attempt failed with a caller error
+     */
+    <T, E extends Exception> T execute(Operation operation, RegionCall<T, E> call, ResultWatermark<? super T> watermark)
+            throws E;
+
+    /** Returns the hybrid logical clock adapters stamp writes with. */
+    HybridLogicalClock hybridClock();
+
+    /** Returns the data policies. */
+    DataPolicies dataPolicies();
+
+    /**
      * Returns the regions the engine would try for {@code operation} right now, in order.
      *
      * @param operation the operation
@@ -105,7 +142,8 @@ public interface Latitude extends AutoCloseable {
      * <p>Defaults: latency routing; {@link ErrorClassifier#defaults()}; attempt timeout 1 s; deadline 5 s;
      * {@link BreakerConfig#defaults()}; {@link HedgingConfig#defaults()}; no probe; {@link GlobalOpenTelemetry}; the
      * system ticker; an engine-owned scheduler thread and attempt pool; {@code ThreadLocalRandom}; EWMA α 0.2;
-     * hedging percentile over the last 60 s.
+     * hedging percentile over the last 60 s; {@link DataPolicies#defaults()}; no replication watermarks; the system UTC
+     * clock with a 500 ms skew bound for the hybrid logical clock.
      */
     final class Builder {
         private Topology topology;
@@ -125,6 +163,10 @@ public interface Latitude extends AutoCloseable {
         private RandomGenerator random;
         private Double latencyAlpha;
         private Duration latencyWindow;
+        private DataPolicies dataPolicies;
+        private ReplicationWatermarks replicationWatermarks;
+        private Clock clock;
+        private Duration maxClockSkew;
 
         private Builder() {
         }
@@ -353,6 +395,58 @@ public interface Latitude extends AutoCloseable {
         }
 
         /**
+         * Sets each data class's consistency level, residency and write mode; default {@link DataPolicies#defaults()}.
+         *
+         * @param policies the policies
+         * @return this builder
+         */
+        public Builder dataPolicies(DataPolicies policies) {
+            once(this.dataPolicies, "dataPolicies");
+            this.dataPolicies = Objects.requireNonNull(policies, "dataPolicies");
+            return this;
+        }
+
+        /**
+         * Sets where replica progress comes from (the adapter's heartbeats or replay positions); default
+         * {@link ReplicationWatermarks#NONE}, so SESSION reads away from the writer are verified by result watermark.
+         *
+         * @param watermarks the source
+         * @return this builder
+         */
+        public Builder replicationWatermarks(ReplicationWatermarks watermarks) {
+            once(this.replicationWatermarks, "replicationWatermarks");
+            this.replicationWatermarks = Objects.requireNonNull(watermarks, "replicationWatermarks");
+            return this;
+        }
+
+        /**
+         * Sets the wall clock of the hybrid logical clock; tests pass a fixed or manual one. Default
+         * {@link Clock#systemUTC()}.
+         *
+         * @param clock the wall clock
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            once(this.clock, "clock");
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * Sets the largest clock difference between hosts that the hybrid logical clock tolerates; default 500 ms.
+         *
+         * @param skew 1 ms to 1 h
+         * @return this builder
+         * @throws LatitudeConfigException if out of range
+         */
+        public Builder maxClockSkew(Duration skew) {
+            once(this.maxClockSkew, "maxClockSkew");
+            HybridLogicalClock.create(Clock.systemUTC(), skew); // validates
+            this.maxClockSkew = skew;
+            return this;
+        }
+
+        /**
          * Returns the engine, with probes started if a probe was given.
          *
          * @return the engine
@@ -371,6 +465,10 @@ public interface Latitude extends AutoCloseable {
                 throw new LatitudeConfigException("attemptTimeout", at + " is longer than the deadline " + dl
                         + "; no second region could ever be tried: shorten the attempt timeout or lengthen the deadline");
             }
+            DataPolicies dp = dataPolicies != null ? dataPolicies : DataPolicies.defaults();
+            dp.validate(topology);
+            HybridLogicalClock hlc = HybridLogicalClock.create(clock != null ? clock : Clock.systemUTC(),
+                    maxClockSkew != null ? maxClockSkew : Duration.ofMillis(500));
             return new Engine(new EngineConfig(topology, p,
                     classifier != null ? classifier : ErrorClassifier.defaults(), at.toNanos(), dl.toNanos(),
                     breaker != null ? breaker : BreakerConfig.defaults(),
@@ -379,7 +477,8 @@ public interface Latitude extends AutoCloseable {
                     openTelemetry != null ? openTelemetry : GlobalOpenTelemetry.get(),
                     ticker != null ? ticker : Ticker.system(), scheduler, attemptExecutor, random,
                     latencyAlpha != null ? latencyAlpha : 0.2,
-                    (latencyWindow != null ? latencyWindow : Duration.ofSeconds(60)).toNanos()));
+                    (latencyWindow != null ? latencyWindow : Duration.ofSeconds(60)).toNanos(), dp,
+                    replicationWatermarks != null ? replicationWatermarks : ReplicationWatermarks.NONE, hlc));
         }
     }
 }

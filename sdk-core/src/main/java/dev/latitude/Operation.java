@@ -14,7 +14,7 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Defaults: reads are idempotent and writes are not; no data class or key; the caller is the local region;
- * the engine's default deadline.
+ * the engine's default deadline; the data class's consistency level; the session of the current context.
  */
 public final class Operation {
     /** Whether an operation reads or writes. */
@@ -34,6 +34,8 @@ public final class Operation {
     private final String callerJurisdiction;
     private final GeoPoint callerLocation;
     private final Duration deadline;
+    private final ConsistencyLevel consistency;
+    private final Session session;
 
     private Operation(Builder b) {
         this.name = b.name;
@@ -45,6 +47,8 @@ public final class Operation {
         this.callerJurisdiction = b.callerJurisdiction;
         this.callerLocation = b.callerLocation;
         this.deadline = b.deadline;
+        this.consistency = b.consistency;
+        this.session = b.session;
     }
 
     /**
@@ -76,6 +80,8 @@ public final class Operation {
         b.callerJurisdiction = callerJurisdiction;
         b.callerLocation = callerLocation;
         b.deadline = deadline;
+        b.consistency = consistency;
+        b.session = session;
         return b;
     }
 
@@ -129,6 +135,16 @@ public final class Operation {
         return deadline;
     }
 
+    /** Returns the consistency level asked for, or {@code null} for the data class's default. */
+    public ConsistencyLevel consistency() {
+        return consistency;
+    }
+
+    /** Returns the session given explicitly, or {@code null} to use the one in the current context (if any). */
+    public Session session() {
+        return session;
+    }
+
     @Override
     public String toString() {
         return name + "(" + kind + (idempotent ? ", idempotent" : "") + (dataClass == null ? "" : ", " + dataClass)
@@ -146,6 +162,8 @@ public final class Operation {
         private String callerJurisdiction;
         private GeoPoint callerLocation;
         private Duration deadline;
+        private ConsistencyLevel consistency;
+        private Session session;
 
         private Builder(String name, Kind kind, boolean idempotent) {
             if (name == null || name.isBlank()) {
@@ -241,6 +259,29 @@ public final class Operation {
                         + " longest the caller will wait for this call, such as Duration.ofSeconds(2)");
             }
             this.deadline = deadline;
+            return this;
+        }
+
+        /**
+         * Asks for a consistency level for this call instead of the data class's default.
+         *
+         * @param level the level
+         * @return this builder
+         */
+        public Builder consistency(ConsistencyLevel level) {
+            this.consistency = Objects.requireNonNull(level, "consistency");
+            return this;
+        }
+
+        /**
+         * Sets the session whose writes this call must see (reads) or advances (writes); without it, the session in
+         * the current OpenTelemetry context is used, if any.
+         *
+         * @param session the session
+         * @return this builder
+         */
+        public Builder session(Session session) {
+            this.session = Objects.requireNonNull(session, "session");
             return this;
         }
 

@@ -104,6 +104,19 @@ public final class Session {
     }
 
     /**
+     * Records data the session has read, so that later reads never return anything older (monotonic reads). The
+     * engine calls it after a SESSION read whose result carries a watermark.
+     *
+     * @param dataClass the data class
+     * @param key the key read, or {@code null}
+     * @param watermark the watermark of the data read
+     * @param region the region that answered
+     */
+    public void recordRead(String dataClass, String key, long watermark, String region) {
+        recordWrite(dataClass, key, watermark, region);
+    }
+
+    /**
      * Merges in what another copy of this session has seen (a token from another request or service).
      *
      * @param other the other token

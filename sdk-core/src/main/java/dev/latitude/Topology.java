@@ -21,6 +21,8 @@ import java.util.Objects;
  * <p>Each region has an index (its position in {@link #regions()}) that the engine uses internally.
  */
 public final class Topology {
+    /** The most regions a topology may have (more than any cloud offers). */
+    public static final int MAX_REGIONS = 64;
     private final List<RegionSpec> regions;
     private final Map<String, Integer> indexById;
     private final RegionSpec localRegion;
@@ -145,6 +147,10 @@ public final class Topology {
             if (regions.isEmpty()) {
                 throw new LatitudeConfigException("topology.regions",
                         "no regions; add at least one with Topology.builder().region(RegionSpec.builder(\"us-east-1\").writer().build())");
+            }
+            if (regions.size() > MAX_REGIONS) {
+                throw new LatitudeConfigException("topology.regions", regions.size() + " regions, more than the "
+                        + MAX_REGIONS + " supported; list only the regions this service uses");
             }
             Map<String, Integer> index = new LinkedHashMap<>();
             boolean writer = false;

@@ -3,9 +3,12 @@ package dev.latitude.internal;
 import dev.latitude.AmbiguousWriteException;
 import dev.latitude.AsyncRegionCall;
 import dev.latitude.AttemptRecord;
+import dev.latitude.ConsistencyLevel;
 import dev.latitude.FailureKind;
 import dev.latitude.Operation;
 import dev.latitude.RegionsUnavailableException;
+import dev.latitude.ResidencyException;
+import dev.latitude.ResultWatermark;
 import dev.latitude.spi.Scheduler;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
@@ -37,6 +40,8 @@ final class CallExecution<T> {
     private final Engine engine;
     private final Operation op;
     private final AsyncRegionCall<T> call;
+    private final ResultWatermark<? super T> watermark;
+    private final Engine.RoutePlan plan;
     private final int[] order;
     private final int healthy;
     private final boolean hedgeEligible;
@@ -52,16 +57,20 @@ final class CallExecution<T> {
     private Scheduler.Cancellable deadlineTimer;
     private Scheduler.Cancellable hedgeTimer;
 
-    CallExecution(Engine engine, Operation op, AsyncRegionCall<T> call, Engine.RoutePlan plan) {
+    CallExecution(Engine engine, Operation op, AsyncRegionCall<T> call, ResultWatermark<? super T> watermark,
+            Engine.RoutePlan plan) {
         this.engine = engine;
         this.op = op;
         this.call = call;
+        this.watermark = watermark;
+        this.plan = plan;
         this.order = plan.order;
         this.healthy = plan.healthy;
         this.hedgeEligible = engine.config.hedging().enabled() && op.isRead() && op.idempotent() && healthy > 1;
         Context parent = Context.current();
         this.span = engine.telemetry.startCall(op, parent);
         this.context = parent.with(span);
+        engine.telemetry.planned(span, plan);
     }
 
     /** One attempt in one region. Fields are guarded by the execution's lock. */
@@ -108,7 +117,11 @@ final class CallExecution<T> {
             }
         }
         if (first == null) {
-            finish(null, null, new RegionsUnavailableException(op.name(), false, records(), null));
+            Throwable error;
+            synchronized (this) {
+                error = exhausted(null);
+            }
+            finish(null, null, error);
         } else {
             dispatch(first);
         }
@@ -185,6 +198,14 @@ final class CallExecution<T> {
     private void onComplete(Attempt a, T value, Throwable error) {
         Throwable cause = error == null ? null : unwrap(error);
         FailureKind kind = cause == null ? null : classify(cause);
+        long stamp = error == null ? stampOf(value) : ResultWatermark.NONE;
+        if (kind == null && (plan.verify & (1L << a.region.index)) != 0) {
+            boolean fresh = stamp >= plan.required.value();
+            engine.telemetry.watermarkChecked(span, a.region, fresh, plan.required.value(), stamp);
+            if (!fresh) {
+                kind = FailureKind.STALE_READ; // the replica is behind the session: escalate to the writer
+            }
+        }
         long now = engine.ticker.read();
         List<Attempt> losers = null;
         synchronized (this) {
@@ -207,6 +228,7 @@ final class CallExecution<T> {
         ended(a, now);
         if (losers != null) {
             abandon(losers, a.hedge);
+            advanceSession(a, stamp);
             finish(a, value, null);
         } else if (kind != null) {
             failed(a, kind, cause);
@@ -274,9 +296,12 @@ final class CallExecution<T> {
             } else if (running > 0) {
                 return; // another attempt (a hedge or the primary) is still running: its outcome decides
             } else {
+                if (kind == FailureKind.STALE_READ) {
+                    preferNext(plan.source);
+                }
                 fallback = reserve(false, order.length);
                 if (fallback == null) {
-                    terminal = new RegionsUnavailableException(op.name(), false, records(), cause);
+                    terminal = exhausted(cause);
                 }
             }
             if (terminal != null) {
@@ -293,6 +318,53 @@ final class CallExecution<T> {
         }
         abandon(losers, false);
         finish(null, null, terminal);
+    }
+
+    /**
+     * Moves {@code regionIndex} to the front of the untried part of the plan, so the next attempt goes there (the
+     * region that took the session's write, after a replica answered with older data). Must hold the lock.
+     */
+    private void preferNext(int regionIndex) {
+        for (int pos = next; pos < order.length; pos++) {
+            if (order[pos] == regionIndex) {
+                System.arraycopy(order, next, order, next + 1, pos - next);
+                order[next] = regionIndex;
+                return;
+            }
+        }
+    }
+
+    /** The failure of a call whose plan ran out; must hold the lock. */
+    private Throwable exhausted(Throwable cause) {
+        if (plan.outsideResidency > 0) {
+            engine.telemetry.residencyRefused(span, op.dataClass(), plan.policy.residency());
+            return new ResidencyException(op.name(), op.dataClass(), plan.policy.residency(), records(), cause);
+        }
+        return new RegionsUnavailableException(op.name(), false, records(), cause);
+    }
+
+    /** Advances the session with what a successful call wrote or read. */
+    private void advanceSession(Attempt winner, long stamp) {
+        if (plan.session == null || stamp < 0 || op.dataClass() == null) {
+            return;
+        }
+        if (op.kind() == Operation.Kind.WRITE) {
+            plan.session.recordWrite(op.dataClass(), op.key(), stamp, winner.region.spec.id());
+        } else if (plan.level.kind() == ConsistencyLevel.Kind.SESSION) {
+            plan.session.recordRead(op.dataClass(), op.key(), stamp, winner.region.spec.id());
+        }
+    }
+
+    private long stampOf(T value) {
+        if (watermark == null) {
+            return ResultWatermark.NONE;
+        }
+        try {
+            return watermark.of(value);
+        } catch (RuntimeException e) {
+            LOG.warn("ResultWatermark of {} threw; the result is treated as carrying no watermark", op.name(), e);
+            return ResultWatermark.NONE;
+        }
     }
 
     private void onDeadline() {

@@ -2,6 +2,10 @@ package dev.latitude.internal;
 
 import dev.latitude.AsyncRegionCall;
 import dev.latitude.CircuitState;
+import dev.latitude.ConsistencyLevel;
+import dev.latitude.DataPolicies;
+import dev.latitude.DataPolicy;
+import dev.latitude.HybridLogicalClock;
 import dev.latitude.GeoPoint;
 import dev.latitude.Latitude;
 import dev.latitude.LatitudeException;
@@ -11,8 +15,14 @@ import dev.latitude.ProbeState;
 import dev.latitude.RegionCall;
 import dev.latitude.RegionSpec;
 import dev.latitude.RegionStatus;
+import dev.latitude.ResultWatermark;
 import dev.latitude.RoutingPolicy;
+import dev.latitude.Session;
+import dev.latitude.SessionToken;
 import dev.latitude.Topology;
+import dev.latitude.Watermark;
+import dev.latitude.WriteMode;
+import dev.latitude.spi.ReplicationWatermarks;
 import dev.latitude.spi.Scheduler;
 import dev.latitude.spi.Ticker;
 import java.util.ArrayList;
@@ -49,7 +59,9 @@ public final class Engine implements Latitude, RegionState.Events {
     private final ExecutorService ownExecutor;
     private final ThreadLocal<Candidates> scratch;
     private final ProbeRunner probes;
-    private volatile RoutingPolicy policy;
+    private final DataPolicies dataPolicies;
+    private final ReplicationWatermarks watermarks;
+    private volatile RoutingPolicy routing;
     private volatile boolean closed;
 
     /**
@@ -61,7 +73,9 @@ public final class Engine implements Latitude, RegionState.Events {
         this.config = config;
         this.topology = config.topology();
         this.ticker = config.ticker();
-        this.policy = config.policy();
+        this.routing = config.policy();
+        this.dataPolicies = config.dataPolicies();
+        this.watermarks = config.watermarks();
         long now = ticker.read();
         List<RegionSpec> specs = topology.regions();
         this.regions = new RegionState[specs.size()];
@@ -106,8 +120,12 @@ public final class Engine implements Latitude, RegionState.Events {
     @Override
     public <T, E extends Exception> T execute(Operation operation, RegionCall<T, E> call) throws E {
         Objects.requireNonNull(call, "call");
-        CompletableFuture<T> result = executeAsync(operation,
-                region -> AttemptTask.submit(attemptExecutor, () -> call.call(region)));
+        return await(operation, executeAsync(operation,
+                region -> AttemptTask.submit(attemptExecutor, () -> call.call(region))));
+    }
+
+    /** Waits for a call on the caller's thread; rethrows its failure as it is. */
+    private <T, E extends Exception> T await(Operation operation, CompletableFuture<T> result) throws E {
         try {
             return result.get();
         } catch (InterruptedException e) {
@@ -139,27 +157,81 @@ public final class Engine implements Latitude, RegionState.Events {
         if (closed) {
             throw new LatitudeException("this Latitude engine is closed; build a new one", null);
         }
-        CallExecution<T> execution = new CallExecution<>(this, operation, call, route(operation));
+        CallExecution<T> execution = new CallExecution<>(this, operation, call, null, route(operation, false));
         execution.start();
         return execution.result;
     }
 
+    @Override
+    public <T> CompletableFuture<T> executeAsync(Operation operation, AsyncRegionCall<T> call,
+            ResultWatermark<? super T> watermark) {
+        Objects.requireNonNull(operation, "operation");
+        Objects.requireNonNull(call, "call");
+        Objects.requireNonNull(watermark, "watermark");
+        if (closed) {
+            throw new LatitudeException("this Latitude engine is closed; build a new one", null);
+        }
+        CallExecution<T> execution = new CallExecution<>(this, operation, call, watermark, route(operation, true));
+        execution.start();
+        return execution.result;
+    }
+
+    @Override
+    public <T, E extends Exception> T execute(Operation operation, RegionCall<T, E> call,
+            ResultWatermark<? super T> watermark) throws E {
+        Objects.requireNonNull(call, "call");
+        return await(operation, executeAsync(operation,
+                region -> AttemptTask.submit(attemptExecutor, () -> call.call(region)), watermark));
+    }
+
     /**
-     * Plans a call: role filter, health filter, routing policy; unhealthy regions follow, least bad first.
+     * Plans a call. Filters, in order: residency (the data class's jurisdictions; never relaxed), role (writes to the
+     * data class's writer regions), consistency (STRONG: writers; SESSION: regions proven to have the session's
+     * writes, or regions whose answer can be verified; BOUNDED_STALENESS: regions known to be close enough), health
+     * (unhealthy regions go last, least bad first), then the routing policy's order.
      *
      * @param op the operation
+     * @param canVerify whether the call supplies a result watermark, so unproven replicas can be checked
      * @return the plan
      */
-    RoutePlan route(Operation op) {
+    RoutePlan route(Operation op, boolean canVerify) {
         long now = ticker.read();
+        DataPolicy policy = dataPolicies.policyFor(op.dataClass());
+        boolean write = op.kind() == Operation.Kind.WRITE;
+        ConsistencyLevel level = write ? null : op.consistency() != null ? op.consistency() : policy.consistency();
+        Session session = write || level.kind() == ConsistencyLevel.Kind.SESSION
+                ? (op.session() != null ? op.session() : Session.current()) : null;
+        Watermark required = null;
+        boolean keyLevel = false;
+        if (session != null && !write) {
+            SessionToken token = session.token();
+            required = token.requirement(op.dataClass(), op.key());
+            keyLevel = required != null && token.isKeyLevel(op.dataClass(), op.key());
+        }
         Candidates c = scratch.get();
         c.reset(op);
         int[] unavailable = null;
         int unavailableCount = 0;
-        boolean write = op.kind() == Operation.Kind.WRITE;
+        long verify = 0; // bit per region index: its answer must be checked against 'required'
+        int outsideResidency = 0;
+        int behind = 0;
         for (RegionState r : regions) {
-            if (write ? !r.spec.isWriter() : !r.spec.isReader()) {
+            if (!policy.allows(r.spec)) {
+                outsideResidency++;
                 continue;
+            }
+            if (write ? !takesWrites(policy, r.spec) : !r.spec.isReader()) {
+                continue;
+            }
+            if (!write) {
+                int eligibility = eligibility(policy, level, required, keyLevel && canVerify, op.dataClass(), r.spec);
+                if (eligibility == INELIGIBLE) {
+                    behind++;
+                    continue;
+                }
+                if (eligibility == NEEDS_VERIFY) {
+                    verify |= 1L << r.index;
+                }
             }
             if (r.available(now)) {
                 c.add(r);
@@ -171,11 +243,12 @@ public final class Engine implements Latitude, RegionState.Events {
             }
         }
         if (c.size > 1) {
+            RoutingPolicy routingPolicy = routing;
             try {
-                policy.rank(c);
+                routingPolicy.rank(c);
                 Ranking.sort(c.items, c.ranks, 0, c.size);
             } catch (RuntimeException e) {
-                LOG.warn("Routing policy {} failed for {}; using topology order", policy, op, e);
+                LOG.warn("Routing policy {} failed for {}; using topology order", routingPolicy, op, e);
             }
         }
         int healthy = c.size;
@@ -188,12 +261,55 @@ public final class Engine implements Latitude, RegionState.Events {
             Ranking.sort(unavailable, openedAt, 0, unavailableCount);
             System.arraycopy(unavailable, 0, order, healthy, unavailableCount);
         }
-        return new RoutePlan(order, healthy);
+        int source = required != null && topology.contains(required.region())
+                ? topology.indexOf(required.region()) : -1;
+        return new RoutePlan(order, healthy, policy, level, session, required, verify, source, outsideResidency,
+                behind);
+    }
+
+    private static final int ELIGIBLE = 0;
+    private static final int NEEDS_VERIFY = 1;
+    private static final int INELIGIBLE = 2;
+
+    /** Whether {@code region} takes writes of a data class with {@code policy}. */
+    private static boolean takesWrites(DataPolicy policy, RegionSpec region) {
+        if (policy.writeMode() == WriteMode.MULTI_WRITER) {
+            return true;
+        }
+        return policy.writerRegion() != null ? policy.writerRegion().equals(region.id()) : region.isWriter();
+    }
+
+    /** The consistency filter for a read. */
+    private int eligibility(DataPolicy policy, ConsistencyLevel level, Watermark required, boolean verifiable,
+            String dataClass, RegionSpec region) {
+        switch (level.kind()) {
+            case STRONG:
+                return takesWrites(policy, region) ? ELIGIBLE : INELIGIBLE;
+            case SESSION:
+                if (required == null || region.id().equals(required.region())
+                        || (policy.writeMode() == WriteMode.SINGLE_WRITER && takesWrites(policy, region))) {
+                    return ELIGIBLE; // nothing to see, or the region took the write (a single writer has them all)
+                }
+                long applied = watermarks.applied(region.id(), required.region(), dataClass);
+                if (applied >= required.value()) {
+                    return ELIGIBLE;
+                }
+                return applied == ReplicationWatermarks.UNKNOWN && verifiable ? NEEDS_VERIFY : INELIGIBLE;
+            case BOUNDED_STALENESS:
+                if (takesWrites(policy, region)) {
+                    return ELIGIBLE;
+                }
+                long staleness = watermarks.stalenessMillis(region.id(), dataClass);
+                return staleness != ReplicationWatermarks.UNKNOWN && staleness <= level.maxStaleness().toMillis()
+                        ? ELIGIBLE : INELIGIBLE;
+            default:
+                return ELIGIBLE;
+        }
     }
 
     @Override
     public Plan plan(Operation operation) {
-        RoutePlan p = route(Objects.requireNonNull(operation, "operation"));
+        RoutePlan p = route(Objects.requireNonNull(operation, "operation"), false);
         List<RegionSpec> list = new ArrayList<>(p.order.length);
         for (int i : p.order) {
             list.add(regions[i].spec);
@@ -208,14 +324,24 @@ public final class Engine implements Latitude, RegionState.Events {
 
     @Override
     public RoutingPolicy routingPolicy() {
-        return policy;
+        return routing;
     }
 
     @Override
     public void routingPolicy(RoutingPolicy policy) {
         Objects.requireNonNull(policy, "policy").validate(topology);
-        LOG.info("Routing policy changed from {} to {}", this.policy, policy);
-        this.policy = policy;
+        LOG.info("Routing policy changed from {} to {}", this.routing, policy);
+        this.routing = policy;
+    }
+
+    @Override
+    public HybridLogicalClock hybridClock() {
+        return config.hybridClock();
+    }
+
+    @Override
+    public DataPolicies dataPolicies() {
+        return dataPolicies;
     }
 
     @Override
@@ -271,14 +397,36 @@ public final class Engine implements Latitude, RegionState.Events {
         }
     }
 
-    /** An ordered plan: region indexes, the first {@code healthy} of which passed the health filter. */
+    /**
+     * An ordered plan: region indexes, the first {@code healthy} of which passed the health filter, with what the
+     * consistency and residency filters decided.
+     */
     static final class RoutePlan {
         final int[] order;
         final int healthy;
+        final DataPolicy policy;
+        final ConsistencyLevel level;
+        final Session session;
+        final Watermark required;
+        /** Bit per region index: an answer from there must be checked against {@link #required}. */
+        final long verify;
+        /** The index of the region that took the session's write, or -1. */
+        final int source;
+        final int outsideResidency;
+        final int behind;
 
-        RoutePlan(int[] order, int healthy) {
+        RoutePlan(int[] order, int healthy, DataPolicy policy, ConsistencyLevel level, Session session,
+                Watermark required, long verify, int source, int outsideResidency, int behind) {
             this.order = order;
             this.healthy = healthy;
+            this.policy = policy;
+            this.level = level;
+            this.session = session;
+            this.required = required;
+            this.verify = verify;
+            this.source = source;
+            this.outsideResidency = outsideResidency;
+            this.behind = behind;
         }
     }
 }

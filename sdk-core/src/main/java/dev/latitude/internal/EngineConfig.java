@@ -1,6 +1,8 @@
 package dev.latitude.internal;
 
 import dev.latitude.BreakerConfig;
+import dev.latitude.DataPolicies;
+import dev.latitude.HybridLogicalClock;
 import dev.latitude.HealthListener;
 import dev.latitude.HedgingConfig;
 import dev.latitude.ProbeConfig;
@@ -8,6 +10,7 @@ import dev.latitude.RoutingPolicy;
 import dev.latitude.Topology;
 import dev.latitude.spi.ErrorClassifier;
 import dev.latitude.spi.HealthProbe;
+import dev.latitude.spi.ReplicationWatermarks;
 import dev.latitude.spi.Scheduler;
 import dev.latitude.spi.Ticker;
 import io.opentelemetry.api.OpenTelemetry;
@@ -34,10 +37,14 @@ import java.util.random.RandomGenerator;
  * @param random the random source, or {@code null} for {@code ThreadLocalRandom}
  * @param latencyAlpha the EWMA weight of a new sample
  * @param latencyWindowNanos how far back the hedging percentile looks
+ * @param dataPolicies each data class's consistency, residency and write mode
+ * @param watermarks replica progress
+ * @param hybridClock the clock writes are stamped with
  */
 public record EngineConfig(Topology topology, RoutingPolicy policy, ErrorClassifier classifier,
         long attemptTimeoutNanos, long deadlineNanos, BreakerConfig breaker, HedgingConfig hedging, HealthProbe probe,
         ProbeConfig probeConfig, HealthListener listener, OpenTelemetry openTelemetry, Ticker ticker,
         Scheduler scheduler, Executor attemptExecutor, RandomGenerator random, double latencyAlpha,
-        long latencyWindowNanos) {
+        long latencyWindowNanos, DataPolicies dataPolicies, ReplicationWatermarks watermarks,
+        HybridLogicalClock hybridClock) {
 }

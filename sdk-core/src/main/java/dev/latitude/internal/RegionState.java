@@ -138,14 +138,15 @@ public final class RegionState {
     /**
      * Records how an attempt ended and releases its in-flight slot.
      *
-     * @param failure how it failed, or {@code null} for success; {@link FailureKind#CALLER} counts as success
+     * @param failure how it failed, or {@code null} for success; {@link FailureKind#CALLER} and
+     *     {@link FailureKind#STALE_READ} count as success (the region answered)
      * @param latencyNanos how long it ran
      * @param lastResort whether the attempt was sent while the region was unavailable (panic or plan exhausted)
      * @param now the current ticker reading
      */
     void attemptEnded(FailureKind failure, long latencyNanos, boolean lastResort, long now) {
         inFlight.decrementAndGet();
-        if (failure == null || failure == FailureKind.CALLER) {
+        if (failure == null || failure == FailureKind.CALLER || failure == FailureKind.STALE_READ) {
             latency.record(latencyNanos, now);
             if (breaker.isOpen()) {
                 if (!lastResort) {

@@ -27,7 +27,10 @@ import java.util.List;
  * <p>Metrics: {@code latitude.attempt.duration} (s, by region and outcome), {@code latitude.attempts} (by region
  * and outcome), {@code latitude.fallbacks} (by region left and reason), {@code latitude.hedges} (by region hedged
  * to), {@code latitude.circuit.transitions} (by region and new state), {@code latitude.circuit.state} (gauge by
- * region: 0 closed, 1 half-open, 2 open).
+ * region: 0 closed, 1 half-open, 2 open), {@code latitude.stale_reads.avoided} (by check: planned or verified),
+ * {@code latitude.watermark.checks} (by outcome: fresh or stale), {@code latitude.residency.refusals}. Spans also
+ * carry {@code latitude.consistency} and the events {@code latitude.replicas.skipped},
+ * {@code latitude.stale_read_avoided} and {@code latitude.residency.refused}.
  */
 final class Telemetry implements AutoCloseable {
     static final String SCOPE = "dev.latitude";
@@ -45,6 +48,12 @@ final class Telemetry implements AutoCloseable {
     static final AttributeKey<String> TO = AttributeKey.stringKey("latitude.to_region");
     static final AttributeKey<Double> DURATION_MS = AttributeKey.doubleKey("latitude.duration_ms");
     static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
+    static final AttributeKey<String> CONSISTENCY = AttributeKey.stringKey("latitude.consistency");
+    static final AttributeKey<String> CHECK = AttributeKey.stringKey("latitude.check");
+    static final AttributeKey<Long> REQUIRED = AttributeKey.longKey("latitude.watermark.required");
+    static final AttributeKey<Long> SEEN = AttributeKey.longKey("latitude.watermark.seen");
+    static final AttributeKey<Long> SKIPPED = AttributeKey.longKey("latitude.regions.skipped");
+    static final AttributeKey<String> JURISDICTIONS = AttributeKey.stringKey("latitude.residency");
     private static final String OK = "ok";
 
     private final Tracer tracer;
@@ -54,6 +63,13 @@ final class Telemetry implements AutoCloseable {
     private final LongCounter hedges;
     private final LongCounter transitions;
     private final ObservableLongGauge circuitGauge;
+    private final LongCounter staleAvoided;
+    private final LongCounter watermarkChecks;
+    private final LongCounter residencyRefusals;
+    private static final Attributes PLANNED = Attributes.of(CHECK, "planned");
+    private static final Attributes VERIFIED = Attributes.of(CHECK, "verified");
+    private static final Attributes FRESH = Attributes.of(OUTCOME, "fresh");
+    private static final Attributes STALE = Attributes.of(OUTCOME, "stale");
     /** [region][outcome]: outcome 0 is ok, then FailureKind ordinals + 1. */
     private final Attributes[][] outcomeAttributes;
     private final Attributes[][] fallbackAttributes;
@@ -73,6 +89,13 @@ final class Telemetry implements AutoCloseable {
                 .setDescription("Hedged attempts, by the region hedged to").build();
         this.transitions = meter.counterBuilder("latitude.circuit.transitions").setUnit("{transition}")
                 .setDescription("Circuit-breaker transitions, by region and new state").build();
+        this.staleAvoided = meter.counterBuilder("latitude.stale_reads.avoided").setUnit("{read}")
+                .setDescription("Reads kept from a replica behind the session: planned (routed away from replicas known"
+                        + " to be behind) or verified (a stale answer was caught and escalated)").build();
+        this.watermarkChecks = meter.counterBuilder("latitude.watermark.checks").setUnit("{check}")
+                .setDescription("Answers checked against the session's watermark, by outcome").build();
+        this.residencyRefusals = meter.counterBuilder("latitude.residency.refusals").setUnit("{call}")
+                .setDescription("Calls that failed rather than leave their data class's jurisdictions").build();
         int n = regions.size();
         FailureKind[] kinds = FailureKind.values();
         CircuitState[] states = CircuitState.values();
@@ -116,6 +139,41 @@ final class Telemetry implements AutoCloseable {
             }
         }
         return span;
+    }
+
+    /** Records what the planner decided about consistency. */
+    void planned(Span span, Engine.RoutePlan plan) {
+        if (plan.behind > 0 && plan.required != null) {
+            staleAvoided.add(1, PLANNED);
+        }
+        if (span.isRecording()) {
+            if (plan.level != null) {
+                span.setAttribute(CONSISTENCY, plan.level.toString());
+            }
+            if (plan.behind > 0) {
+                span.addEvent("latitude.replicas.skipped", Attributes.of(SKIPPED, (long) plan.behind,
+                        REQUIRED, plan.required == null ? -1L : plan.required.value()));
+            }
+        }
+    }
+
+    void watermarkChecked(Span span, RegionState region, boolean fresh, long required, long seen) {
+        watermarkChecks.add(1, fresh ? FRESH : STALE);
+        if (!fresh) {
+            staleAvoided.add(1, VERIFIED);
+            if (span.isRecording()) {
+                span.addEvent("latitude.stale_read_avoided", Attributes.of(CLOUD_REGION, region.spec.id(),
+                        REQUIRED, required, SEEN, seen));
+            }
+        }
+    }
+
+    void residencyRefused(Span span, String dataClass, java.util.Set<String> jurisdictions) {
+        residencyRefusals.add(1);
+        if (span.isRecording()) {
+            span.addEvent("latitude.residency.refused", Attributes.of(DATA_CLASS, String.valueOf(dataClass),
+                    JURISDICTIONS, String.join(",", jurisdictions)));
+        }
     }
 
     void attemptEnded(RegionState region, FailureKind failure, long durationNanos) {
