@@ -174,4 +174,36 @@ class TelemetryTest {
         MetricData duration = all.stream().filter(m -> m.getName().equals("latitude.attempt.duration")).findFirst().orElseThrow();
         assertThat(duration.getUnit()).isEqualTo("s");
     }
+
+    @Test
+    void consistency_staleAnswerCaught_recordsEventAndMetrics() {
+        Session session = Session.create();
+        session.recordWrite("orders", "o1", 1000, "us-east-1");
+        Latitude l = Latitude.builder()
+                .topology(CallExecutionTest.topology())
+                .routingPolicy(RoutingPolicy.failover().priority("eu-west-1", "us-west-2", "us-east-1").build())
+                .ticker(clock).scheduler(clock).openTelemetry(otel).hedging(HedgingConfig.disabled())
+                .dataPolicies(DataPolicies.builder().exact("orders",
+                        DataPolicy.builder().writerRegion("us-east-1").build()).build())
+                .build();
+        try {
+            Operation op = Operation.read("GetOrder").dataClass("orders").key("o1").session(session).build();
+            CompletableFuture<Long> r = l.executeAsync(op, region -> CompletableFuture.completedFuture(
+                    region.id().equals("us-east-1") ? 1000L : 900L), v -> v);
+            assertThat(r).isCompletedWithValue(1000L);
+        } finally {
+            l.close();
+        }
+        SpanData span = onlySpan();
+        assertThat(span.getAttributes().get(AttributeKey.stringKey("latitude.consistency"))).isEqualTo("SESSION");
+        assertThat(span.getAttributes().get(AttributeKey.stringKey("cloud.region"))).isEqualTo("us-east-1");
+        assertThat(span.getEvents()).extracting(EventData::getName).contains("latitude.stale_read_avoided");
+        assertThat(metric("latitude.stale_reads.avoided").getLongSumData().getPoints()).singleElement()
+                .satisfies(p -> {
+                    assertThat(p.getAttributes().get(AttributeKey.stringKey("latitude.check"))).isEqualTo("verified");
+                    assertThat(p.getValue()).isEqualTo(1);
+                });
+        assertThat(metric("latitude.watermark.checks").getLongSumData().getPoints()).singleElement()
+                .satisfies(p -> assertThat(p.getAttributes().get(AttributeKey.stringKey("latitude.outcome"))).isEqualTo("stale"));
+    }
 }
