@@ -7,7 +7,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
-import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import java.net.URI;
 import java.time.Duration;
@@ -17,9 +16,10 @@ import java.util.Objects;
  * One fake region: an HTTP server on 127.0.0.1 (WireMock, on a free port) that answers every request with its
  * region id after a base latency, and whose faults can be switched at runtime.
  *
- * <p>Faults: {@link #blackhole()} (accepts, never answers), {@link #refuseConnections()} (port closed),
- * {@link #addLatency(Duration)}, {@link #failWith(int)} (every request gets that status), {@link #resetConnections()}
- * (TCP reset), and {@link #heal()} to undo any of them. Each call replaces the previous fault. The request journal
+ * <p>Faults ({@link #apply(Fault)}, or the shortcuts): {@link #blackhole()} (accepts, never answers),
+ * {@link #refuseConnections()} (port closed), {@link #addLatency(Duration)}, {@link #failWith(int)} (every request gets
+ * that status), {@link #resetConnections()} (TCP reset), and {@link #heal()} to undo any of them. Each call replaces the
+ * previous fault. The request journal
  * ({@link #requestCount()}) says how many requests reached the region, faulty or not.
  *
  * <pre>{@code
@@ -30,7 +30,7 @@ import java.util.Objects;
  * }
  * }</pre>
  */
-public final class FakeRegion implements AutoCloseable {
+public final class FakeRegion implements FaultTarget, AutoCloseable {
     /** Long enough to outlast any test or demo, short enough that a forgotten request is eventually released. */
     private static final Duration BLACKHOLE = Duration.ofMinutes(5);
     private static final int BASE_PRIORITY = 10;
@@ -40,8 +40,9 @@ public final class FakeRegion implements AutoCloseable {
     private final Duration baseLatency;
     private WireMockServer server;
     private final int port;
-    private StubMapping fault;
+    private StubMapping faultStub;
     private boolean refusing;
+    private Fault fault = Fault.none();
 
     private FakeRegion(String id, Duration baseLatency) {
         this.id = id;
@@ -108,9 +109,59 @@ public final class FakeRegion implements AutoCloseable {
         return baseLatency;
     }
 
+    @Override
+    public String name() {
+        return id;
+    }
+
+    @Override
+    public synchronized Fault fault() {
+        return fault;
+    }
+
+    @Override
+    public synchronized void apply(Fault f) {
+        switch (f.kind()) {
+            case NONE:
+                clearFault();
+                if (refusing) {
+                    restartOnSamePort();
+                    refusing = false;
+                }
+                break;
+            case BLACKHOLE:
+                setFault(aResponse().withStatus(200).withBody(id).withFixedDelay((int) BLACKHOLE.toMillis()));
+                break;
+            case REFUSE:
+                clearFault();
+                if (!refusing) {
+                    server.stop();
+                    refusing = true;
+                }
+                break;
+            case LATENCY:
+                setFault(ok(f.duration()));
+                break;
+            case RESET:
+                setFault(aResponse().withFault(com.github.tomakehurst.wiremock.http.Fault.CONNECTION_RESET_BY_PEER));
+                break;
+            case ERROR_RATE:
+                if (f.rate() < 1) {
+                    throw new UnsupportedOperationException("an error rate below 1 is not supported by FakeRegion yet;"
+                            + " use Fault.errorRate(1.0, status, body)");
+                }
+                setFault(aResponse().withStatus(f.status()).withBody(f.body())
+                        .withFixedDelay((int) baseLatency.toMillis()));
+                break;
+            default:
+                throw new UnsupportedOperationException(f + " is not supported by FakeRegion yet");
+        }
+        this.fault = f;
+    }
+
     /** Accepts connections and requests but never answers. */
-    public synchronized void blackhole() {
-        setFault(aResponse().withStatus(200).withBody(id).withFixedDelay((int) BLACKHOLE.toMillis()));
+    public void blackhole() {
+        apply(Fault.blackhole());
     }
 
     /**
@@ -118,8 +169,8 @@ public final class FakeRegion implements AutoCloseable {
      *
      * @param extra the added latency
      */
-    public synchronized void addLatency(Duration extra) {
-        setFault(ok(extra));
+    public void addLatency(Duration extra) {
+        apply(Fault.latency(extra));
     }
 
     /**
@@ -127,32 +178,18 @@ public final class FakeRegion implements AutoCloseable {
      *
      * @param status an HTTP status code
      */
-    public synchronized void failWith(int status) {
-        setFault(aResponse().withStatus(status).withBody(id + " failing with " + status)
-                .withFixedDelay((int) baseLatency.toMillis()));
+    public void failWith(int status) {
+        apply(Fault.errorRate(1.0, status, id + " failing with " + status));
     }
 
     /** Resets every connection as a request arrives. */
-    public synchronized void resetConnections() {
-        setFault(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER));
+    public void resetConnections() {
+        apply(Fault.resetConnections());
     }
 
     /** Closes the port: connections are refused until {@link #heal()}. */
-    public synchronized void refuseConnections() {
-        clearFault();
-        if (!refusing) {
-            server.stop();
-            refusing = true;
-        }
-    }
-
-    /** Removes any fault: the region answers normally again. */
-    public synchronized void heal() {
-        clearFault();
-        if (refusing) {
-            restartOnSamePort();
-            refusing = false;
-        }
+    public void refuseConnections() {
+        apply(Fault.refuseConnections());
     }
 
     private void restartOnSamePort() {
@@ -167,14 +204,14 @@ public final class FakeRegion implements AutoCloseable {
             refusing = false;
         }
         clearFault();
-        fault = server.stubFor(any(anyUrl()).atPriority(FAULT_PRIORITY).willReturn(response));
+        faultStub = server.stubFor(any(anyUrl()).atPriority(FAULT_PRIORITY).willReturn(response));
     }
 
     private void clearFault() {
-        if (fault != null && !refusing) {
-            server.removeStub(fault);
+        if (faultStub != null && !refusing) {
+            server.removeStub(faultStub);
         }
-        fault = null;
+        faultStub = null;
     }
 
     /**
