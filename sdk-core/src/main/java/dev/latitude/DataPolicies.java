@@ -1,14 +1,16 @@
 package dev.latitude;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Maps data classes to their {@link DataPolicy}: an exact name wins, then the longest matching prefix, then the
- * default ({@link DataPolicy#defaults()} unless set). Immutable; lookups are cached per name.
+ * default ({@link DataPolicy#defaults()} unless set). Immutable; lookups are cached per name (at most 10,000 names,
+ * in a Caffeine cache).
  *
  * <pre>{@code
  * DataPolicies policies = DataPolicies.builder()
@@ -19,10 +21,11 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class DataPolicies {
     private static final int MAX_CACHED = 10_000;
+    /** Resolved lookups; bounded, since data class names may come from callers. */
+    private final Cache<String, DataPolicy> cache = Caffeine.newBuilder().maximumSize(MAX_CACHED).build();
     private final Map<String, DataPolicy> exact;
     private final Map<String, DataPolicy> prefixes; // longest first
     private final DataPolicy fallback;
-    private final ConcurrentHashMap<String, DataPolicy> cache = new ConcurrentHashMap<>();
 
     private DataPolicies(Builder b) {
         this.exact = Map.copyOf(b.exact);
@@ -54,15 +57,7 @@ public final class DataPolicies {
         if (dataClass == null) {
             return fallback;
         }
-        DataPolicy p = cache.get(dataClass);
-        if (p != null) {
-            return p;
-        }
-        p = resolve(dataClass);
-        if (cache.size() < MAX_CACHED) {
-            cache.put(dataClass, p);
-        }
-        return p;
+        return cache.get(dataClass, this::resolve);
     }
 
     private DataPolicy resolve(String dataClass) {
