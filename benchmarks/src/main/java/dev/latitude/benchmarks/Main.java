@@ -1,10 +1,14 @@
 package dev.latitude.benchmarks;
 
+import dev.latitude.SessionToken;
+import dev.latitude.SessionTokenCodec;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
@@ -20,12 +24,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar plan       # JMH: PlanBenchmark with the gc profiler
  * java -jar benchmarks/target/benchmarks.jar failover   # scenario: blackhole the preferred region under load
+ * java -jar benchmarks/target/benchmarks.jar token      # JMH: TokenBenchmark (session token encode/decode/merge)
  * </pre>
  *
  * <p>Exit status: 0 on success, 2 for an unknown name, 1 if the benchmark failed.
  */
 public final class Main {
-    static final String USAGE = "usage: java -jar benchmarks.jar plan|failover";
+    static final String USAGE = "usage: java -jar benchmarks.jar plan|failover|token";
     private static final String ALLOC_NORM = "gc.alloc.rate.norm";
 
     private Main() {
@@ -47,6 +52,9 @@ public final class Main {
                 break;
             case "failover":
                 metrics = new FailoverScenario().run();
+                break;
+            case "token":
+                metrics = token();
                 break;
             default:
                 System.err.println("unknown benchmark '" + args[0] + "'; " + USAGE);
@@ -100,6 +108,94 @@ public final class Main {
         List<String> metrics = new ArrayList<>(times);
         metrics.addAll(allocs);
         return metrics;
+    }
+
+    /** The session sizes {@link TokenBenchmark} is run for, as in its {@code @Param}. */
+    private static final int[] TOKEN_SCOPES = {1, 10, 100, 1000};
+    private static final String[] TOKEN_METHODS = {"encode", "decode", "verify", "merge"};
+
+    /**
+     * Runs {@link TokenBenchmark} with the gc profiler and returns, per method and session size, the time and the
+     * allocation per operation, then the encoded sizes (which must fit the default 4,096-character maximum).
+     */
+    static List<String> token() throws RunnerException {
+        List<String> sizes = tokenSizes(); // first: fail fast if a size is wrong
+        Options options = new OptionsBuilder()
+                .include(TokenBenchmark.class.getName() + "\\.")
+                .forks(1)
+                .warmupIterations(2)
+                .warmupTime(TimeValue.seconds(1))
+                .measurementIterations(3)
+                .measurementTime(TimeValue.seconds(1))
+                .addProfiler("gc")
+                .build();
+        Collection<RunResult> results = new Runner(options).run();
+        Map<String, String> times = new TreeMap<>();
+        Map<String, String> allocs = new TreeMap<>();
+        for (RunResult r : results) {
+            BenchmarkParams p = r.getParams();
+            String benchmark = p.getBenchmark();
+            String method = benchmark.substring(benchmark.lastIndexOf('.') + 1);
+            String name = method + "_" + p.getParam("scopes");
+            Result<?> primary = r.getPrimaryResult();
+            if (!"ns/op".equals(primary.getScoreUnit())) {
+                throw new IllegalStateException("expected ns/op from " + benchmark + ", got " + primary.getScoreUnit());
+            }
+            times.put(name, String.format(Locale.ROOT, "token.%s_ns_%s=%.1f ns", method, p.getParam("scopes"),
+                    primary.getScore()));
+            Result<?> alloc = secondary(r.getSecondaryResults(), ALLOC_NORM);
+            allocs.put(name, alloc == null ? "token.alloc_bytes_" + name + "=NaN B"
+                    : String.format(Locale.ROOT, "token.alloc_bytes_%s=%.1f B", name, alloc.getScore()));
+            System.out.printf(Locale.ROOT, "token: %-12s %12.1f ± %.1f ns/op, %s%n", name, primary.getScore(),
+                    primary.getScoreError(), alloc == null ? "no " + ALLOC_NORM + " result (labels: "
+                            + r.getSecondaryResults().keySet() + ")"
+                            : String.format(Locale.ROOT, "%.1f ± %.1f B/op", alloc.getScore(), alloc.getScoreError()));
+        }
+        List<String> metrics = new ArrayList<>();
+        for (Map<String, String> group : List.of(times, allocs)) {
+            for (String method : TOKEN_METHODS) {
+                for (int scopes : TOKEN_SCOPES) {
+                    String line = group.get(method + "_" + scopes);
+                    if (line == null) {
+                        throw new IllegalStateException("no JMH result for " + method + "_" + scopes);
+                    }
+                    metrics.add(line);
+                }
+            }
+        }
+        metrics.addAll(sizes);
+        return metrics;
+    }
+
+    /** Encoded sizes of the benchmark's sessions with the default codecs, and the key entries that survive. */
+    private static List<String> tokenSizes() {
+        SessionTokenCodec unsigned = TokenBenchmark.unsignedCodec();
+        SessionTokenCodec signed = TokenBenchmark.signedCodec();
+        List<String> bytes = new ArrayList<>();
+        List<String> signedBytes = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        for (int scopes : TOKEN_SCOPES) {
+            SessionToken token = TokenBenchmark.session(scopes, 0);
+            String text = unsigned.encode(token);
+            String signedText = signed.encode(token);
+            int size = text.getBytes(StandardCharsets.US_ASCII).length;
+            int signedSize = signedText.getBytes(StandardCharsets.US_ASCII).length;
+            if (size > unsigned.maxLength() || signedSize > signed.maxLength()) {
+                throw new IllegalStateException("a token of " + scopes + " scopes encodes to " + size + " / "
+                        + signedSize + " bytes, more than " + unsigned.maxLength());
+            }
+            int kept = unsigned.decode(text).keyCount();
+            System.out.printf(Locale.ROOT, "token: %4d scopes -> %4d bytes unsigned, %4d signed, %4d of %4d key"
+                    + " entries kept (maximum %d characters)%n", scopes, size, signedSize, kept, token.keyCount(),
+                    unsigned.maxLength());
+            bytes.add(String.format(Locale.ROOT, "token.size_bytes_%d=%d bytes", scopes, size));
+            signedBytes.add(String.format(Locale.ROOT, "token.signed_size_bytes_%d=%d bytes", scopes, signedSize));
+            keys.add(String.format(Locale.ROOT, "token.keys_kept_%d=%d keys", scopes, kept));
+        }
+        List<String> out = new ArrayList<>(bytes);
+        out.addAll(signedBytes);
+        out.addAll(keys);
+        return out;
     }
 
     /**
