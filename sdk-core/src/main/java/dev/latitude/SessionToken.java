@@ -127,6 +127,29 @@ public final class SessionToken {
         return new SessionToken(copy);
     }
 
+    /**
+     * Returns the token with the keys that {@code fold} selects folded into their class watermark (always safe: it
+     * only raises requirements). The codec uses it for keys it cannot encode.
+     */
+    SessionToken foldKeys(java.util.function.BiPredicate<String, String> fold) {
+        TreeMap<String, ClassEntry> copy = new TreeMap<>();
+        boolean changed = false;
+        for (Map.Entry<String, ClassEntry> e : classes.entrySet()) {
+            Watermark whole = e.getValue().whole();
+            Map<String, Watermark> keys = new TreeMap<>();
+            for (Map.Entry<String, Watermark> k : e.getValue().keys().entrySet()) {
+                if (fold.test(e.getKey(), k.getKey())) {
+                    whole = Watermark.max(whole, k.getValue());
+                    changed = true;
+                } else {
+                    keys.put(k.getKey(), k.getValue());
+                }
+            }
+            copy.put(e.getKey(), normalize(whole, keys));
+        }
+        return changed ? new SessionToken(copy) : this;
+    }
+
     private static ClassEntry normalize(Watermark whole, Map<String, Watermark> keys) {
         TreeMap<String, Watermark> kept = new TreeMap<>();
         keys.forEach((k, w) -> {

@@ -27,7 +27,8 @@ import javax.crypto.spec.SecretKeySpec;
  * <p>Text form: {@code v1.<payload>} unsigned, or {@code v1.<payload>.<keyId>.<signature>} signed, where payload and
  * signature are unpadded base64url. The payload is binary: a table of region ids, then per data class its watermark
  * and its key entries (varints). {@link #encode(SessionToken)} keeps the text within the maximum length by folding the
- * oldest keys into their class watermark (see {@link SessionToken#collapse(int)}), which is always safe.
+ * oldest keys into their class watermark (see {@link SessionToken#collapse(int)}), which is always safe; keys the
+ * format cannot carry (over 1,024 UTF-8 bytes, or not valid Unicode) are folded the same way.
  *
  * <pre>{@code
  * SessionTokenCodec codec = SessionTokenCodec.builder()
@@ -84,18 +85,40 @@ public final class SessionTokenCodec {
      *     the maximum length)
      */
     public String encode(SessionToken token) {
-        String text = encodeAsIs(token);
-        int keys = token.keyCount();
-        while (text.length() > maxLength && keys > 0) {
-            keys = keys / 2;
-            text = encodeAsIs(token.collapse(keys));
+        for (String name : token.dataClasses()) {
+            if (!encodable(name)) {
+                throw new LatitudeException("data class name '" + name + "' cannot go into a session token: it is"
+                        + " longer than " + MAX_STRING_BYTES + " UTF-8 bytes or not valid Unicode", null);
+            }
         }
-        if (text.length() > maxLength) {
-            throw new LatitudeException("the session token needs " + text.length() + " characters for "
-                    + token.dataClasses().size() + " data classes even with every key folded, more than the maximum "
+        // Keys the format cannot carry are folded into their class watermark: safe, only stricter.
+        SessionToken t = token.foldKeys((c, k) -> !encodable(k));
+        String text = encodeAsIs(t);
+        int keys = t.keyCount();
+        if (text.length() <= maxLength) {
+            return text;
+        }
+        String bare = encodeAsIs(t.collapse(0));
+        if (bare.length() > maxLength) {
+            throw new LatitudeException("the session token needs " + bare.length() + " characters for "
+                    + t.dataClasses().size() + " data classes even with every key folded, more than the maximum "
                     + maxLength + "; raise SessionTokenCodec.Builder.maxLength", null);
         }
-        return text;
+        // Keys cost about the same each: aim at the count that fits, then step down until it does.
+        int n = (int) ((long) keys * (maxLength - bare.length()) / (text.length() - bare.length()));
+        while (n > 0) {
+            text = encodeAsIs(t.collapse(n));
+            if (text.length() <= maxLength) {
+                return text;
+            }
+            n = Math.min(n - 1, (int) (n * 0.95));
+        }
+        return bare;
+    }
+
+    private static boolean encodable(String s) {
+        return s.length() <= MAX_STRING_BYTES && StandardCharsets.UTF_8.newEncoder().canEncode(s)
+                && s.getBytes(StandardCharsets.UTF_8).length <= MAX_STRING_BYTES;
     }
 
     private String encodeAsIs(SessionToken token) {
@@ -191,6 +214,10 @@ public final class SessionTokenCodec {
             given = B64D.decode(parts[3]);
         } catch (IllegalArgumentException e) {
             throw new InvalidSessionTokenException(Reason.BAD_SIGNATURE, "signature is not base64url");
+        }
+        if (!B64.encodeToString(given).equals(parts[3])) {
+            // Only the canonical spelling is accepted, so a signed token has exactly one valid text.
+            throw new InvalidSessionTokenException(Reason.BAD_SIGNATURE, "signature is not in canonical base64url");
         }
         byte[] expected = mac(key, parts[0] + "." + parts[1] + "." + kid);
         if (!MessageDigest.isEqual(expected, given)) {

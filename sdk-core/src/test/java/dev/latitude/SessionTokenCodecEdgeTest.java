@@ -1,0 +1,47 @@
+package dev.latitude;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+/** Tokens the binary format cannot carry as they are, and the one text form of a signature. */
+class SessionTokenCodecEdgeTest {
+    @Test
+    void encode_keyOver1024Bytes_foldsIntoClassWatermarkAndKeepsItsRequirement() {
+        SessionTokenCodec codec = SessionTokenCodec.builder().maxLength(65_536).build();
+        String longKey = "x".repeat(1025);
+        SessionToken t = SessionToken.empty().withWrite("orders", longKey, 5, "us-east-1")
+                .withWrite("orders", "short", 3, "us-east-1");
+        SessionToken back = codec.decode(codec.encode(t));
+        assertThat(back.requirement("orders", longKey)).isEqualTo(new Watermark(5, "us-east-1"));
+        assertThat(back.isKeyLevel("orders", longKey)).isFalse();
+        assertThat(back.requirement("orders", "short").value()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void encode_dataClassNameOver1024Bytes_isRefusedWithReason() {
+        SessionToken t = SessionToken.empty().withWrite("t".repeat(1025), "k", 5, "us-east-1");
+        assertThatThrownBy(() -> SessionTokenCodec.unsigned().encode(t)).isInstanceOf(LatitudeException.class)
+                .hasMessageContaining("1024");
+    }
+
+    @Test
+    void encode_loneSurrogateKey_keepsItsRequirement() {
+        SessionTokenCodec codec = SessionTokenCodec.unsigned();
+        SessionToken t = SessionToken.empty().withWrite("orders", "\uD800", 5, "us-east-1");
+        assertThat(codec.decode(codec.encode(t)).requirement("orders", "\uD800")).isEqualTo(new Watermark(5, "us-east-1"));
+    }
+
+    @Test
+    void decode_signatureSpelledAnotherWay_isRejected() {
+        SessionTokenCodec codec = SessionTokenCodec.builder().signingKey("k1", new byte[32]).build();
+        String text = codec.encode(SessionToken.empty().withWrite("orders", "a", 5, "us-east-1"));
+        assertThatThrownBy(() -> codec.decode(text + "=")).isInstanceOf(InvalidSessionTokenException.class);
+        String last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        char c = text.charAt(text.length() - 1);
+        char other = last.charAt(last.indexOf(c) ^ 1);
+        assertThatThrownBy(() -> codec.decode(text.substring(0, text.length() - 1) + other))
+                .isInstanceOf(InvalidSessionTokenException.class);
+    }
+}
