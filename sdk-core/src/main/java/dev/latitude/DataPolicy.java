@@ -20,7 +20,8 @@ import java.util.TreeSet;
  *
  * <p>Defaults ({@link #defaults()}): {@link ConsistencyLevel#SESSION}, no residency restriction,
  * {@link WriteMode#SINGLE_WRITER} with the topology's writer regions. A residency is never relaxed: when every region
- * in it is down, calls fail with {@link ResidencyException} and nothing is sent elsewhere.
+ * in it has been tried and failed, calls fail with {@link ResidencyException} and nothing is sent elsewhere (a call
+ * whose deadline passes first ends, as any call does, with {@link RegionsUnavailableException#deadlineExceeded()}).
  */
 public final class DataPolicy {
     private static final DataPolicy DEFAULTS = builder().build();
