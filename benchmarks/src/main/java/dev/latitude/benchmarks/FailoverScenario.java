@@ -1,6 +1,9 @@
 package dev.latitude.benchmarks;
 
 import dev.latitude.AsyncRegionCall;
+import dev.latitude.DataPolicies;
+import dev.latitude.HybridLogicalClock;
+import dev.latitude.ResultWatermark;
 import dev.latitude.BreakerConfig;
 import dev.latitude.CircuitState;
 import dev.latitude.HealthListener;
@@ -143,6 +146,28 @@ public final class FailoverScenario {
         @Override
         public <T, E extends Exception> T execute(Operation operation, RegionCall<T, E> call) throws E {
             return delegate.execute(operation, call);
+        }
+
+        @Override
+        public <T> CompletableFuture<T> executeAsync(Operation operation, AsyncRegionCall<T> call,
+                ResultWatermark<? super T> watermark) {
+            return delegate.executeAsync(operation, call, watermark);
+        }
+
+        @Override
+        public <T, E extends Exception> T execute(Operation operation, RegionCall<T, E> call,
+                ResultWatermark<? super T> watermark) throws E {
+            return delegate.execute(operation, call, watermark);
+        }
+
+        @Override
+        public HybridLogicalClock hybridClock() {
+            return delegate.hybridClock();
+        }
+
+        @Override
+        public DataPolicies dataPolicies() {
+            return delegate.dataPolicies();
         }
 
         @Override
