@@ -145,7 +145,10 @@ class EngineStressTest {
             } else if (roll < 715) {
                 f.completeExceptionally(new IllegalArgumentException(CALLER_ERROR));
             } else if (roll < 720) {
-                throw new IllegalArgumentException(CALLER_ERROR); // a call that throws instead of returning a stage
+                // A call that throws instead of returning a stage: its stage is settled first, or it would look like an
+                // attempt still running and make every later attempt of this call count as overlapping.
+                f.completeExceptionally(new IllegalArgumentException(CALLER_ERROR));
+                throw new IllegalArgumentException(CALLER_ERROR);
             } else if (roll < 996) {
                 // Slow enough to be hedged (the hedge delay is the median, which is an immediate answer).
                 long delayMicros = 500 + rec.random.nextInt(4_500);
