@@ -65,7 +65,7 @@ class EngineFailoverFunctionalTest {
     private static final String EU = "eu-west-1";
     private static final Operation READ = Operation.read("GetItem").dataClass("items").build();
     private static final Operation WRITE = Operation.write("Post").build();
-    private static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(200);
+    private static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(300);
 
     private FakeRegions lab;
     private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -77,6 +77,30 @@ class EngineFailoverFunctionalTest {
         latencies.put(WEST, Duration.ofMillis(30));
         latencies.put(EU, Duration.ofMillis(60));
         lab = FakeRegions.start(latencies);
+        warmUp();
+    }
+
+    /**
+     * Sends a few plain requests to every region first, so that class loading and JIT compilation of the HTTP stacks
+     * on both sides do not eat into the attempt timeouts the tests are about (on a busy 2-core machine a cold first
+     * request can take longer than the timeout).
+     */
+    private void warmUp() {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        for (FakeRegion r : lab.regions()) {
+            for (int i = 0; i < 5; i++) {
+                try {
+                    http.send(java.net.http.HttpRequest.newBuilder(r.uri().resolve("/warm-up"))
+                            .timeout(Duration.ofSeconds(5)).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+            r.resetRequests();
+        }
     }
 
     @AfterEach
