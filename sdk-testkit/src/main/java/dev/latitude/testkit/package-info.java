@@ -8,6 +8,10 @@
  * {@link dev.latitude.testkit.Fault faults} in front of any TCP server) and
  * {@link dev.latitude.testkit.PostgresCluster} (a local PostgreSQL 15 primary with streaming replicas, each behind a
  * fault proxy); {@link dev.latitude.testkit.History} and {@link dev.latitude.testkit.HistoryChecker} (record what a
- * test did and check read-your-writes, monotonic reads, lost writes and residency).
+ * test did and check read-your-writes, monotonic reads, lost writes and residency); and emulated DynamoDB regions:
+ * {@link dev.latitude.testkit.DynamoDbLocalRegion} (DynamoDB Local in-process on 127.0.0.1),
+ * {@link dev.latitude.testkit.DynamoDbLocalRegions} (a lab of them) and
+ * {@link dev.latitude.testkit.ReplicationEmulator}, which replicates their tables like a global table with a
+ * configurable {@link dev.latitude.testkit.ReplicationLag}, stalls and last-writer-wins.
  */
 package dev.latitude.testkit;
