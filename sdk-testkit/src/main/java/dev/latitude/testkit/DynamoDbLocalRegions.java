@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClientBuilder;
 import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.dynamodb.model.StreamSpecification;
@@ -39,6 +40,7 @@ public final class DynamoDbLocalRegions implements AutoCloseable {
 
     private final Map<String, DynamoDbLocalRegion> regions;
     private final ReplicationEmulator replication;
+    private final Map<String, FakeRegion> fronts = new LinkedHashMap<>();
 
     private DynamoDbLocalRegions(Map<String, DynamoDbLocalRegion> regions, ReplicationEmulator replication) {
         this.regions = Collections.unmodifiableMap(regions);
@@ -125,6 +127,43 @@ public final class DynamoDbLocalRegions implements AutoCloseable {
         return map;
     }
 
+    /**
+     * Returns the fault front of region {@code id}: an HTTP {@link FakeRegion} proxy on 127.0.0.1 in front of its
+     * DynamoDB Local server, started on first use. Clients that go through it ({@link #frontEndpoints()},
+     * {@link #frontClient(String)}) see the faults applied to it (blackhole, refused connections, latency, throttling
+     * or 5xx error rates, resets, flapping); replication between the regions does not go through it.
+     *
+     * @param id a region id
+     * @return the front
+     * @throws NoSuchElementException if there is no such region
+     */
+    public synchronized FakeRegion front(String id) {
+        DynamoDbLocalRegion region = region(id);
+        return fronts.computeIfAbsent(id, k -> FakeRegion.proxy(k, region.endpoint(), Duration.ZERO));
+    }
+
+    /** Returns each region id's fault-front endpoint, starting the fronts not started yet. */
+    public Map<String, URI> frontEndpoints() {
+        Map<String, URI> map = new LinkedHashMap<>();
+        regions.keySet().forEach(id -> map.put(id, front(id).uri()));
+        return map;
+    }
+
+    /**
+     * Returns a new client of region {@code id} that goes through its fault front; the caller closes it.
+     *
+     * @param id a region id
+     * @param customizer adjusts the client builder (retries, timeouts) after the endpoint is set
+     * @return the client
+     */
+    public DynamoDbClient frontClient(String id, java.util.function.Consumer<DynamoDbClientBuilder> customizer) {
+        URI endpoint = front(id).uri();
+        return region(id).newClient(b -> {
+            b.endpointOverride(endpoint);
+            customizer.accept(b);
+        });
+    }
+
     /** Returns the replication between the regions: lag, stalls, metrics, {@code awaitQuiescent}. */
     public ReplicationEmulator replication() {
         return replication;
@@ -205,7 +244,7 @@ public final class DynamoDbLocalRegions implements AutoCloseable {
         }
     }
 
-    /** Stops replication, then every region. */
+    /** Stops replication, the fault fronts, then every region. */
     @Override
     public void close() {
         List<RuntimeException> failures = new ArrayList<>();
@@ -213,6 +252,15 @@ public final class DynamoDbLocalRegions implements AutoCloseable {
             replication.close();
         } catch (RuntimeException e) {
             failures.add(e);
+        }
+        synchronized (this) {
+            for (FakeRegion front : fronts.values()) {
+                try {
+                    front.close();
+                } catch (RuntimeException e) {
+                    failures.add(e);
+                }
+            }
         }
         for (DynamoDbLocalRegion r : regions.values()) {
             try {

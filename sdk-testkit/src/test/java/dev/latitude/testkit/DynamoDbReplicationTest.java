@@ -422,4 +422,35 @@ class DynamoDbReplicationTest {
         seen.forEach((k, v) -> m.put(k, v.toMillis()));
         return m;
     }
+
+    @Test
+    void faultFront_appliesFaultsToClientsButNotToReplication() throws Exception {
+        FakeRegion front = lab.front(A);
+        assertThat(front.uri().getHost()).isEqualTo("127.0.0.1");
+        try (var client = lab.frontClient(A, b -> b.overrideConfiguration(o -> o
+                .retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy.doNotRetry())
+                .apiCallAttemptTimeout(Duration.ofMillis(500))))) {
+            java.util.Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> item = java.util.Map.of(
+                    "pk", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("through-front"));
+            client.putItem(b -> b.tableName(table).item(item));
+            assertThat(front.requestCount()).isPositive();
+
+            front.apply(Fault.errorRate(1.0, 400, "{\"__type\":\"com.amazonaws.dynamodb.v20120810#"
+                    + "ProvisionedThroughputExceededException\",\"message\":\"throttled by the fault front\"}"));
+            assertThatThrownBy(() -> client.getItem(b -> b.tableName(table).key(item)))
+                    .isInstanceOf(software.amazon.awssdk.services.dynamodb.model.ProvisionedThroughputExceededException.class)
+                    .hasMessageContaining("throttled by the fault front");
+
+            front.blackhole();
+            assertThatThrownBy(() -> client.getItem(b -> b.tableName(table).key(item)))
+                    .isInstanceOf(software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException.class);
+            front.heal();
+            assertThat(client.getItem(b -> b.tableName(table).key(item)).item()).containsKey("pk");
+        }
+        // The put replicated from A's server directly, whatever the front was doing.
+        replication.awaitQuiescent(QUIESCE);
+        assertThat(lab.region(B).client().getItem(b -> b.tableName(table)
+                .key(java.util.Map.of("pk", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("through-front"))))
+                .item()).containsKey("pk");
+    }
 }
