@@ -132,6 +132,15 @@ public final class SessionToken {
      * only raises requirements). The codec uses it for keys it cannot encode.
      */
     SessionToken foldKeys(java.util.function.BiPredicate<String, String> fold) {
+        boolean any = false;
+        for (Map.Entry<String, ClassEntry> e : classes.entrySet()) {
+            for (String k : e.getValue().keys().keySet()) {
+                any |= fold.test(e.getKey(), k);
+            }
+        }
+        if (!any) {
+            return this;
+        }
         TreeMap<String, ClassEntry> copy = new TreeMap<>();
         boolean changed = false;
         for (Map.Entry<String, ClassEntry> e : classes.entrySet()) {

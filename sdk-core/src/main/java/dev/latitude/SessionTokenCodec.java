@@ -116,9 +116,32 @@ public final class SessionTokenCodec {
         return bare;
     }
 
-    private static boolean encodable(String s) {
-        return s.length() <= MAX_STRING_BYTES && StandardCharsets.UTF_8.newEncoder().canEncode(s)
-                && s.getBytes(StandardCharsets.UTF_8).length <= MAX_STRING_BYTES;
+    /** Whether {@code s} is valid Unicode (no lone surrogate) of at most {@link #MAX_STRING_BYTES} UTF-8 bytes. */
+    static boolean encodable(String s) {
+        int n = s.length();
+        if (n > MAX_STRING_BYTES) {
+            return false;
+        }
+        int bytes = 0;
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                bytes += 1;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c)) {
+                if (i + 1 == n || !Character.isLowSurrogate(s.charAt(i + 1))) {
+                    return false;
+                }
+                bytes += 4;
+                i++;
+            } else if (Character.isLowSurrogate(c)) {
+                return false;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes <= MAX_STRING_BYTES;
     }
 
     private String encodeAsIs(SessionToken token) {

@@ -44,4 +44,20 @@ class SessionTokenCodecEdgeTest {
         assertThatThrownBy(() -> codec.decode(text.substring(0, text.length() - 1) + other))
                 .isInstanceOf(InvalidSessionTokenException.class);
     }
+
+    @Test
+    void encode_validSurrogatePairsAndMultiByteKeys_stayKeyLevel() {
+        SessionTokenCodec codec = SessionTokenCodec.unsigned();
+        String emoji = "user-\uD83D\uDE00";
+        String accented = "müller-ß-日本";
+        String limit = "é".repeat(512); // exactly 1,024 UTF-8 bytes
+        SessionToken t = SessionToken.empty().withWrite("orders", emoji, 5, "us-east-1")
+                .withWrite("orders", accented, 6, "us-east-1").withWrite("orders", limit, 7, "us-east-1");
+        SessionToken back = codec.decode(codec.encode(t));
+        assertThat(back).isEqualTo(t);
+        assertThat(back.isKeyLevel("orders", emoji)).isTrue();
+        assertThat(back.isKeyLevel("orders", limit)).isTrue();
+        assertThat(SessionTokenCodec.encodable("é".repeat(513))).isFalse();
+        assertThat(SessionTokenCodec.encodable("\uDE00x")).isFalse();
+    }
 }
