@@ -11,7 +11,8 @@ import org.HdrHistogram.Recorder;
  *
  * <p>{@link #record(long, long)} is wait-free for the histogram (HdrHistogram {@link Recorder}) and a CAS loop for
  * the EWMA. The percentile is recomputed at most once per refresh interval by whichever thread asks first; others
- * read the cached value. The window is two halves: samples older than one to two half-windows are dropped.
+ * read the cached value. The window is two halves that rotate every half window; a half is dropped once its newest
+ * sample is older than the whole window.
  * All times come from the caller (the engine's ticker).
  */
 public final class LatencyTracker {
@@ -23,9 +24,12 @@ public final class LatencyTracker {
     private final long minSamples;
     private final long refreshNanos;
     private final long halfWindowNanos;
+    private final long windowNanos;
     private final AtomicLong ewmaBits = new AtomicLong(Double.doubleToRawLongBits(Double.NaN));
     private final Recorder recorder = new Recorder(1, MAX_MICROS, 2);
     private final AtomicBoolean refreshing = new AtomicBoolean();
+    /** The latest time a sample was recorded at, so that uncollected samples can be aged. */
+    private final AtomicLong newestRecordNanos = new AtomicLong(Long.MIN_VALUE);
 
     // Guarded by 'refreshing'.
     private Histogram interval;
@@ -33,6 +37,8 @@ public final class LatencyTracker {
     private Histogram previous = new Histogram(1, MAX_MICROS, 2);
     private final Histogram merged = new Histogram(1, MAX_MICROS, 2);
     private long halfStartNanos;
+    private long currentNewestNanos = Long.MIN_VALUE;
+    private long previousNewestNanos = Long.MIN_VALUE;
 
     private volatile long cachedPercentileNanos = UNKNOWN;
     private volatile long refreshedAtNanos;
@@ -54,6 +60,7 @@ public final class LatencyTracker {
         this.minSamples = minSamples;
         this.refreshNanos = refreshNanos;
         this.halfWindowNanos = Math.max(1, windowNanos / 2);
+        this.windowNanos = Math.max(2, windowNanos);
         this.halfStartNanos = nowNanos;
         this.refreshedAtNanos = nowNanos;
     }
@@ -67,6 +74,9 @@ public final class LatencyTracker {
     public void record(long latencyNanos, long nowNanos) {
         updateEwma(latencyNanos);
         recorder.recordValue(Math.max(1, Math.min(MAX_MICROS, TimeUnit.NANOSECONDS.toMicros(latencyNanos))));
+        if (newestRecordNanos.get() < nowNanos) {
+            newestRecordNanos.accumulateAndGet(nowNanos, Math::max);
+        }
         if (nowNanos - refreshedAtNanos >= refreshNanos) {
             refresh(nowNanos);
         }
@@ -108,25 +118,37 @@ public final class LatencyTracker {
         return cachedPercentileNanos;
     }
 
-    private void refresh(long nowNanos) {
+    private void refresh(long readNanos) {
         if (!refreshing.compareAndSet(false, true)) {
             return;
         }
         try {
+            // A thread may arrive with a reading older than the last refresh's (it was descheduled after reading the
+            // ticker): time never goes backwards here.
+            long nowNanos = Math.max(readNanos, Math.max(refreshedAtNanos, halfStartNanos));
             interval = recorder.getIntervalHistogram(interval);
-            // Samples not yet collected may be as old as the last refresh: they join the current half before any
-            // rotation, so they age out with it instead of being counted as new.
-            current.add(interval);
-            long sinceRotation = nowNanos - halfStartNanos;
-            if (sinceRotation >= halfWindowNanos) {
+            if (nowNanos - halfStartNanos >= halfWindowNanos) {
                 Histogram recycled = previous;
                 previous = current;
+                previousNewestNanos = currentNewestNanos;
                 current = recycled;
                 current.reset();
+                currentNewestNanos = Long.MIN_VALUE;
                 halfStartNanos = nowNanos;
-                if (sinceRotation >= 2 * halfWindowNanos) {
-                    previous.reset(); // nothing was rotated for a whole window: all of it is too old
-                }
+            }
+            if (interval.getTotalCount() > 0) {
+                current.add(interval);
+                currentNewestNanos = Math.max(currentNewestNanos, newestRecordNanos.get());
+            }
+            // A half is dropped once even its newest sample is older than the window, however long it went
+            // uncollected (a refresh can be delayed, or nothing was recorded for a while).
+            if (nowNanos - previousNewestNanos >= windowNanos) {
+                previous.reset();
+                previousNewestNanos = Long.MIN_VALUE;
+            }
+            if (nowNanos - currentNewestNanos >= windowNanos) {
+                current.reset();
+                currentNewestNanos = Long.MIN_VALUE;
             }
             merged.reset();
             merged.add(previous);
