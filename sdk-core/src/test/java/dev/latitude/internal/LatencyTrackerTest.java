@@ -216,4 +216,20 @@ class LatencyTrackerTest {
         assertThat(t.percentileNanos(T0 + 7_000 * MS)).isPositive();
         assertThat(t.percentileNanos(T0 + 12_500 * MS)).isEqualTo(-1);
     }
+
+    @Test
+    void percentileNanos_refreshLateAfterARecentBurst_keepsTheFreshSamples() {
+        // A refresh that comes late (here: a refresh interval longer than the window) must not throw away samples
+        // recorded just before it, only those whose time has passed.
+        LatencyTracker t = new LatencyTracker(0.2, 95, 20, 2_500 * MS, 2_000 * MS, T0);
+        for (int i = 0; i < 20; i++) {
+            t.record(30 * MS, T0 + 100 * MS);
+        }
+        for (int i = 0; i < 20; i++) {
+            t.record(10 * MS, T0 + 2_450 * MS);
+        }
+        long p = t.percentileNanos(T0 + 2_500 * MS);
+        assertThat(p).as("the 20 fresh samples of 10 ms are kept").isPositive();
+        assertThat(t.percentileNanos(T0 + 5_000 * MS)).as("and dropped once older than the window").isEqualTo(-1);
+    }
 }
