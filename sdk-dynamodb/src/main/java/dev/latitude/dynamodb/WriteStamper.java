@@ -1,0 +1,255 @@
+package dev.latitude.dynamodb;
+
+import dev.latitude.HybridLogicalClock;
+import dev.latitude.LatitudeConfigException;
+import dev.latitude.dynamodb.internal.UpdateExpression;
+import dev.latitude.dynamodb.internal.UpdateExpression.Action;
+import dev.latitude.dynamodb.internal.UpdateExpression.Clause;
+import dev.latitude.dynamodb.internal.UpdateExpression.ClauseKind;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import software.amazon.awssdk.services.dynamodb.model.AttributeAction;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValueUpdate;
+import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
+
+/**
+ * Stamps DynamoDB writes with a {@link HybridLogicalClock} timestamp in one number attribute (by default
+ * {@value #DEFAULT_ATTRIBUTE}), so that a session can later tell whether a replica has its write. Requests are never
+ * modified: copies are returned, with the stamp used. Thread-safe.
+ *
+ * <ul>
+ *   <li>PutItem: the item gets the attribute (type N, the timestamp in decimal); an existing value, such as one read
+ *       with the item earlier, is replaced.</li>
+ *   <li>UpdateItem with an {@code UpdateExpression} (or neither expression nor legacy parameters): {@code SET #alias =
+ *       :alias} is added to the {@code SET} clause, or a {@code SET} clause is added; the placeholders are
+ *       {@code #lat_ts}/{@code :lat_ts}, with a numeric suffix when the caller already uses those. If the caller's
+ *       expression itself writes the attribute, an {@link IllegalArgumentException} names it.</li>
+ *   <li>UpdateItem with legacy {@code AttributeUpdates} or {@code Expected}: a {@code PUT} of the attribute is added
+ *       to {@code AttributeUpdates} (expressions and legacy parameters cannot be mixed).</li>
+ * </ul>
+ *
+ * <pre>{@code
+ * WriteStamper stamper = WriteStamper.create(hlc);
+ * WriteStamper.Stamped<PutItemRequest> s = stamper.stamp(putRequest);
+ * client.putItem(s.request());
+ * session.recordWrite(..., s.stamp());
+ * }</pre>
+ */
+public final class WriteStamper {
+    /** The attribute used unless another is given. */
+    public static final String DEFAULT_ATTRIBUTE = "_lat_ts";
+
+    private static final Pattern VALID_NAME = Pattern.compile("[A-Za-z0-9_.\\-]+");
+    private static final Pattern PLACEHOLDER = Pattern.compile("[#:][A-Za-z0-9_]+");
+    private static final String NAME_ALIAS = "#lat_ts";
+    private static final String VALUE_ALIAS = ":lat_ts";
+
+    /**
+     * A stamped copy of a request.
+     *
+     * @param request the copy to send
+     * @param stamp the HLC timestamp written
+     * @param <T> the request type
+     */
+    public record Stamped<T>(T request, long stamp) {
+    }
+
+    private final String attribute;
+    private final HybridLogicalClock clock;
+
+    private WriteStamper(String attribute, HybridLogicalClock clock) {
+        this.attribute = attribute;
+        this.clock = clock;
+    }
+
+    /**
+     * Creates a stamper writing {@value #DEFAULT_ATTRIBUTE}.
+     *
+     * @param clock the clock the stamps come from
+     * @return the stamper
+     */
+    public static WriteStamper create(HybridLogicalClock clock) {
+        return create(DEFAULT_ATTRIBUTE, clock);
+    }
+
+    /**
+     * Creates a stamper writing {@code attributeName}.
+     *
+     * @param attributeName a top-level attribute name: 1 to 255 bytes of letters, digits, {@code _ . -}
+     * @param clock the clock the stamps come from
+     * @return the stamper
+     * @throws LatitudeConfigException if the name is not valid
+     */
+    public static WriteStamper create(String attributeName, HybridLogicalClock clock) {
+        Objects.requireNonNull(clock, "clock");
+        if (attributeName == null || !VALID_NAME.matcher(attributeName).matches()
+                || attributeName.getBytes(StandardCharsets.UTF_8).length > 255) {
+            throw new LatitudeConfigException("dynamodb.stampAttribute", "'" + attributeName
+                    + "' is not a usable attribute name; use 1 to 255 letters, digits, '_', '.' or '-', such as '"
+                    + DEFAULT_ATTRIBUTE + "'");
+        }
+        return new WriteStamper(attributeName, clock);
+    }
+
+    /** Returns the stamp attribute's name. */
+    public String attributeName() {
+        return attribute;
+    }
+
+    /**
+     * Returns a copy of {@code request} whose item carries a new stamp.
+     *
+     * @param request the caller's request
+     * @return the copy and the stamp
+     */
+    public Stamped<PutItemRequest> stamp(PutItemRequest request) {
+        Objects.requireNonNull(request, "request");
+        long stamp = clock.now();
+        Map<String, AttributeValue> item = new LinkedHashMap<>();
+        if (request.hasItem()) {
+            item.putAll(request.item());
+        }
+        item.put(attribute, number(stamp));
+        return new Stamped<>(request.toBuilder().item(item).build(), stamp);
+    }
+
+    /**
+     * Returns a copy of {@code request} that also sets a new stamp.
+     *
+     * @param request the caller's request
+     * @return the copy and the stamp
+     * @throws IllegalArgumentException if the request itself writes the stamp attribute, or its update expression is
+     *     malformed
+     */
+    public Stamped<UpdateItemRequest> stamp(UpdateItemRequest request) {
+        Objects.requireNonNull(request, "request");
+        boolean legacy = (request.hasAttributeUpdates() && !request.attributeUpdates().isEmpty())
+                || (request.hasExpected() && !request.expected().isEmpty());
+        String expression = request.updateExpression();
+        boolean hasExpression = expression != null && !expression.isBlank();
+        if (legacy && !hasExpression) {
+            return stampLegacy(request);
+        }
+        Map<String, String> names = request.hasExpressionAttributeNames()
+                ? request.expressionAttributeNames() : Map.of();
+        Map<String, AttributeValue> values = request.hasExpressionAttributeValues()
+                ? request.expressionAttributeValues() : Map.of();
+        Set<String> used = new HashSet<>(names.keySet());
+        used.addAll(values.keySet());
+        collectPlaceholders(expression, used);
+        collectPlaceholders(request.conditionExpression(), used);
+        String nameAlias = free(NAME_ALIAS, used);
+        String valueAlias = free(VALUE_ALIAS, used);
+        String assignment = nameAlias + " = " + valueAlias;
+
+        String merged;
+        if (!hasExpression) {
+            merged = "SET " + assignment;
+        } else {
+            UpdateExpression parsed = UpdateExpression.parse(expression, names);
+            for (Clause clause : parsed.clauses()) {
+                for (Action a : clause.actions()) {
+                    if (a.target().attribute().equals(attribute)) {
+                        throw new IllegalArgumentException("The UpdateExpression " + clause.kind() + "s "
+                                + a.target().resolved() + ", the attribute Latitude stamps writes with ('"
+                                + attribute + "'); leave it to Latitude or configure another stamp attribute");
+                    }
+                }
+            }
+            Clause set = parsed.clause(ClauseKind.SET);
+            if (set == null) {
+                merged = "SET " + assignment + " " + expression.strip();
+            } else {
+                merged = expression.substring(0, set.end()) + ", " + assignment + expression.substring(set.end());
+            }
+        }
+        long stamp = clock.now();
+        Map<String, String> newNames = new HashMap<>(names);
+        newNames.put(nameAlias, attribute);
+        Map<String, AttributeValue> newValues = new HashMap<>(values);
+        newValues.put(valueAlias, number(stamp));
+        UpdateItemRequest copy = request.toBuilder()
+                .updateExpression(merged)
+                .expressionAttributeNames(newNames)
+                .expressionAttributeValues(newValues)
+                .build();
+        return new Stamped<>(copy, stamp);
+    }
+
+    private Stamped<UpdateItemRequest> stampLegacy(UpdateItemRequest request) {
+        Map<String, AttributeValueUpdate> updates = new LinkedHashMap<>();
+        if (request.hasAttributeUpdates()) {
+            if (request.attributeUpdates().containsKey(attribute)) {
+                throw new IllegalArgumentException("AttributeUpdates writes '" + attribute
+                        + "', the attribute Latitude stamps writes with; leave it to Latitude or configure another"
+                        + " stamp attribute");
+            }
+            updates.putAll(request.attributeUpdates());
+        }
+        long stamp = clock.now();
+        updates.put(attribute, AttributeValueUpdate.builder().action(AttributeAction.PUT).value(number(stamp)).build());
+        return new Stamped<>(request.toBuilder().attributeUpdates(updates).build(), stamp);
+    }
+
+    /**
+     * Returns the stamp an item carries.
+     *
+     * @param item an item as read, or {@code null}
+     * @return the stamp, or -1 if the item is {@code null} or has no numeric stamp
+     */
+    public long stampOf(Map<String, AttributeValue> item) {
+        if (item == null) {
+            return -1;
+        }
+        AttributeValue v = item.get(attribute);
+        if (v == null || v.n() == null) {
+            return -1;
+        }
+        try {
+            long stamp = Long.parseLong(v.n().strip());
+            return stamp < 0 ? -1 : stamp;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static AttributeValue number(long stamp) {
+        return AttributeValue.builder().n(Long.toString(stamp)).build();
+    }
+
+    private static void collectPlaceholders(String expression, Set<String> into) {
+        if (expression == null) {
+            return;
+        }
+        Matcher m = PLACEHOLDER.matcher(expression);
+        while (m.find()) {
+            into.add(m.group());
+        }
+    }
+
+    private static String free(String base, Set<String> used) {
+        if (!used.contains(base)) {
+            return base;
+        }
+        for (int i = 1; ; i++) {
+            String candidate = base + i;
+            if (!used.contains(candidate)) {
+                return candidate;
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "WriteStamper[" + attribute + "]";
+    }
+}
