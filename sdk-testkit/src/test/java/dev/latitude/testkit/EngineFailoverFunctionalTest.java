@@ -1,6 +1,9 @@
 package dev.latitude.testkit;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
+import static dev.latitude.testkit.FunctionalSupport.awaitUntil;
+import static dev.latitude.testkit.FunctionalSupport.millisSince;
+import static dev.latitude.testkit.FunctionalSupport.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.assertj.core.api.Assertions.tuple;
@@ -16,7 +19,6 @@ import dev.latitude.Latitude;
 import dev.latitude.Operation;
 import dev.latitude.Plan;
 import dev.latitude.RegionSpec;
-import dev.latitude.RegionStatus;
 import dev.latitude.RegionsUnavailableException;
 import dev.latitude.RoutingPolicy;
 import dev.latitude.Topology;
@@ -46,8 +48,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -149,19 +149,12 @@ class EngineFailoverFunctionalTest {
         return latitude;
     }
 
-    private FakeRegionClient client(Latitude latitude) {
-        return new FakeRegionClient(latitude, lab.endpoints());
+    private static String call(FakeRegionClient client, Operation op) throws Exception {
+        return FunctionalSupport.call(client, op, "/items/42");
     }
 
-    private static String call(FakeRegionClient client, Operation op) throws Exception {
-        try {
-            return client.get(op, "/items/42").get(5, SECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof Exception) {
-                throw (Exception) e.getCause();
-            }
-            throw e;
-        }
+    private FakeRegionClient client(Latitude latitude) {
+        return new FakeRegionClient(latitude, lab.endpoints());
     }
 
     private static String read(FakeRegionClient client) throws Exception {
@@ -181,10 +174,6 @@ class EngineFailoverFunctionalTest {
         }
     }
 
-    private static RegionStatus status(Latitude latitude, String id) {
-        return latitude.status().stream().filter(s -> s.region().id().equals(id)).findFirst().orElseThrow();
-    }
-
     private void resetJournals() {
         lab.regions().forEach(FakeRegion::resetRequests);
     }
@@ -193,20 +182,6 @@ class EngineFailoverFunctionalTest {
         return lab.region(id).requestCount();
     }
 
-    /** Polls {@code condition} until it holds, failing the test after {@code max}. */
-    private static void awaitUntil(Duration max, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + max.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("condition not met within " + max);
-            }
-            LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
-        }
-    }
-
-    private static long millisSince(long startNanos) {
-        return (System.nanoTime() - startNanos) / 1_000_000;
-    }
 
     @Test
     void healthyRegionsServeFromThePreferredRegion() throws Exception {

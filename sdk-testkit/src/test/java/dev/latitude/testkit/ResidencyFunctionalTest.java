@@ -1,6 +1,9 @@
 package dev.latitude.testkit;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
+import static dev.latitude.testkit.FunctionalSupport.awaitUntil;
+import static dev.latitude.testkit.FunctionalSupport.millisSince;
+import static dev.latitude.testkit.FunctionalSupport.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -20,7 +23,6 @@ import dev.latitude.LatitudeConfigException;
 import dev.latitude.Operation;
 import dev.latitude.Plan;
 import dev.latitude.RegionSpec;
-import dev.latitude.RegionStatus;
 import dev.latitude.RegionsUnavailableException;
 import dev.latitude.ResidencyException;
 import dev.latitude.RoutingPolicy;
@@ -55,8 +57,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -193,19 +193,12 @@ class ResidencyFunctionalTest {
         return latitude;
     }
 
-    private FakeRegionClient client(Latitude latitude) {
-        return new FakeRegionClient(latitude, lab.endpoints());
+    private static String call(FakeRegionClient client, Operation op) throws Exception {
+        return FunctionalSupport.call(client, op, "/users/42");
     }
 
-    private static String call(FakeRegionClient client, Operation op) throws Exception {
-        try {
-            return client.get(op, "/users/42").get(5, SECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof Exception) {
-                throw (Exception) e.getCause();
-            }
-            throw e;
-        }
+    private FakeRegionClient client(Latitude latitude) {
+        return new FakeRegionClient(latitude, lab.endpoints());
     }
 
     /** Runs {@code op} and returns what it failed with; fails the test if it succeeded or hung. */
@@ -237,10 +230,6 @@ class ResidencyFunctionalTest {
         return e;
     }
 
-    private static RegionStatus status(Latitude latitude, String id) {
-        return latitude.status().stream().filter(s -> s.region().id().equals(id)).findFirst().orElseThrow();
-    }
-
     private void resetJournals() {
         lab.regions().forEach(FakeRegion::resetRequests);
     }
@@ -264,23 +253,8 @@ class ResidencyFunctionalTest {
         assertThat(requests(US_WEST)).as("requests that reached " + US_WEST).isZero();
     }
 
-    /** Polls {@code condition} until it holds, failing the test after {@code max}. */
-    private static void awaitUntil(Duration max, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + max.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("condition not met within " + max);
-            }
-            LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
-        }
-    }
-
     private static void awaitNothingInFlight(Latitude latitude) {
         awaitUntil(Duration.ofSeconds(2), () -> latitude.status().stream().allMatch(st -> st.inFlight() == 0));
-    }
-
-    private static long millisSince(long startNanos) {
-        return (System.nanoTime() - startNanos) / 1_000_000;
     }
 
     private static List<String> ids(Plan plan) {
