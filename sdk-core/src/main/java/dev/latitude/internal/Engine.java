@@ -372,10 +372,6 @@ public final class Engine implements Latitude, RegionState.Events {
         }
     }
 
-    boolean closed() {
-        return closed;
-    }
-
     @Override
     public void circuitChanged(RegionState region, CircuitState from, CircuitState to) {
         LOG.info("Region {} circuit {} -> {}", region.spec.id(), from, to);

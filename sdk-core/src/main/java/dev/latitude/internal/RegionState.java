@@ -89,11 +89,6 @@ public final class RegionState {
         }
     }
 
-    /** Returns the region's specification. */
-    public RegionSpec spec() {
-        return spec;
-    }
-
     /**
      * Returns whether the planner may put this region among the healthy ones at {@code now}; moves an open circuit
      * whose delay has passed to half-open, and reopens a half-open circuit whose trials have not concluded within

@@ -229,6 +229,15 @@ public final class DynamoDbLocalRegion implements AutoCloseable {
         return newClient(b -> { });
     }
 
+    /** Points a sync client builder at this region's server: endpoint, region, dummy credentials, HTTP client. */
+    private <B extends software.amazon.awssdk.awscore.client.builder.AwsClientBuilder<B, ?>
+            & software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder<B, ?>> B pointedHere(B builder) {
+        return builder.endpointOverride(endpoint)
+                .region(Region.of(id))
+                .credentialsProvider(CREDENTIALS)
+                .httpClientBuilder(UrlConnectionHttpClient.builder());
+    }
+
     /**
      * Creates a DynamoDB client as {@link #newClient()} does, then lets {@code customizer} change the builder (timeouts,
      * interceptors, another HTTP client) before it is built. The caller closes it.
@@ -237,11 +246,7 @@ public final class DynamoDbLocalRegion implements AutoCloseable {
      * @return a new client
      */
     public DynamoDbClient newClient(Consumer<DynamoDbClientBuilder> customizer) {
-        DynamoDbClientBuilder builder = DynamoDbClient.builder()
-                .endpointOverride(endpoint)
-                .region(Region.of(id))
-                .credentialsProvider(CREDENTIALS)
-                .httpClientBuilder(UrlConnectionHttpClient.builder());
+        DynamoDbClientBuilder builder = pointedHere(DynamoDbClient.builder());
         customizer.accept(builder);
         return builder.build();
     }
@@ -253,11 +258,7 @@ public final class DynamoDbLocalRegion implements AutoCloseable {
      * @return a new client
      */
     public DynamoDbStreamsClient newStreamsClient(Consumer<DynamoDbStreamsClientBuilder> customizer) {
-        DynamoDbStreamsClientBuilder builder = DynamoDbStreamsClient.builder()
-                .endpointOverride(endpoint)
-                .region(Region.of(id))
-                .credentialsProvider(CREDENTIALS)
-                .httpClientBuilder(UrlConnectionHttpClient.builder());
+        DynamoDbStreamsClientBuilder builder = pointedHere(DynamoDbStreamsClient.builder());
         customizer.accept(builder);
         return builder.build();
     }

@@ -626,11 +626,9 @@ public final class PostgresCluster implements AutoCloseable {
             if (System.nanoTime() - deadline > 0) {
                 throw new IllegalStateException(failure.get());
             }
-            try {
-                Thread.sleep(POLL_INTERVAL.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting: " + failure.get(), e);
+            java.util.concurrent.locks.LockSupport.parkNanos(POLL_INTERVAL.toNanos());
+            if (Thread.currentThread().isInterrupted()) {
+                throw new IllegalStateException("interrupted while waiting: " + failure.get());
             }
         }
     }

@@ -26,15 +26,12 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.LongPointData;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
-import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.EventData;
 import io.opentelemetry.sdk.trace.data.SpanData;
-import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
@@ -443,13 +440,11 @@ class EngineFailoverFunctionalTest {
 
     @Test
     void fallbackIsVisibleInSpansAndMetrics() throws Exception {
-        InMemorySpanExporter spans = InMemorySpanExporter.create();
-        InMemoryMetricReader metrics = InMemoryMetricReader.create();
-        OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
-                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
-                .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
-                .build();
-        closeables.add(sdk);
+        FunctionalSupport.InMemoryTelemetry telemetry = FunctionalSupport.InMemoryTelemetry.create();
+        closeables.add(telemetry);
+        OpenTelemetrySdk sdk = telemetry.sdk();
+        InMemorySpanExporter spans = telemetry.spans();
+        InMemoryMetricReader metrics = telemetry.metrics();
         Setup s = new Setup();
         s.openTelemetry = sdk;
         Latitude latitude = engine(s);

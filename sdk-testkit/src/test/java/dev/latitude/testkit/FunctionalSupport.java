@@ -44,6 +44,29 @@ final class FunctionalSupport {
         }
     }
 
+    /** An OpenTelemetry SDK whose spans and metrics stay in memory for assertions. */
+    record InMemoryTelemetry(io.opentelemetry.sdk.OpenTelemetrySdk sdk,
+            io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter spans,
+            io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader metrics) implements AutoCloseable {
+
+        static InMemoryTelemetry create() {
+            var spans = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+            var metrics = io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader.create();
+            var sdk = io.opentelemetry.sdk.OpenTelemetrySdk.builder()
+                    .setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+                            .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(spans)).build())
+                    .setMeterProvider(io.opentelemetry.sdk.metrics.SdkMeterProvider.builder()
+                            .registerMetricReader(metrics).build())
+                    .build();
+            return new InMemoryTelemetry(sdk, spans, metrics);
+        }
+
+        @Override
+        public void close() {
+            sdk.close();
+        }
+    }
+
     /** Returns the milliseconds since {@code startNanos} (a {@link System#nanoTime()} reading). */
     static long millisSince(long startNanos) {
         return (System.nanoTime() - startNanos) / 1_000_000;

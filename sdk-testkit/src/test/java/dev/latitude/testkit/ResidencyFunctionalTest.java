@@ -33,7 +33,6 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.LongPointData;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
@@ -768,13 +767,11 @@ class ResidencyFunctionalTest {
 
     @Test
     void refusalIsVisibleInTheSpanAndTheRefusalsMetric() throws Exception {
-        InMemorySpanExporter spans = InMemorySpanExporter.create();
-        InMemoryMetricReader metrics = InMemoryMetricReader.create();
-        OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
-                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
-                .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
-                .build();
-        closeables.add(sdk);
+        FunctionalSupport.InMemoryTelemetry telemetry = FunctionalSupport.InMemoryTelemetry.create();
+        closeables.add(telemetry);
+        OpenTelemetrySdk sdk = telemetry.sdk();
+        InMemorySpanExporter spans = telemetry.spans();
+        InMemoryMetricReader metrics = telemetry.metrics();
         Setup s = new Setup();
         s.openTelemetry = sdk;
         Latitude latitude = engine(s);
@@ -823,13 +820,11 @@ class ResidencyFunctionalTest {
 
     @Test
     void callsThatFailWithoutResidencyAreNotCountedAsRefusals() throws Exception {
-        InMemorySpanExporter spans = InMemorySpanExporter.create();
-        InMemoryMetricReader metrics = InMemoryMetricReader.create();
-        OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
-                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
-                .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
-                .build();
-        closeables.add(sdk);
+        FunctionalSupport.InMemoryTelemetry telemetry = FunctionalSupport.InMemoryTelemetry.create();
+        closeables.add(telemetry);
+        OpenTelemetrySdk sdk = telemetry.sdk();
+        InMemorySpanExporter spans = telemetry.spans();
+        InMemoryMetricReader metrics = telemetry.metrics();
         Setup s = new Setup();
         s.openTelemetry = sdk;
         Latitude latitude = engine(s);
