@@ -1,5 +1,6 @@
 package dev.latitude;
 
+import io.opentelemetry.api.common.Attributes;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
@@ -36,6 +37,7 @@ public final class Operation {
     private final Duration deadline;
     private final ConsistencyLevel consistency;
     private final Session session;
+    private final Attributes attributes;
 
     private Operation(Builder b) {
         this.name = b.name;
@@ -49,6 +51,7 @@ public final class Operation {
         this.deadline = b.deadline;
         this.consistency = b.consistency;
         this.session = b.session;
+        this.attributes = b.attributes;
     }
 
     /**
@@ -82,6 +85,7 @@ public final class Operation {
         b.deadline = deadline;
         b.consistency = consistency;
         b.session = session;
+        b.attributes = attributes;
         return b;
     }
 
@@ -145,6 +149,11 @@ public final class Operation {
         return session;
     }
 
+    /** Returns the attributes adapters add to the call's span (such as {@code db.system}); empty by default. */
+    public Attributes attributes() {
+        return attributes;
+    }
+
     @Override
     public String toString() {
         return name + "(" + kind + (idempotent ? ", idempotent" : "") + (dataClass == null ? "" : ", " + dataClass)
@@ -164,6 +173,7 @@ public final class Operation {
         private Duration deadline;
         private ConsistencyLevel consistency;
         private Session session;
+        private Attributes attributes = Attributes.empty();
 
         private Builder(String name, Kind kind, boolean idempotent) {
             if (name == null || name.isBlank()) {
@@ -282,6 +292,18 @@ public final class Operation {
          */
         public Builder session(Session session) {
             this.session = Objects.requireNonNull(session, "session");
+            return this;
+        }
+
+        /**
+         * Sets attributes for the call's span, such as {@code db.system} and the table; adapters build them once per
+         * table and operation so that a call allocates nothing for them.
+         *
+         * @param attributes the attributes
+         * @return this builder
+         */
+        public Builder attributes(Attributes attributes) {
+            this.attributes = Objects.requireNonNull(attributes, "attributes");
             return this;
         }
 

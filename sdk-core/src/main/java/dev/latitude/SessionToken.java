@@ -52,8 +52,11 @@ public final class SessionToken {
     public SessionToken withWrite(String dataClass, String key, long watermark, String region) {
         Objects.requireNonNull(dataClass, "dataClass");
         Watermark w = new Watermark(watermark, region);
+        ClassEntry e = classes.get(dataClass);
+        if (e != null && covers(e, key, w)) {
+            return this; // already covered (a repeated read of the same version): the result would be equal
+        }
         TreeMap<String, ClassEntry> copy = new TreeMap<>(classes);
-        ClassEntry e = copy.get(dataClass);
         Watermark whole = e == null ? null : e.whole();
         Map<String, Watermark> keys = e == null ? new TreeMap<>() : new TreeMap<>(e.keys());
         if (key == null) {
@@ -157,6 +160,19 @@ public final class SessionToken {
             copy.put(e.getKey(), normalize(whole, keys));
         }
         return changed ? new SessionToken(copy) : this;
+    }
+
+    /** Whether recording {@code w} for {@code key} would leave {@code e} as it is. */
+    private static boolean covers(ClassEntry e, String key, Watermark w) {
+        Watermark whole = e.whole();
+        if (key == null) {
+            return whole != null && Watermark.max(whole, w) == whole;
+        }
+        Watermark current = e.keys().get(key);
+        if (current != null) {
+            return Watermark.max(current, w) == current;
+        }
+        return whole != null && w.value() <= whole.value();
     }
 
     private static ClassEntry normalize(Watermark whole, Map<String, Watermark> keys) {

@@ -137,6 +137,7 @@ final class Telemetry implements AutoCloseable {
             if (op.dataClass() != null) {
                 span.setAttribute(DATA_CLASS, op.dataClass());
             }
+            span.setAllAttributes(op.attributes());
         }
         return span;
     }

@@ -114,12 +114,20 @@ public final class WriteStamper {
     public Stamped<PutItemRequest> stamp(PutItemRequest request) {
         Objects.requireNonNull(request, "request");
         long stamp = clock.now();
-        Map<String, AttributeValue> item = new LinkedHashMap<>();
-        if (request.hasItem()) {
-            item.putAll(request.item());
-        }
-        item.put(attribute, number(stamp));
-        return new Stamped<>(request.toBuilder().item(item).build(), stamp);
+        return new Stamped<>(request.toBuilder().item(withStamp(request.hasItem() ? request.item() : Map.of(), stamp))
+                .build(), stamp);
+    }
+
+    /** Returns a copy of {@code item} carrying {@code stamp} in the stamp attribute. */
+    Map<String, AttributeValue> withStamp(Map<String, AttributeValue> item, long stamp) {
+        Map<String, AttributeValue> copy = new LinkedHashMap<>(item);
+        copy.put(attribute, number(stamp));
+        return copy;
+    }
+
+    /** Returns the clock stamps are taken from. */
+    HybridLogicalClock clock() {
+        return clock;
     }
 
     /**

@@ -174,7 +174,7 @@ public final class UpdateExpression {
         }
 
         private IllegalArgumentException error(String what, int at) {
-            return new IllegalArgumentException("Malformed UpdateExpression at offset " + at + " (" + what + "): " + src);
+            return new MalformedExpressionException("Malformed UpdateExpression at offset " + at + " (" + what + "): " + src);
         }
 
         private Token peek() {
@@ -329,6 +329,15 @@ public final class UpdateExpression {
                 return t.text();
             }
             throw error("expected an attribute name but found '" + t.text() + "'", t.start());
+        }
+    }
+
+    /** An update expression this parser cannot read; the service may still accept it, or reject it itself. */
+    public static final class MalformedExpressionException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        MalformedExpressionException(String message) {
+            super(message);
         }
     }
 }
