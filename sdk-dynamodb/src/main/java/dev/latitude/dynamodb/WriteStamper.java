@@ -125,11 +125,6 @@ public final class WriteStamper {
         return copy;
     }
 
-    /** Returns the clock stamps are taken from. */
-    HybridLogicalClock clock() {
-        return clock;
-    }
-
     /**
      * Returns a copy of {@code request} that also sets a new stamp.
      *
@@ -139,13 +134,18 @@ public final class WriteStamper {
      *     malformed
      */
     public Stamped<UpdateItemRequest> stamp(UpdateItemRequest request) {
+        return stamp(request, clock.now());
+    }
+
+    /** Stamps {@code request} with a given stamp (the actions of one transaction share one). */
+    Stamped<UpdateItemRequest> stamp(UpdateItemRequest request, long stamp) {
         Objects.requireNonNull(request, "request");
         boolean legacy = (request.hasAttributeUpdates() && !request.attributeUpdates().isEmpty())
                 || (request.hasExpected() && !request.expected().isEmpty());
         String expression = request.updateExpression();
         boolean hasExpression = expression != null && !expression.isBlank();
         if (legacy && !hasExpression) {
-            return stampLegacy(request);
+            return stampLegacy(request, stamp);
         }
         Map<String, String> names = request.hasExpressionAttributeNames()
                 ? request.expressionAttributeNames() : Map.of();
@@ -180,7 +180,6 @@ public final class WriteStamper {
                 merged = expression.substring(0, set.end()) + ", " + assignment + expression.substring(set.end());
             }
         }
-        long stamp = clock.now();
         Map<String, String> newNames = new HashMap<>(names);
         newNames.put(nameAlias, attribute);
         Map<String, AttributeValue> newValues = new HashMap<>(values);
@@ -193,7 +192,7 @@ public final class WriteStamper {
         return new Stamped<>(copy, stamp);
     }
 
-    private Stamped<UpdateItemRequest> stampLegacy(UpdateItemRequest request) {
+    private Stamped<UpdateItemRequest> stampLegacy(UpdateItemRequest request, long stamp) {
         Map<String, AttributeValueUpdate> updates = new LinkedHashMap<>();
         if (request.hasAttributeUpdates()) {
             if (request.attributeUpdates().containsKey(attribute)) {
@@ -203,7 +202,6 @@ public final class WriteStamper {
             }
             updates.putAll(request.attributeUpdates());
         }
-        long stamp = clock.now();
         updates.put(attribute, AttributeValueUpdate.builder().action(AttributeAction.PUT).value(number(stamp)).build());
         return new Stamped<>(request.toBuilder().attributeUpdates(updates).build(), stamp);
     }

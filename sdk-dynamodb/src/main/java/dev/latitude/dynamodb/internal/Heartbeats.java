@@ -16,7 +16,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.BatchGetItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
@@ -33,7 +32,7 @@ public final class Heartbeats implements ReplicationWatermarks, AutoCloseable {
     private static final String ORIGIN = "origin";
     private final HeartbeatConfig config;
     private final Topology topology;
-    private final Map<String, DynamoDbClient> clients;
+    private final Io io;
     private final String stampAttribute;
     private volatile HybridLogicalClock clock;
     private final int n;
@@ -50,15 +49,14 @@ public final class Heartbeats implements ReplicationWatermarks, AutoCloseable {
      *
      * @param config the settings
      * @param topology the regions
-     * @param clients the client of each region, by region id
+     * @param io sends heartbeat requests to a given region
      * @param stampAttribute the write stamp attribute (heartbeats carry it, so replication resolves them like items)
      */
     @SuppressWarnings("unchecked")
-    public Heartbeats(HeartbeatConfig config, Topology topology, Map<String, DynamoDbClient> clients,
-            String stampAttribute) {
+    public Heartbeats(HeartbeatConfig config, Topology topology, Io io, String stampAttribute) {
         this.config = config;
         this.topology = topology;
-        this.clients = clients;
+        this.io = io;
         this.stampAttribute = stampAttribute;
         this.n = topology.size();
         this.applied = new AtomicLongArray(n * n);
@@ -69,6 +67,26 @@ public final class Heartbeats implements ReplicationWatermarks, AutoCloseable {
             writers[i] = r.isWriter();
             sourceKeys[i] = Map.of(HeartbeatConfig.PARTITION_KEY, AttributeValue.fromS(itemKey(r.id())));
         }
+    }
+
+    /** Sends heartbeat requests to one region, blocking (heartbeats run on their own threads). */
+    public interface Io {
+        /**
+         * Puts a heartbeat item.
+         *
+         * @param region the region id
+         * @param request the request
+         */
+        void put(String region, PutItemRequest request);
+
+        /**
+         * Reads heartbeat items.
+         *
+         * @param region the region id
+         * @param request the request
+         * @return the response
+         */
+        BatchGetItemResponse batchGet(String region, BatchGetItemRequest request);
     }
 
     /** Returns the partition key value of {@code region}'s heartbeat item. */
@@ -108,7 +126,6 @@ public final class Heartbeats implements ReplicationWatermarks, AutoCloseable {
      */
     public void beat(String region) {
         int i = topology.indexOf(region);
-        DynamoDbClient client = clients.get(region);
         HybridLogicalClock clock = this.clock;
         if (clock == null) {
             return;
@@ -116,7 +133,7 @@ public final class Heartbeats implements ReplicationWatermarks, AutoCloseable {
         try {
             if (config.writer() && writers[i]) {
                 long stamp = clock.now();
-                client.putItem(PutItemRequest.builder().tableName(config.table())
+                io.put(region, PutItemRequest.builder().tableName(config.table())
                         .item(Map.of(HeartbeatConfig.PARTITION_KEY, AttributeValue.fromS(itemKey(region)),
                                 stampAttribute, AttributeValue.fromN(Long.toString(stamp)),
                                 ORIGIN, AttributeValue.fromS(region)))
@@ -133,7 +150,7 @@ public final class Heartbeats implements ReplicationWatermarks, AutoCloseable {
             if (keys.isEmpty()) {
                 return;
             }
-            BatchGetItemResponse response = client.batchGetItem(BatchGetItemRequest.builder()
+            BatchGetItemResponse response = io.batchGet(region, BatchGetItemRequest.builder()
                     .requestItems(Map.of(config.table(), KeysAndAttributes.builder().keys(keys).build()))
                     .overrideConfiguration(o -> o.apiCallTimeout(config.timeout()))
                     .build());

@@ -7,6 +7,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,26 +22,31 @@ import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
  * The primary-key attribute names of each table, so that the key of a written item can be tracked by the session
  * token. Names given up front are used as they are; others are looked up once per table (DescribeTable in the home
  * region) and cached. A failed lookup is remembered for a short while, so a region outage does not turn every write
- * into a DescribeTable; meanwhile the write is tracked for the table as a whole, which is safe.
+ * into a DescribeTable; meanwhile, and while a lookup is under way, the write is tracked for the table as a whole,
+ * which is safe.
  */
 public final class KeySchemas {
     private static final Logger LOG = LoggerFactory.getLogger(KeySchemas.class);
     private final Map<String, List<String>> given;
-    private final Function<String, List<KeySchemaElement>> describe;
+    private final Function<String, CompletableFuture<List<KeySchemaElement>>> describe;
+    private final Duration wait;
     private final Cache<String, List<String>> found = Caffeine.newBuilder().maximumSize(10_000).build();
     private final Cache<String, Boolean> failed;
+    private final ConcurrentHashMap<String, CompletableFuture<List<String>>> loading = new ConcurrentHashMap<>();
 
     /**
      * Creates the schemas.
      *
      * @param given key attribute names by table, known up front
-     * @param describe looks up a table's key schema; may throw
+     * @param describe starts a lookup of a table's key schema
+     * @param wait how long a caller waits for a lookup it started (zero: never waits, the non-blocking client)
      * @param retryAfter how long a failed lookup is not repeated
      */
-    public KeySchemas(Map<String, List<String>> given, Function<String, List<KeySchemaElement>> describe,
-            Duration retryAfter) {
+    public KeySchemas(Map<String, List<String>> given,
+            Function<String, CompletableFuture<List<KeySchemaElement>>> describe, Duration wait, Duration retryAfter) {
         this.given = Map.copyOf(given);
         this.describe = describe;
+        this.wait = wait;
         this.failed = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(retryAfter).build();
     }
 
@@ -73,23 +83,47 @@ public final class KeySchemas {
         if (names != null || failed.getIfPresent(table) != null) {
             return names;
         }
+        CompletableFuture<List<String>> lookup = loading.computeIfAbsent(table, this::load);
         try {
+            return wait.isZero() ? lookup.getNow(null) : lookup.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            return null;
+        } finally {
+            if (lookup.isDone()) {
+                loading.remove(table, lookup);
+            }
+        }
+    }
+
+    private CompletableFuture<List<String>> load(String table) {
+        CompletableFuture<List<KeySchemaElement>> started;
+        try {
+            started = describe.apply(table);
+        } catch (RuntimeException e) {
+            started = CompletableFuture.failedFuture(e);
+        }
+        return started.thenApply(schema -> {
             List<String> loaded = new ArrayList<>(2);
-            for (KeySchemaElement e : describe.apply(table)) {
+            for (KeySchemaElement e : schema) {
                 loaded.add(e.attributeName());
             }
             if (loaded.isEmpty()) {
                 throw new IllegalStateException("DescribeTable returned no key schema");
             }
-            names = List.copyOf(loaded);
-            found.put(table, names);
-            return names;
-        } catch (RuntimeException e) {
-            failed.put(table, Boolean.TRUE);
-            LOG.warn("Could not look up the key schema of table '{}' ({}); its writes are tracked for the table as a"
-                    + " whole until it can be, which sends this session's reads of it to regions known to have them."
-                    + " Give the key schema to the builder (keySchema) to avoid the lookup", table, e.toString());
-            return null;
-        }
+            return List.copyOf(loaded);
+        }).whenComplete((names, error) -> {
+            if (names != null) {
+                found.put(table, names);
+            } else {
+                failed.put(table, Boolean.TRUE);
+                LOG.warn("Could not look up the key schema of table '{}' ({}); its writes are tracked for the table"
+                        + " as a whole until it can be, which sends this session's reads of it to regions known to"
+                        + " have them. Give the key schema to the builder (keySchema) to avoid the lookup", table,
+                        error.toString());
+            }
+        });
     }
 }

@@ -1,0 +1,559 @@
+package dev.latitude.dynamodb;
+
+import dev.latitude.ClockSkewException;
+import dev.latitude.ConsistencyLevel;
+import dev.latitude.DataPolicies;
+import dev.latitude.DataPolicy;
+import dev.latitude.HybridLogicalClock;
+import dev.latitude.Operation;
+import dev.latitude.ResultWatermark;
+import dev.latitude.Session;
+import dev.latitude.Watermark;
+import dev.latitude.dynamodb.internal.ItemKeys;
+import dev.latitude.dynamodb.internal.KeySchemas;
+import dev.latitude.dynamodb.internal.PartiQl;
+import dev.latitude.dynamodb.internal.UpdateExpression;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.dynamodb.model.*;
+
+/**
+ * Turns each data-plane request into a {@link Routed} call: classifies it (read or write, idempotent or not, table and
+ * key), stamps writes, prepares the {@code ConsistentRead} copy for the region that took the session's write, and
+ * says how to verify and record the answer. Shared by {@link MultiRegionDynamoDbClient} and
+ * {@link MultiRegionDynamoDbAsyncClient}, which only differ in how they send.
+ */
+final class DynamoDbRouter {
+    private static final Logger LOG = LoggerFactory.getLogger(DynamoDbRouter.class);
+    private static final AttributeKey<String> DB_SYSTEM = AttributeKey.stringKey("db.system");
+    private static final AttributeKey<String> DB_SYSTEM_NAME = AttributeKey.stringKey("db.system.name");
+    private static final AttributeKey<String> DB_OPERATION = AttributeKey.stringKey("db.operation.name");
+    private static final AttributeKey<String> DB_COLLECTION = AttributeKey.stringKey("db.collection.name");
+    private static final AttributeKey<List<String>> TABLE_NAMES = AttributeKey.stringArrayKey(
+            "aws.dynamodb.table_names");
+    private static final int MAX_CACHED_ATTRIBUTES = 10_000;
+
+    private final DataPolicies policies;
+    private final HybridLogicalClock clock;
+    private final WriteStamper stamper;
+    private final Set<String> unstamped;
+    private final KeySchemas keySchemas;
+    private final ConcurrentHashMap<String, Attributes> spanAttributes = new ConcurrentHashMap<>();
+    private final AtomicInteger skewRefusals = new AtomicInteger();
+
+    DynamoDbRouter(DataPolicies policies, HybridLogicalClock clock, String stampAttribute, Set<String> unstamped,
+            KeySchemas keySchemas) {
+        this.policies = policies;
+        this.clock = clock;
+        this.stamper = WriteStamper.create(stampAttribute, clock);
+        this.unstamped = Set.copyOf(unstamped);
+        this.keySchemas = keySchemas;
+    }
+
+    String stampAttribute() {
+        return stamper.attributeName();
+    }
+
+    int clockSkewRefusals() {
+        return skewRefusals.get();
+    }
+
+    // ---------------------------------------------------------------- single items
+
+    Routed<GetItemRequest, GetItemResponse> getItem(GetItemRequest request) {
+        String table = table(request.tableName(), "GetItem");
+        boolean strongAsked = Boolean.TRUE.equals(request.consistentRead());
+        ConsistencyLevel level = strongAsked ? ConsistencyLevel.STRONG : policies.policyFor(table).consistency();
+        String key = ItemKeys.encode(request.key());
+        Operation.Builder ob = read("GetItem", table, strongAsked);
+        if (key != null) {
+            ob.key(key);
+        }
+        Operation op = ob.build();
+        if (level.kind() == ConsistencyLevel.Kind.STRONG) {
+            return Routed.of(op, strongAsked ? request : request.toBuilder().consistentRead(true).build());
+        }
+        if (level.kind() != ConsistencyLevel.Kind.SESSION || unstamped.contains(table)) {
+            return Routed.of(op, request);
+        }
+        // SESSION: the answer is checked against the session's write stamp for this key (or the table's); the region
+        // that took the write is read with ConsistentRead, so its answer includes the write.
+        Projection projection = Projection.of(request, stamper.attributeName());
+        GetItemRequest send = projection.request;
+        Session session = Session.current();
+        Watermark required = session == null ? null : session.token().requirement(table, key);
+        Routed<GetItemRequest, GetItemResponse> routed = Routed.of(op, send, this::stampOfGet);
+        if (required != null) {
+            routed = routed.consistentIn(required.region(), send.toBuilder().consistentRead(true).build());
+        }
+        return projection.added == null ? routed : routed.then((response, region) -> projection.strip(response));
+    }
+
+    private long stampOfGet(GetItemResponse response) {
+        return observed(response.hasItem() ? stamper.stampOf(response.item()) : ResultWatermark.NONE);
+    }
+
+    Routed<PutItemRequest, PutItemResponse> putItem(PutItemRequest request) {
+        String table = table(request.tableName(), "PutItem");
+        boolean idempotent = WriteIdempotency.of(request).idempotent();
+        if (unstamped.contains(table)) {
+            return Routed.of(write("PutItem", table, null, idempotent), request, r -> clock.now());
+        }
+        WriteStamper.Stamped<PutItemRequest> stamped = stamper.stamp(request);
+        long stamp = stamped.stamp();
+        String key = request.hasItem() ? keySchemas.keyOf(table, request.item()) : null;
+        return Routed.of(write("PutItem", table, key, idempotent), stamped.request(), r -> stamp);
+    }
+
+    Routed<UpdateItemRequest, UpdateItemResponse> updateItem(UpdateItemRequest request) {
+        String table = table(request.tableName(), "UpdateItem");
+        boolean idempotent = WriteIdempotency.of(request).idempotent();
+        if (!unstamped.contains(table)) {
+            try {
+                WriteStamper.Stamped<UpdateItemRequest> stamped = stamper.stamp(request);
+                long stamp = stamped.stamp();
+                return Routed.of(write("UpdateItem", table, ItemKeys.encode(request.key()), idempotent),
+                        stamped.request(), r -> stamp);
+            } catch (UpdateExpression.MalformedExpressionException e) {
+                // The service is the judge of the expression: send it as it is, tracked for the table as a whole.
+                LOG.debug("UpdateItem on {} sent unstamped: {}", table, e.getMessage());
+            }
+        }
+        return Routed.of(write("UpdateItem", table, null, idempotent), request, r -> clock.now());
+    }
+
+    Routed<DeleteItemRequest, DeleteItemResponse> deleteItem(DeleteItemRequest request) {
+        String table = table(request.tableName(), "DeleteItem");
+        boolean idempotent = WriteIdempotency.of(request).idempotent();
+        String key = unstamped.contains(table) ? null : ItemKeys.encode(request.key());
+        // The delete's watermark is taken when it has completed: any version of the item a replica still holds is
+        // older, so it is recognised as stale.
+        return Routed.of(write("DeleteItem", table, key, idempotent), request, r -> clock.now());
+    }
+
+    // ---------------------------------------------------------------- reads of many items
+
+    Routed<QueryRequest, QueryResponse> query(QueryRequest request) {
+        String table = table(request.tableName(), "Query");
+        boolean strongAsked = Boolean.TRUE.equals(request.consistentRead());
+        Operation op = read("Query", table, strongAsked).build();
+        return Routed.of(op, strongRead(table, strongAsked, request.indexName())
+                ? request.toBuilder().consistentRead(true).build() : request);
+    }
+
+    Routed<ScanRequest, ScanResponse> scan(ScanRequest request) {
+        String table = table(request.tableName(), "Scan");
+        boolean strongAsked = Boolean.TRUE.equals(request.consistentRead());
+        Operation op = read("Scan", table, strongAsked).build();
+        return Routed.of(op, strongRead(table, strongAsked, request.indexName())
+                ? request.toBuilder().consistentRead(true).build() : request);
+    }
+
+    Routed<BatchGetItemRequest, BatchGetItemResponse> batchGetItem(BatchGetItemRequest request) {
+        Map<String, KeysAndAttributes> items = request.hasRequestItems() ? request.requestItems() : Map.of();
+        String table = dataClassOf(items.keySet(), "BatchGetItem");
+        boolean strongAsked = items.values().stream().anyMatch(k -> Boolean.TRUE.equals(k.consistentRead()));
+        return Routed.of(read("BatchGetItem", table, strongAsked).build(), request);
+    }
+
+    Routed<TransactGetItemsRequest, TransactGetItemsResponse> transactGetItems(TransactGetItemsRequest request) {
+        Set<String> tables = new TreeSet<>();
+        if (request.hasTransactItems()) {
+            for (TransactGetItem item : request.transactItems()) {
+                if (item.get() != null && item.get().tableName() != null) {
+                    tables.add(item.get().tableName());
+                }
+            }
+        }
+        return Routed.of(read("TransactGetItems", dataClassOf(tables, "TransactGetItems"), false).build(), request);
+    }
+
+    Routed<SearchVectorsRequest, SearchVectorsResponse> searchVectors(SearchVectorsRequest request) {
+        return Routed.of(read("SearchVectors", table(request.tableName(), "SearchVectors"), false).build(), request);
+    }
+
+    // ---------------------------------------------------------------- writes of many items
+
+    Routed<BatchWriteItemRequest, BatchWriteItemResponse> batchWriteItem(BatchWriteItemRequest request) {
+        Map<String, List<WriteRequest>> items = request.hasRequestItems() ? request.requestItems() : Map.of();
+        String dataClass = dataClassOf(items.keySet(), "BatchWriteItem");
+        boolean idempotent = WriteIdempotency.of(request).idempotent();
+        long stamp = clock.now();
+        Map<String, List<WriteRequest>> stampedItems = new LinkedHashMap<>();
+        List<Written> written = new ArrayList<>();
+        items.forEach((table, writes) -> {
+            boolean stamps = !unstamped.contains(table);
+            List<WriteRequest> copy = new ArrayList<>(writes.size());
+            for (WriteRequest w : writes) {
+                if (w.putRequest() != null && w.putRequest().hasItem()) {
+                    Map<String, AttributeValue> item = w.putRequest().item();
+                    copy.add(stamps ? w.toBuilder().putRequest(p -> p.item(stamper.withStamp(item, stamp))).build()
+                            : w);
+                    written.add(new Written(table, stamps ? keySchemas.keyOf(table, item) : null, stamp));
+                } else {
+                    copy.add(w);
+                    if (w.deleteRequest() != null) {
+                        written.add(new Written(table, stamps ? ItemKeys.encode(w.deleteRequest().key()) : null,
+                                Written.AT_COMPLETION));
+                    }
+                }
+            }
+            stampedItems.put(table, copy);
+        });
+        BatchWriteItemRequest send = items.isEmpty() ? request : request.toBuilder().requestItems(stampedItems).build();
+        Session session = Session.current();
+        Routed<BatchWriteItemRequest, BatchWriteItemResponse> routed = Routed.of(
+                write("BatchWriteItem", dataClass, null, idempotent), send);
+        if (session == null) {
+            return routed;
+        }
+        return routed.then((response, region) -> {
+            Set<String> unprocessed = new HashSet<>();
+            if (response.hasUnprocessedItems()) {
+                response.unprocessedItems().forEach((table, writes) -> {
+                    for (WriteRequest w : writes) {
+                        unprocessed.add(table + '\u0000' + keyOfWrite(table, w));
+                    }
+                });
+            }
+            record(session, written, region, unprocessed);
+            return response;
+        });
+    }
+
+    private String keyOfWrite(String table, WriteRequest w) {
+        if (w.putRequest() != null) {
+            return keySchemas.keyOf(table, w.putRequest().item());
+        }
+        return w.deleteRequest() != null ? ItemKeys.encode(w.deleteRequest().key()) : null;
+    }
+
+    Routed<TransactWriteItemsRequest, TransactWriteItemsResponse> transactWriteItems(
+            TransactWriteItemsRequest request) {
+        List<TransactWriteItem> actions = request.hasTransactItems() ? request.transactItems() : List.of();
+        boolean idempotent = WriteIdempotency.of(request).idempotent();
+        Set<String> tables = new TreeSet<>();
+        List<TransactWriteItem> send = new ArrayList<>(actions.size());
+        List<Written> written = new ArrayList<>();
+        long stamp = clock.now();
+        for (TransactWriteItem a : actions) {
+            if (a.put() != null && a.put().tableName() != null) {
+                String table = a.put().tableName();
+                tables.add(table);
+                boolean stamps = !unstamped.contains(table) && a.put().hasItem();
+                send.add(stamps ? a.toBuilder().put(a.put().toBuilder().item(stamper.withStamp(a.put().item(),
+                        stamp)).build()).build() : a);
+                written.add(new Written(table, stamps ? keySchemas.keyOf(table, a.put().item()) : null, stamp));
+            } else if (a.update() != null && a.update().tableName() != null) {
+                String table = a.update().tableName();
+                tables.add(table);
+                TransactWriteItem out = a;
+                String key = null;
+                if (!unstamped.contains(table)) {
+                    try {
+                        out = stampUpdate(a, stamp);
+                        key = ItemKeys.encode(a.update().key());
+                    } catch (UpdateExpression.MalformedExpressionException e) {
+                        LOG.debug("TransactWriteItems update on {} sent unstamped: {}", table, e.getMessage());
+                    }
+                }
+                send.add(out);
+                written.add(new Written(table, key, stamp));
+            } else if (a.delete() != null && a.delete().tableName() != null) {
+                String table = a.delete().tableName();
+                tables.add(table);
+                send.add(a);
+                written.add(new Written(table, unstamped.contains(table) ? null : ItemKeys.encode(a.delete().key()),
+                        Written.AT_COMPLETION));
+            } else {
+                if (a.conditionCheck() != null && a.conditionCheck().tableName() != null) {
+                    tables.add(a.conditionCheck().tableName());
+                }
+                send.add(a);
+            }
+        }
+        String dataClass = dataClassOf(tables, "TransactWriteItems");
+        TransactWriteItemsRequest stamped = actions.isEmpty() ? request
+                : request.toBuilder().transactItems(send).build();
+        Routed<TransactWriteItemsRequest, TransactWriteItemsResponse> routed = Routed.of(
+                write("TransactWriteItems", dataClass, null, idempotent), stamped);
+        Session session = Session.current();
+        return session == null ? routed : routed.then((response, region) -> {
+            record(session, written, region, Set.of());
+            return response;
+        });
+    }
+
+    /** Stamps the Update action of a transaction the way {@link WriteStamper} stamps an UpdateItem. */
+    private TransactWriteItem stampUpdate(TransactWriteItem a, long stamp) {
+        Update u = a.update();
+        UpdateItemRequest asRequest = UpdateItemRequest.builder().tableName(u.tableName()).key(u.key())
+                .updateExpression(u.updateExpression()).conditionExpression(u.conditionExpression())
+                .expressionAttributeNames(u.hasExpressionAttributeNames() ? u.expressionAttributeNames() : null)
+                .expressionAttributeValues(u.hasExpressionAttributeValues() ? u.expressionAttributeValues() : null)
+                .build();
+        UpdateItemRequest stamped = stamper.stamp(asRequest, stamp).request();
+        return a.toBuilder().update(u.toBuilder().updateExpression(stamped.updateExpression())
+                .expressionAttributeNames(stamped.expressionAttributeNames())
+                .expressionAttributeValues(stamped.expressionAttributeValues()).build()).build();
+    }
+
+    /**
+     * Records the writes of a batch or transaction in the session: a stamped item by its key and stamp; a delete, or
+     * an item whose key is not known, at the time the call completed (later than any version a replica still holds).
+     */
+    private void record(Session session, List<Written> written, String region, Set<String> unprocessed) {
+        long done = clock.now();
+        for (Written w : written) {
+            if (w.key != null && unprocessed.contains(w.table + '\u0000' + w.key)) {
+                continue;
+            }
+            session.recordWrite(w.table, w.key, w.key != null && w.stamp != Written.AT_COMPLETION ? w.stamp : done,
+                    region);
+        }
+    }
+
+    /** One item a batch or transaction writes: its table, key ({@code null} if not tracked) and stamp. */
+    private record Written(String table, String key, long stamp) {
+        static final long AT_COMPLETION = -1;
+    }
+
+    // ---------------------------------------------------------------- PartiQL
+
+    Routed<ExecuteStatementRequest, ExecuteStatementResponse> executeStatement(ExecuteStatementRequest request) {
+        PartiQl statement = parse(request.statement(), "ExecuteStatement");
+        if (statement.read()) {
+            return Routed.of(read("ExecuteStatement", statement.table(),
+                    Boolean.TRUE.equals(request.consistentRead())).build(), request);
+        }
+        // PartiQL writes are not stamped: they are tracked for the table as a whole, at the time they completed.
+        return Routed.of(write("ExecuteStatement", statement.table(), null, false), request, r -> clock.now());
+    }
+
+    Routed<BatchExecuteStatementRequest, BatchExecuteStatementResponse> batchExecuteStatement(
+            BatchExecuteStatementRequest request) {
+        List<String> texts = new ArrayList<>();
+        boolean strongAsked = false;
+        if (request.hasStatements()) {
+            for (BatchStatementRequest s : request.statements()) {
+                texts.add(s.statement());
+                strongAsked |= Boolean.TRUE.equals(s.consistentRead());
+            }
+        }
+        return partiQlBatch("BatchExecuteStatement", texts, strongAsked, request);
+    }
+
+    Routed<ExecuteTransactionRequest, ExecuteTransactionResponse> executeTransaction(
+            ExecuteTransactionRequest request) {
+        List<String> texts = new ArrayList<>();
+        if (request.hasTransactStatements()) {
+            for (ParameterizedStatement s : request.transactStatements()) {
+                texts.add(s.statement());
+            }
+        }
+        return partiQlBatch("ExecuteTransaction", texts, false, request);
+    }
+
+    private <Q, S> Routed<Q, S> partiQlBatch(String name, List<String> texts, boolean strongAsked, Q request) {
+        Set<String> tables = new TreeSet<>();
+        Set<String> writtenTables = new TreeSet<>();
+        for (String text : texts) {
+            PartiQl s = parse(text, name);
+            tables.add(s.table());
+            if (!s.read()) {
+                writtenTables.add(s.table());
+            }
+        }
+        String dataClass = dataClassOf(tables, name);
+        if (writtenTables.isEmpty()) {
+            return Routed.of(read(name, dataClass, strongAsked).build(), request);
+        }
+        Routed<Q, S> routed = Routed.of(write(name, dataClass, null, false), request);
+        Session session = Session.current();
+        return session == null ? routed : routed.then((response, region) -> {
+            long done = clock.now();
+            for (String table : writtenTables) {
+                session.recordWrite(table, null, done, region);
+            }
+            return response;
+        });
+    }
+
+    private static PartiQl parse(String statement, String operation) {
+        PartiQl parsed = PartiQl.parse(statement);
+        if (parsed == null) {
+            throw new UnroutableRequestException(operation, "cannot tell which table the statement touches, so it"
+                    + " cannot be routed by its table's data policy: '" + abbreviate(statement) + "'. Use one of"
+                    + " DynamoDB's PartiQL forms (SELECT ... FROM \"table\", INSERT INTO \"table\", UPDATE \"table\","
+                    + " DELETE FROM \"table\")");
+        }
+        return parsed;
+    }
+
+    private static String abbreviate(String s) {
+        return s == null ? "null" : s.length() <= 120 ? s : s.substring(0, 117) + "...";
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static String table(String table, String operation) {
+        if (table == null || table.isEmpty()) {
+            throw new IllegalArgumentException(operation + " needs a TableName: the table decides where the call may"
+                    + " go (its data policy); set tableName(...) on the request");
+        }
+        return table;
+    }
+
+    /** Whether a Query or Scan must read with {@code ConsistentRead} (a STRONG table, on the base table). */
+    private boolean strongRead(String table, boolean strongAsked, String indexName) {
+        return !strongAsked && indexName == null
+                && policies.policyFor(table).consistency().kind() == ConsistencyLevel.Kind.STRONG;
+    }
+
+    private Operation.Builder read(String name, String table, boolean strongAsked) {
+        Operation.Builder b = Operation.read(name).attributes(attributes(name, table));
+        if (table != null) {
+            b.dataClass(table);
+        }
+        if (strongAsked) {
+            b.consistency(ConsistencyLevel.STRONG);
+        }
+        return b;
+    }
+
+    private Operation write(String name, String table, String key, boolean idempotent) {
+        Operation.Builder b = Operation.write(name).idempotent(idempotent).attributes(attributes(name, table));
+        if (table != null) {
+            b.dataClass(table);
+        }
+        if (key != null) {
+            b.key(key);
+        }
+        return b.build();
+    }
+
+    private Attributes attributes(String operation, String table) {
+        String cacheKey = table == null ? operation : operation + '\u0000' + table;
+        Attributes a = spanAttributes.get(cacheKey);
+        if (a != null) {
+            return a;
+        }
+        var builder = Attributes.builder().put(DB_SYSTEM, "dynamodb").put(DB_SYSTEM_NAME, "aws.dynamodb")
+                .put(DB_OPERATION, operation);
+        if (table != null) {
+            builder.put(DB_COLLECTION, table).put(TABLE_NAMES, List.of(table));
+        }
+        a = builder.build();
+        if (spanAttributes.size() < MAX_CACHED_ATTRIBUTES) {
+            spanAttributes.putIfAbsent(cacheKey, a);
+        }
+        return a;
+    }
+
+    /**
+     * Returns the data class of a request over {@code tables}: the table when there is one, the first when several
+     * share one data policy; fails when their policies differ.
+     */
+    private String dataClassOf(Collection<String> tables, String operation) {
+        String first = null;
+        DataPolicy policy = null;
+        for (String t : new TreeSet<>(tables)) {
+            DataPolicy p = policies.policyFor(t);
+            if (first == null) {
+                first = t;
+                policy = p;
+            } else if (!samePolicy(policy, p)) {
+                throw new UnroutableRequestException(operation, "tables '" + first + "' (" + policy + ") and '" + t
+                        + "' (" + p + ") have different data policies, so no one region plan honours both; split the"
+                        + " request per table");
+            }
+        }
+        return first;
+    }
+
+    private static boolean samePolicy(DataPolicy a, DataPolicy b) {
+        return a == b || (a.consistency().equals(b.consistency()) && a.residency().equals(b.residency())
+                && a.writeMode() == b.writeMode() && Objects.equals(a.writerRegion(), b.writerRegion()));
+    }
+
+    /** Moves this process's clock past a stamp read from an item (causality), unless it is too far ahead. */
+    private long observed(long stamp) {
+        if (stamp > 0) {
+            try {
+                clock.observe(stamp);
+            } catch (ClockSkewException e) {
+                if (skewRefusals.incrementAndGet() % 1000 == 1) {
+                    LOG.warn("An item's write stamp is ahead of this clock by more than the skew bound; not"
+                            + " followed: {}", e.getMessage());
+                }
+            }
+        }
+        return stamp;
+    }
+
+    /**
+     * A GetItem request made to return the stamp attribute even if its projection leaves it out, and the way to take
+     * it back out of the answer.
+     */
+    private static final class Projection {
+        final GetItemRequest request;
+        final String added;
+
+        private Projection(GetItemRequest request, String added) {
+            this.request = request;
+            this.added = added;
+        }
+
+        static Projection of(GetItemRequest request, String attribute) {
+            String expression = request.projectionExpression();
+            if (expression != null && !expression.isBlank()) {
+                Map<String, String> names = request.hasExpressionAttributeNames()
+                        ? request.expressionAttributeNames() : Map.of();
+                for (String path : expression.split(",")) {
+                    String p = path.strip();
+                    if (p.equals(attribute) || attribute.equals(names.get(p))) {
+                        return new Projection(request, null); // the caller asked for the stamp already
+                    }
+                }
+                String alias = "#latStamp";
+                while (names.containsKey(alias) || expression.contains(alias)) {
+                    alias = alias + "_";
+                }
+                Map<String, String> newNames = new HashMap<>(names);
+                newNames.put(alias, attribute);
+                return new Projection(request.toBuilder().projectionExpression(expression + ", " + alias)
+                        .expressionAttributeNames(newNames).build(), attribute);
+            }
+            if (request.hasAttributesToGet() && !request.attributesToGet().isEmpty()
+                    && !request.attributesToGet().contains(attribute)) {
+                List<String> names = new ArrayList<>(request.attributesToGet());
+                names.add(attribute);
+                return new Projection(request.toBuilder().attributesToGet(names).build(), attribute);
+            }
+            return new Projection(request, null);
+        }
+
+        GetItemResponse strip(GetItemResponse response) {
+            if (!response.hasItem() || !response.item().containsKey(added)) {
+                return response;
+            }
+            Map<String, AttributeValue> item = new LinkedHashMap<>(response.item());
+            item.remove(added);
+            return response.toBuilder().item(item).build();
+        }
+    }
+}
