@@ -1,0 +1,558 @@
+package dev.latitude.dynamodb;
+
+import dev.latitude.AsyncRegionCall;
+import dev.latitude.HybridLogicalClock;
+import dev.latitude.Latitude;
+import dev.latitude.LatitudeConfigException;
+import dev.latitude.ResultWatermark;
+import dev.latitude.dynamodb.internal.Heartbeats;
+import dev.latitude.spi.HealthProbe;
+import dev.latitude.spi.ReplicationWatermarks;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClientBuilder;
+import software.amazon.awssdk.services.dynamodb.DynamoDbServiceClientConfiguration;
+import software.amazon.awssdk.services.dynamodb.model.*;
+import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbAsyncWaiter;
+
+/**
+ * The non-blocking twin of {@link MultiRegionDynamoDbClient}: a {@link DynamoDbAsyncClient} over one async client per
+ * region, with the same routing, fallback, write stamps, session verification, residency, heartbeats and telemetry
+ * (both use one request router). Calls never block the caller's thread: attempts start on the caller's thread or the
+ * engine's timer thread, and fallbacks and hedges are scheduled, not waited for. Cancelling a returned future cancels
+ * the attempts in flight.
+ *
+ * <p>Errors arrive through the future, as the AWS SDK's async client delivers them: the service's own exceptions for
+ * caller errors, and Latitude's ({@link dev.latitude.RegionsUnavailableException},
+ * {@link dev.latitude.AmbiguousWriteException}, {@link dev.latitude.ResidencyException},
+ * {@link UnroutableRequestException}) otherwise, wrapped in a {@link java.util.concurrent.CompletionException} by
+ * {@code join()}.
+ *
+ * <p>One difference: a write to a table whose key schema is not yet known (not given with
+ * {@link MultiRegionBuilder#keySchema}) does not wait for the DescribeTable lookup; until it completes, such writes are
+ * tracked for the table as a whole, which is safe but sends the session's reads of that table to regions known to
+ * have them.
+ */
+public final class MultiRegionDynamoDbAsyncClient implements DynamoDbAsyncClient {
+    private final Core core;
+    private final Latitude latitude;
+    private final DynamoDbRouter router;
+    private final Map<String, DynamoDbAsyncClient> clients;
+    private final DynamoDbAsyncClient home;
+
+    private MultiRegionDynamoDbAsyncClient(Core core, Map<String, DynamoDbAsyncClient> clients) {
+        this.core = core;
+        this.latitude = core.latitude;
+        this.router = core.router;
+        this.clients = clients;
+        this.home = clients.get(core.homeRegion);
+    }
+
+    /** Returns a builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Returns the engine routing this client's calls: its status, plans, routing policy and clocks. */
+    public Latitude latitude() {
+        return latitude;
+    }
+
+    /** Returns the region that takes control-plane calls. */
+    public String homeRegion() {
+        return core.homeRegion;
+    }
+
+    /** Returns the replication watermarks from heartbeats, or {@link ReplicationWatermarks#NONE} without them. */
+    public ReplicationWatermarks replicationWatermarks() {
+        return core.watermarks();
+    }
+
+    /** Returns the write stamp attribute. */
+    public String stampAttribute() {
+        return router.stampAttribute();
+    }
+
+    /**
+     * Returns how many write stamps read from items were further ahead of this process's clock than the clock's skew
+     * bound, and so were not followed (see {@link HybridLogicalClock#observe(long)}).
+     */
+    public int clockSkewRefusals() {
+        return router.clockSkewRefusals();
+    }
+
+    @Override
+    public String serviceName() {
+        return SERVICE_NAME;
+    }
+
+    @Override
+    public DynamoDbServiceClientConfiguration serviceClientConfiguration() {
+        return home.serviceClientConfiguration();
+    }
+
+    @Override
+    public DynamoDbAsyncWaiter waiter() {
+        return DynamoDbAsyncWaiter.builder().client(this).build();
+    }
+
+    /**
+     * Runs a routed call through the engine, each attempt on the planned region's client. A request that cannot be
+     * routed fails the returned future rather than throwing.
+     */
+    private <Q, S> CompletableFuture<S> run(Supplier<Routed<Q, S>> prepare,
+            BiFunction<DynamoDbAsyncClient, Q, CompletableFuture<S>> send) {
+        Routed<Q, S> routed;
+        try {
+            routed = prepare.get();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        AsyncRegionCall<Routed.Answer<S>> call = r -> {
+            CompletableFuture<S> sent = send.apply(clients.get(r.id()), routed.requestFor(r));
+            CompletableFuture<Routed.Answer<S>> answer = sent.thenApply(s -> new Routed.Answer<>(s, r.id()));
+            answer.whenComplete((a, e) -> {
+                if (answer.isCancelled()) {
+                    sent.cancel(true); // the engine gave up on this attempt: abort the request itself
+                }
+            });
+            return answer;
+        };
+        ResultWatermark<Routed.Answer<S>> watermark = routed.answerWatermark();
+        CompletableFuture<Routed.Answer<S>> answer = watermark == null ? latitude.executeAsync(routed.operation, call)
+                : latitude.executeAsync(routed.operation, call, watermark);
+        return answer.thenApply(routed::finish);
+    }
+
+    // ---------------------------------------------------------------- data plane: routed
+
+    @Override
+    public CompletableFuture<GetItemResponse> getItem(GetItemRequest request) {
+        return run(() -> router.getItem(request), DynamoDbAsyncClient::getItem);
+    }
+
+    @Override
+    public CompletableFuture<PutItemResponse> putItem(PutItemRequest request) {
+        return run(() -> router.putItem(request), DynamoDbAsyncClient::putItem);
+    }
+
+    @Override
+    public CompletableFuture<UpdateItemResponse> updateItem(UpdateItemRequest request) {
+        return run(() -> router.updateItem(request), DynamoDbAsyncClient::updateItem);
+    }
+
+    @Override
+    public CompletableFuture<DeleteItemResponse> deleteItem(DeleteItemRequest request) {
+        return run(() -> router.deleteItem(request), DynamoDbAsyncClient::deleteItem);
+    }
+
+    @Override
+    public CompletableFuture<QueryResponse> query(QueryRequest request) {
+        return run(() -> router.query(request), DynamoDbAsyncClient::query);
+    }
+
+    @Override
+    public CompletableFuture<ScanResponse> scan(ScanRequest request) {
+        return run(() -> router.scan(request), DynamoDbAsyncClient::scan);
+    }
+
+    @Override
+    public CompletableFuture<BatchGetItemResponse> batchGetItem(BatchGetItemRequest request) {
+        return run(() -> router.batchGetItem(request), DynamoDbAsyncClient::batchGetItem);
+    }
+
+    @Override
+    public CompletableFuture<TransactGetItemsResponse> transactGetItems(TransactGetItemsRequest request) {
+        return run(() -> router.transactGetItems(request), DynamoDbAsyncClient::transactGetItems);
+    }
+
+    @Override
+    public CompletableFuture<SearchVectorsResponse> searchVectors(SearchVectorsRequest request) {
+        return run(() -> router.searchVectors(request), DynamoDbAsyncClient::searchVectors);
+    }
+
+    @Override
+    public CompletableFuture<BatchWriteItemResponse> batchWriteItem(BatchWriteItemRequest request) {
+        return run(() -> router.batchWriteItem(request), DynamoDbAsyncClient::batchWriteItem);
+    }
+
+    @Override
+    public CompletableFuture<TransactWriteItemsResponse> transactWriteItems(TransactWriteItemsRequest request) {
+        return run(() -> router.transactWriteItems(request), DynamoDbAsyncClient::transactWriteItems);
+    }
+
+    @Override
+    public CompletableFuture<ExecuteStatementResponse> executeStatement(ExecuteStatementRequest request) {
+        return run(() -> router.executeStatement(request), DynamoDbAsyncClient::executeStatement);
+    }
+
+    @Override
+    public CompletableFuture<BatchExecuteStatementResponse> batchExecuteStatement(BatchExecuteStatementRequest request) {
+        return run(() -> router.batchExecuteStatement(request), DynamoDbAsyncClient::batchExecuteStatement);
+    }
+
+    @Override
+    public CompletableFuture<ExecuteTransactionResponse> executeTransaction(ExecuteTransactionRequest request) {
+        return run(() -> router.executeTransaction(request), DynamoDbAsyncClient::executeTransaction);
+    }
+
+    // ---------------------------------------------------------------- control plane: the home region, as is
+
+    @Override
+    public CompletableFuture<CreateTableResponse> createTable(CreateTableRequest request) {
+        return home.createTable(request);
+    }
+
+    @Override
+    public CompletableFuture<DeleteTableResponse> deleteTable(DeleteTableRequest request) {
+        return home.deleteTable(request);
+    }
+
+    @Override
+    public CompletableFuture<DescribeTableResponse> describeTable(DescribeTableRequest request) {
+        return home.describeTable(request);
+    }
+
+    @Override
+    public CompletableFuture<UpdateTableResponse> updateTable(UpdateTableRequest request) {
+        return home.updateTable(request);
+    }
+
+    @Override
+    public CompletableFuture<ListTablesResponse> listTables(ListTablesRequest request) {
+        return home.listTables(request);
+    }
+
+    @Override
+    public CompletableFuture<ListTablesResponse> listTables() {
+        return listTables(ListTablesRequest.builder().build());
+    }
+
+    @Override
+    public CompletableFuture<CreateBackupResponse> createBackup(CreateBackupRequest request) {
+        return home.createBackup(request);
+    }
+
+    @Override
+    public CompletableFuture<DeleteBackupResponse> deleteBackup(DeleteBackupRequest request) {
+        return home.deleteBackup(request);
+    }
+
+    @Override
+    public CompletableFuture<DescribeBackupResponse> describeBackup(DescribeBackupRequest request) {
+        return home.describeBackup(request);
+    }
+
+    @Override
+    public CompletableFuture<ListBackupsResponse> listBackups(ListBackupsRequest request) {
+        return home.listBackups(request);
+    }
+
+    @Override
+    public CompletableFuture<ListBackupsResponse> listBackups() {
+        return listBackups(ListBackupsRequest.builder().build());
+    }
+
+    @Override
+    public CompletableFuture<RestoreTableFromBackupResponse> restoreTableFromBackup(RestoreTableFromBackupRequest request) {
+        return home.restoreTableFromBackup(request);
+    }
+
+    @Override
+    public CompletableFuture<RestoreTableToPointInTimeResponse> restoreTableToPointInTime(RestoreTableToPointInTimeRequest request) {
+        return home.restoreTableToPointInTime(request);
+    }
+
+    @Override
+    public CompletableFuture<DescribeContinuousBackupsResponse> describeContinuousBackups(DescribeContinuousBackupsRequest request) {
+        return home.describeContinuousBackups(request);
+    }
+
+    @Override
+    public CompletableFuture<UpdateContinuousBackupsResponse> updateContinuousBackups(UpdateContinuousBackupsRequest request) {
+        return home.updateContinuousBackups(request);
+    }
+
+    @Override
+    public CompletableFuture<CreateGlobalTableResponse> createGlobalTable(CreateGlobalTableRequest request) {
+        return home.createGlobalTable(request);
+    }
+
+    @Override
+    public CompletableFuture<DescribeGlobalTableResponse> describeGlobalTable(DescribeGlobalTableRequest request) {
+        return home.describeGlobalTable(request);
+    }
+
+    @Override
+    public CompletableFuture<DescribeGlobalTableSettingsResponse> describeGlobalTableSettings(
+            DescribeGlobalTableSettingsRequest request) {
+        return home.describeGlobalTableSettings(request);
+    }
+
+    @Override
+    public CompletableFuture<ListGlobalTablesResponse> listGlobalTables(ListGlobalTablesRequest request) {
+        return home.listGlobalTables(request);
+    }
+
+    @Override
+    public CompletableFuture<ListGlobalTablesResponse> listGlobalTables() {
+        return listGlobalTables(ListGlobalTablesRequest.builder().build());
+    }
+
+    @Override
+    public CompletableFuture<UpdateGlobalTableResponse> updateGlobalTable(UpdateGlobalTableRequest request) {
+        return home.updateGlobalTable(request);
+    }
+
+    @Override
+    public CompletableFuture<UpdateGlobalTableSettingsResponse> updateGlobalTableSettings(UpdateGlobalTableSettingsRequest request) {
+        return home.updateGlobalTableSettings(request);
+    }
+
+    @Override
+    public CompletableFuture<DescribeTableReplicaAutoScalingResponse> describeTableReplicaAutoScaling(
+            DescribeTableReplicaAutoScalingRequest request) {
+        return home.describeTableReplicaAutoScaling(request);
+    }
+
+    @Override
+    public CompletableFuture<UpdateTableReplicaAutoScalingResponse> updateTableReplicaAutoScaling(
+            UpdateTableReplicaAutoScalingRequest request) {
+        return home.updateTableReplicaAutoScaling(request);
+    }
+
+    @Override
+    public CompletableFuture<DescribeContributorInsightsResponse> describeContributorInsights(
+            DescribeContributorInsightsRequest request) {
+        return home.describeContributorInsights(request);
+    }
+
+    @Override
+    public CompletableFuture<ListContributorInsightsResponse> listContributorInsights(ListContributorInsightsRequest request) {
+        return home.listContributorInsights(request);
+    }
+
+    @Override
+    public CompletableFuture<UpdateContributorInsightsResponse> updateContributorInsights(UpdateContributorInsightsRequest request) {
+        return home.updateContributorInsights(request);
+    }
+
+    @Override
+    public CompletableFuture<DescribeEndpointsResponse> describeEndpoints(DescribeEndpointsRequest request) {
+        return home.describeEndpoints(request);
+    }
+
+    @Override
+    public CompletableFuture<DescribeEndpointsResponse> describeEndpoints() {
+        return describeEndpoints(DescribeEndpointsRequest.builder().build());
+    }
+
+    @Override
+    public CompletableFuture<DescribeLimitsResponse> describeLimits(DescribeLimitsRequest request) {
+        return home.describeLimits(request);
+    }
+
+    @Override
+    public CompletableFuture<DescribeLimitsResponse> describeLimits() {
+        return describeLimits(DescribeLimitsRequest.builder().build());
+    }
+
+    @Override
+    public CompletableFuture<DescribeExportResponse> describeExport(DescribeExportRequest request) {
+        return home.describeExport(request);
+    }
+
+    @Override
+    public CompletableFuture<ExportTableToPointInTimeResponse> exportTableToPointInTime(ExportTableToPointInTimeRequest request) {
+        return home.exportTableToPointInTime(request);
+    }
+
+    @Override
+    public CompletableFuture<ListExportsResponse> listExports(ListExportsRequest request) {
+        return home.listExports(request);
+    }
+
+    @Override
+    public CompletableFuture<DescribeImportResponse> describeImport(DescribeImportRequest request) {
+        return home.describeImport(request);
+    }
+
+    @Override
+    public CompletableFuture<ImportTableResponse> importTable(ImportTableRequest request) {
+        return home.importTable(request);
+    }
+
+    @Override
+    public CompletableFuture<ListImportsResponse> listImports(ListImportsRequest request) {
+        return home.listImports(request);
+    }
+
+    @Override
+    public CompletableFuture<DescribeKinesisStreamingDestinationResponse> describeKinesisStreamingDestination(
+            DescribeKinesisStreamingDestinationRequest request) {
+        return home.describeKinesisStreamingDestination(request);
+    }
+
+    @Override
+    public CompletableFuture<EnableKinesisStreamingDestinationResponse> enableKinesisStreamingDestination(
+            EnableKinesisStreamingDestinationRequest request) {
+        return home.enableKinesisStreamingDestination(request);
+    }
+
+    @Override
+    public CompletableFuture<DisableKinesisStreamingDestinationResponse> disableKinesisStreamingDestination(
+            DisableKinesisStreamingDestinationRequest request) {
+        return home.disableKinesisStreamingDestination(request);
+    }
+
+    @Override
+    public CompletableFuture<UpdateKinesisStreamingDestinationResponse> updateKinesisStreamingDestination(
+            UpdateKinesisStreamingDestinationRequest request) {
+        return home.updateKinesisStreamingDestination(request);
+    }
+
+    @Override
+    public CompletableFuture<DescribeTimeToLiveResponse> describeTimeToLive(DescribeTimeToLiveRequest request) {
+        return home.describeTimeToLive(request);
+    }
+
+    @Override
+    public CompletableFuture<UpdateTimeToLiveResponse> updateTimeToLive(UpdateTimeToLiveRequest request) {
+        return home.updateTimeToLive(request);
+    }
+
+    @Override
+    public CompletableFuture<ListTagsOfResourceResponse> listTagsOfResource(ListTagsOfResourceRequest request) {
+        return home.listTagsOfResource(request);
+    }
+
+    @Override
+    public CompletableFuture<TagResourceResponse> tagResource(TagResourceRequest request) {
+        return home.tagResource(request);
+    }
+
+    @Override
+    public CompletableFuture<UntagResourceResponse> untagResource(UntagResourceRequest request) {
+        return home.untagResource(request);
+    }
+
+    @Override
+    public CompletableFuture<GetResourcePolicyResponse> getResourcePolicy(GetResourcePolicyRequest request) {
+        return home.getResourcePolicy(request);
+    }
+
+    @Override
+    public CompletableFuture<PutResourcePolicyResponse> putResourcePolicy(PutResourcePolicyRequest request) {
+        return home.putResourcePolicy(request);
+    }
+
+    @Override
+    public CompletableFuture<DeleteResourcePolicyResponse> deleteResourcePolicy(DeleteResourcePolicyRequest request) {
+        return home.deleteResourcePolicy(request);
+    }
+
+    /** Stops the heartbeats and the engine, and closes the region clients this client's builder made. */
+    @Override
+    public void close() {
+        core.close();
+    }
+
+    @Override
+    public String toString() {
+        return "MultiRegionDynamoDbAsyncClient[regions=" + clients.keySet() + ", home=" + core.homeRegion + "]";
+    }
+
+    /**
+     * Builds a {@link MultiRegionDynamoDbAsyncClient}. Required: {@link #topology} and a client for every region of it
+     * ({@link #regionClient(String, DynamoDbAsyncClient)}, or {@link #buildClients(Consumer)} for the rest).
+     */
+    public static final class Builder extends MultiRegionBuilder<Builder> {
+        private final Map<String, DynamoDbAsyncClient> given = new LinkedHashMap<>();
+        private Consumer<DynamoDbAsyncClientBuilder> clientSettings;
+
+        private Builder() {
+        }
+
+        @Override
+        Builder self() {
+            return this;
+        }
+
+        /**
+         * Uses {@code client} for region {@code regionId}. The client stays yours: closing this client does not close
+         * it. Give it {@link MultiRegionDynamoDbClient#failoverRetryStrategy()} so its own retries do not hold up a
+         * failover.
+         *
+         * @param regionId a region of the topology
+         * @param client the region's client
+         * @return this builder
+         * @throws LatitudeConfigException if the region was already given a client
+         */
+        public Builder regionClient(String regionId, DynamoDbAsyncClient client) {
+            Objects.requireNonNull(regionId, "regionId");
+            if (given.putIfAbsent(regionId, Objects.requireNonNull(client, "client")) != null) {
+                throw new LatitudeConfigException("regionClient", "region '" + regionId + "' was given two clients;"
+                        + " give one per region");
+            }
+            return this;
+        }
+
+        /**
+         * Builds a client for every region not given one: {@code DynamoDbAsyncClient.builder()} with the region and
+         * {@link MultiRegionDynamoDbClient#failoverRetryStrategy()}, then {@code settings}. These clients are closed
+         * with this one.
+         *
+         * @param settings applied to each region's builder
+         * @return this builder
+         */
+        public Builder buildClients(Consumer<DynamoDbAsyncClientBuilder> settings) {
+            this.clientSettings = Objects.requireNonNull(settings, "settings");
+            return this;
+        }
+
+        /**
+         * Builds the client and starts its heartbeats.
+         *
+         * @return the client
+         * @throws LatitudeConfigException if a setting is missing or does not fit the topology
+         */
+        public MultiRegionDynamoDbAsyncClient build() {
+            List<AutoCloseable> resources = new ArrayList<>();
+            Map<String, DynamoDbAsyncClient> clients = clients(given,
+                    clientSettings == null ? null : this::newClient, resources);
+            Heartbeats.Io io = new Heartbeats.Io() {
+                @Override
+                public void put(String region, PutItemRequest request) {
+                    clients.get(region).putItem(request).join();
+                }
+
+                @Override
+                public BatchGetItemResponse batchGet(String region, BatchGetItemRequest request) {
+                    return clients.get(region).batchGetItem(request).join();
+                }
+            };
+            HealthProbe probe = region -> clients.get(region.id()).listTables(t -> t.limit(1));
+            DynamoDbAsyncClient home = clients.get(homeRegionId());
+            Core core = core(io, probe, table -> home.describeTable(r -> r.tableName(table))
+                    .thenApply(d -> d.table().keySchema()), Duration.ZERO, resources);
+            return new MultiRegionDynamoDbAsyncClient(core, clients);
+        }
+
+        private DynamoDbAsyncClient newClient(String regionId) {
+            DynamoDbAsyncClientBuilder b = DynamoDbAsyncClient.builder().region(Region.of(regionId))
+                    .overrideConfiguration(o -> o.retryStrategy(MultiRegionDynamoDbClient.failoverRetryStrategy()));
+            clientSettings.accept(b);
+            return b.build();
+        }
+    }
+}
