@@ -351,7 +351,12 @@ final class CallExecution<T> {
         if (op.kind() == Operation.Kind.WRITE) {
             plan.session.recordWrite(op.dataClass(), op.key(), stamp, winner.region.spec.id());
         } else if (plan.level.kind() == ConsistencyLevel.Kind.SESSION) {
-            plan.session.recordRead(op.dataClass(), op.key(), stamp, winner.region.spec.id());
+            // With a single writer, every version was written there: recording the read against the writer (not the
+            // replica that answered) keeps all of a data class's watermarks on one source region, so folding old
+            // keys into the class watermark stays exact.
+            String writer = engine.singleWriter(plan.policy);
+            plan.session.recordRead(op.dataClass(), op.key(), stamp,
+                    writer != null ? writer : winner.region.spec.id());
         }
     }
 

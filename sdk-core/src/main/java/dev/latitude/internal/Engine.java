@@ -271,6 +271,29 @@ public final class Engine implements Latitude, RegionState.Events {
     private static final int NEEDS_VERIFY = 1;
     private static final int INELIGIBLE = 2;
 
+    /**
+     * Returns the one region that takes writes of a single-writer data class, or {@code null} for a multi-writer one
+     * (or if several regions could take them).
+     */
+    String singleWriter(DataPolicy policy) {
+        if (policy.writeMode() != WriteMode.SINGLE_WRITER) {
+            return null;
+        }
+        if (policy.writerRegion() != null) {
+            return policy.writerRegion();
+        }
+        String found = null;
+        for (RegionState r : regions) {
+            if (r.spec.isWriter() && policy.allows(r.spec)) {
+                if (found != null) {
+                    return null;
+                }
+                found = r.spec.id();
+            }
+        }
+        return found;
+    }
+
     /** Whether {@code region} takes writes of a data class with {@code policy}. */
     private static boolean takesWrites(DataPolicy policy, RegionSpec region) {
         if (policy.writeMode() == WriteMode.MULTI_WRITER) {
