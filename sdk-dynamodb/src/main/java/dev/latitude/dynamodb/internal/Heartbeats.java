@@ -172,11 +172,8 @@ public final class Heartbeats implements ReplicationWatermarks, AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
-            if (closed) {
-                return; // interrupted by close()
-            }
             int count = failures.incrementAndGet();
-            if (count == 1 || count % 100 == 0) {
+            if (!closed && (count == 1 || count % 100 == 0)) { // a round interrupted by close() is not news
                 LOG.warn("Heartbeat round in {} failed ({} failures so far); watermarks there stay where they were:"
                         + " {}", region, count, e.toString());
             }
