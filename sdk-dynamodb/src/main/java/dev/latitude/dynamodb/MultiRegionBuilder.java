@@ -174,6 +174,15 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
         return self();
     }
 
+    /** Adds a region's client to {@code given}, refusing a second one for the same region. */
+    static <C> void addClient(Map<String, C> given, String regionId, C client) {
+        Objects.requireNonNull(regionId, "regionId");
+        if (given.putIfAbsent(regionId, Objects.requireNonNull(client, "client")) != null) {
+            throw new LatitudeConfigException("regionClient", "region '" + regionId + "' was given two clients; give"
+                    + " one per region");
+        }
+    }
+
     /** Returns the topology, checked to be set. */
     Topology requireTopology() {
         if (topology == null) {

@@ -1,13 +1,11 @@
 package dev.latitude.dynamodb;
 
 import dev.latitude.AsyncRegionCall;
-import dev.latitude.HybridLogicalClock;
 import dev.latitude.Latitude;
 import dev.latitude.LatitudeConfigException;
 import dev.latitude.ResultWatermark;
 import dev.latitude.dynamodb.internal.Heartbeats;
 import dev.latitude.spi.HealthProbe;
-import dev.latitude.spi.ReplicationWatermarks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -43,52 +41,14 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbAsyncWaiter;
  * tracked for the table as a whole, which is safe but sends the session's reads of that table to regions known to
  * have them.
  */
-public final class MultiRegionDynamoDbAsyncClient implements DynamoDbAsyncClient {
-    private final Core core;
-    private final Latitude latitude;
-    private final DynamoDbRouter router;
-    private final Map<String, DynamoDbAsyncClient> clients;
-    private final DynamoDbAsyncClient home;
-
+public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<DynamoDbAsyncClient> implements DynamoDbAsyncClient {
     private MultiRegionDynamoDbAsyncClient(Core core, Map<String, DynamoDbAsyncClient> clients) {
-        this.core = core;
-        this.latitude = core.latitude;
-        this.router = core.router;
-        this.clients = clients;
-        this.home = clients.get(core.homeRegion);
+        super(core, clients);
     }
 
     /** Returns a builder. */
     public static Builder builder() {
         return new Builder();
-    }
-
-    /** Returns the engine routing this client's calls: its status, plans, routing policy and clocks. */
-    public Latitude latitude() {
-        return latitude;
-    }
-
-    /** Returns the region that takes control-plane calls. */
-    public String homeRegion() {
-        return core.homeRegion;
-    }
-
-    /** Returns the replication watermarks from heartbeats, or {@link ReplicationWatermarks#NONE} without them. */
-    public ReplicationWatermarks replicationWatermarks() {
-        return core.watermarks();
-    }
-
-    /** Returns the write stamp attribute. */
-    public String stampAttribute() {
-        return router.stampAttribute();
-    }
-
-    /**
-     * Returns how many write stamps read from items were further ahead of this process's clock than the clock's skew
-     * bound, and so were not followed (see {@link HybridLogicalClock#observe(long)}).
-     */
-    public int clockSkewRefusals() {
-        return router.clockSkewRefusals();
     }
 
     @Override
@@ -461,15 +421,9 @@ public final class MultiRegionDynamoDbAsyncClient implements DynamoDbAsyncClient
         return home.deleteResourcePolicy(request);
     }
 
-    /** Stops the heartbeats and the engine, and closes the region clients this client's builder made. */
     @Override
     public void close() {
-        core.close();
-    }
-
-    @Override
-    public String toString() {
-        return "MultiRegionDynamoDbAsyncClient[regions=" + clients.keySet() + ", home=" + core.homeRegion + "]";
+        super.close();
     }
 
     /**
@@ -499,11 +453,7 @@ public final class MultiRegionDynamoDbAsyncClient implements DynamoDbAsyncClient
          * @throws LatitudeConfigException if the region was already given a client
          */
         public Builder regionClient(String regionId, DynamoDbAsyncClient client) {
-            Objects.requireNonNull(regionId, "regionId");
-            if (given.putIfAbsent(regionId, Objects.requireNonNull(client, "client")) != null) {
-                throw new LatitudeConfigException("regionClient", "region '" + regionId + "' was given two clients;"
-                        + " give one per region");
-            }
+            addClient(given, regionId, client);
             return this;
         }
 
@@ -530,17 +480,8 @@ public final class MultiRegionDynamoDbAsyncClient implements DynamoDbAsyncClient
             List<AutoCloseable> resources = new ArrayList<>();
             Map<String, DynamoDbAsyncClient> clients = clients(given,
                     clientSettings == null ? null : this::newClient, resources);
-            Heartbeats.Io io = new Heartbeats.Io() {
-                @Override
-                public void put(String region, PutItemRequest request) {
-                    clients.get(region).putItem(request).join();
-                }
-
-                @Override
-                public BatchGetItemResponse batchGet(String region, BatchGetItemRequest request) {
-                    return clients.get(region).batchGetItem(request).join();
-                }
-            };
+            Heartbeats.Io io = Heartbeats.Io.of((region, put) -> clients.get(region).putItem(put).join(),
+                    (region, get) -> clients.get(region).batchGetItem(get).join());
             HealthProbe probe = region -> clients.get(region.id()).listTables(t -> t.limit(1));
             DynamoDbAsyncClient home = clients.get(homeRegionId());
             Core core = core(io, probe, table -> home.describeTable(r -> r.tableName(table))

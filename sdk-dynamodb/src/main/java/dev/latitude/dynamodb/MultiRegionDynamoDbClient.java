@@ -1,13 +1,11 @@
 package dev.latitude.dynamodb;
 
-import dev.latitude.HybridLogicalClock;
 import dev.latitude.Latitude;
 import dev.latitude.LatitudeConfigException;
 import dev.latitude.RegionCall;
 import dev.latitude.ResultWatermark;
 import dev.latitude.dynamodb.internal.Heartbeats;
 import dev.latitude.spi.HealthProbe;
-import dev.latitude.spi.ReplicationWatermarks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -81,19 +79,9 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbWaiter;
  * {@link #failoverRetryStrategy()} (one quick retry); clients you pass in are checked and a warning names any that
  * retries more than twice. The attempt timeout ({@link Latitude.Builder#attemptTimeout}) caps it in any case.
  */
-public final class MultiRegionDynamoDbClient implements DynamoDbClient {
-    private final Core core;
-    private final Latitude latitude;
-    private final DynamoDbRouter router;
-    private final Map<String, DynamoDbClient> clients;
-    private final DynamoDbClient home;
-
+public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<DynamoDbClient> implements DynamoDbClient {
     private MultiRegionDynamoDbClient(Core core, Map<String, DynamoDbClient> clients) {
-        this.core = core;
-        this.latitude = core.latitude;
-        this.router = core.router;
-        this.clients = clients;
-        this.home = clients.get(core.homeRegion);
+        super(core, clients);
     }
 
     /** Returns a builder. */
@@ -113,34 +101,6 @@ public final class MultiRegionDynamoDbClient implements DynamoDbClient {
                 .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(25),
                         Duration.ofMillis(100)))
                 .build();
-    }
-
-    /** Returns the engine routing this client's calls: its status, plans, routing policy and clocks. */
-    public Latitude latitude() {
-        return latitude;
-    }
-
-    /** Returns the region that takes control-plane calls. */
-    public String homeRegion() {
-        return core.homeRegion;
-    }
-
-    /** Returns the replication watermarks from heartbeats, or {@link ReplicationWatermarks#NONE} without them. */
-    public ReplicationWatermarks replicationWatermarks() {
-        return core.watermarks();
-    }
-
-    /** Returns the write stamp attribute. */
-    public String stampAttribute() {
-        return router.stampAttribute();
-    }
-
-    /**
-     * Returns how many write stamps read from items were further ahead of this process's clock than the clock's skew
-     * bound, and so were not followed (see {@link HybridLogicalClock#observe(long)}).
-     */
-    public int clockSkewRefusals() {
-        return router.clockSkewRefusals();
     }
 
     @Override
@@ -495,15 +455,9 @@ public final class MultiRegionDynamoDbClient implements DynamoDbClient {
         return home.deleteResourcePolicy(request);
     }
 
-    /** Stops the heartbeats and the engine, and closes the region clients this client's builder made. */
     @Override
     public void close() {
-        core.close();
-    }
-
-    @Override
-    public String toString() {
-        return "MultiRegionDynamoDbClient[regions=" + clients.keySet() + ", home=" + core.homeRegion + "]";
+        super.close();
     }
 
     /**
@@ -532,11 +486,7 @@ public final class MultiRegionDynamoDbClient implements DynamoDbClient {
          * @throws LatitudeConfigException if the region was already given a client
          */
         public Builder regionClient(String regionId, DynamoDbClient client) {
-            Objects.requireNonNull(regionId, "regionId");
-            if (given.putIfAbsent(regionId, Objects.requireNonNull(client, "client")) != null) {
-                throw new LatitudeConfigException("regionClient", "region '" + regionId + "' was given two clients;"
-                        + " give one per region");
-            }
+            addClient(given, regionId, client);
             return this;
         }
 
@@ -563,17 +513,8 @@ public final class MultiRegionDynamoDbClient implements DynamoDbClient {
             List<AutoCloseable> resources = new ArrayList<>();
             Map<String, DynamoDbClient> clients = clients(given, clientSettings == null ? null : this::newClient,
                     resources);
-            Heartbeats.Io io = new Heartbeats.Io() {
-                @Override
-                public void put(String region, PutItemRequest request) {
-                    clients.get(region).putItem(request);
-                }
-
-                @Override
-                public BatchGetItemResponse batchGet(String region, BatchGetItemRequest request) {
-                    return clients.get(region).batchGetItem(request);
-                }
-            };
+            Heartbeats.Io io = Heartbeats.Io.of((region, put) -> clients.get(region).putItem(put),
+                    (region, get) -> clients.get(region).batchGetItem(get));
             HealthProbe probe = null;
             if (probes()) {
                 // The blocking clients' probe calls run on their own daemon threads, closed with the client.

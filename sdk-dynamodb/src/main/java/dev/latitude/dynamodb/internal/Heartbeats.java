@@ -14,6 +14,8 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -87,6 +89,28 @@ public final class Heartbeats implements ReplicationWatermarks, AutoCloseable {
          * @return the response
          */
         BatchGetItemResponse batchGet(String region, BatchGetItemRequest request);
+
+        /**
+         * Returns an {@link Io} made of two functions.
+         *
+         * @param put puts a heartbeat item in a region
+         * @param batchGet reads heartbeat items in a region
+         * @return the io
+         */
+        static Io of(BiConsumer<String, PutItemRequest> put,
+                BiFunction<String, BatchGetItemRequest, BatchGetItemResponse> batchGet) {
+            return new Io() {
+                @Override
+                public void put(String region, PutItemRequest request) {
+                    put.accept(region, request);
+                }
+
+                @Override
+                public BatchGetItemResponse batchGet(String region, BatchGetItemRequest request) {
+                    return batchGet.apply(region, request);
+                }
+            };
+        }
     }
 
     /** Returns the partition key value of {@code region}'s heartbeat item. */
