@@ -141,6 +141,19 @@ public final class DynamoDbErrorClassifier implements ErrorClassifier {
         return io != null ? io : FailureKind.CALLER;
     }
 
+    /**
+     * Whether {@code error} is DynamoDB telling the caller to slow down (throttling error codes or HTTP 429): the
+     * request was not applied, so repeating it is always safe.
+     */
+    static boolean isThrottling(Throwable error) {
+        if (!(error instanceof AwsServiceException e)) {
+            return false;
+        }
+        AwsErrorDetails details = e.awsErrorDetails();
+        String code = details == null ? null : details.errorCode();
+        return (code != null && THROTTLING_CODES.contains(code)) || e.statusCode() == 429;
+    }
+
     private static FailureKind classifyService(AwsServiceException e) {
         if (e instanceof TransactionCanceledException tce && tce.hasCancellationReasons()) {
             for (CancellationReason reason : tce.cancellationReasons()) {

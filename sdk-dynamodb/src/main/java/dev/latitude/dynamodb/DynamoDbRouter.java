@@ -167,7 +167,7 @@ final class DynamoDbRouter {
         Map<String, KeysAndAttributes> items = request.hasRequestItems() ? request.requestItems() : Map.of();
         String table = dataClassOf(items.keySet(), "BatchGetItem");
         boolean strongAsked = items.values().stream().anyMatch(k -> Boolean.TRUE.equals(k.consistentRead()));
-        return Routed.of(read("BatchGetItem", table, strongAsked).build(), request);
+        return Routed.of(read("BatchGetItem", table, strongAsked, items.keySet()).build(), request);
     }
 
     Routed<TransactGetItemsRequest, TransactGetItemsResponse> transactGetItems(TransactGetItemsRequest request) {
@@ -179,7 +179,8 @@ final class DynamoDbRouter {
                 }
             }
         }
-        return Routed.of(read("TransactGetItems", dataClassOf(tables, "TransactGetItems"), false).build(), request);
+        return Routed.of(read("TransactGetItems", dataClassOf(tables, "TransactGetItems"), false, tables).build(),
+                request);
     }
 
     Routed<SearchVectorsRequest, SearchVectorsResponse> searchVectors(SearchVectorsRequest request) {
@@ -217,7 +218,7 @@ final class DynamoDbRouter {
         BatchWriteItemRequest send = items.isEmpty() ? request : request.toBuilder().requestItems(stampedItems).build();
         Session session = Session.current();
         Routed<BatchWriteItemRequest, BatchWriteItemResponse> routed = Routed.of(
-                write("BatchWriteItem", dataClass, null, idempotent), send);
+                write("BatchWriteItem", dataClass, null, idempotent, items.keySet()), send);
         if (session == null) {
             return routed;
         }
@@ -247,20 +248,28 @@ final class DynamoDbRouter {
         List<TransactWriteItem> actions = request.hasTransactItems() ? request.transactItems() : List.of();
         boolean idempotent = WriteIdempotency.of(request).idempotent();
         Set<String> tables = new TreeSet<>();
+        for (TransactWriteItem a : actions) {
+            String t = a.put() != null ? a.put().tableName() : a.update() != null ? a.update().tableName()
+                    : a.delete() != null ? a.delete().tableName()
+                    : a.conditionCheck() != null ? a.conditionCheck().tableName() : null;
+            if (t != null) {
+                tables.add(t);
+            }
+        }
+        // Refused before anything (a key-schema lookup included) is sent.
+        String dataClass = dataClassOf(tables, "TransactWriteItems");
         List<TransactWriteItem> send = new ArrayList<>(actions.size());
         List<Written> written = new ArrayList<>();
         long stamp = clock.now();
         for (TransactWriteItem a : actions) {
             if (a.put() != null && a.put().tableName() != null) {
                 String table = a.put().tableName();
-                tables.add(table);
                 boolean stamps = !unstamped.contains(table) && a.put().hasItem();
                 send.add(stamps ? a.toBuilder().put(a.put().toBuilder().item(stamper.withStamp(a.put().item(),
                         stamp)).build()).build() : a);
                 written.add(new Written(table, stamps ? keySchemas.keyOf(table, a.put().item()) : null, stamp));
             } else if (a.update() != null && a.update().tableName() != null) {
                 String table = a.update().tableName();
-                tables.add(table);
                 TransactWriteItem out = a;
                 String key = null;
                 if (!unstamped.contains(table)) {
@@ -275,22 +284,17 @@ final class DynamoDbRouter {
                 written.add(new Written(table, key, stamp));
             } else if (a.delete() != null && a.delete().tableName() != null) {
                 String table = a.delete().tableName();
-                tables.add(table);
                 send.add(a);
                 written.add(new Written(table, unstamped.contains(table) ? null : ItemKeys.encode(a.delete().key()),
                         Written.AT_COMPLETION));
             } else {
-                if (a.conditionCheck() != null && a.conditionCheck().tableName() != null) {
-                    tables.add(a.conditionCheck().tableName());
-                }
                 send.add(a);
             }
         }
-        String dataClass = dataClassOf(tables, "TransactWriteItems");
         TransactWriteItemsRequest stamped = actions.isEmpty() ? request
                 : request.toBuilder().transactItems(send).build();
         Routed<TransactWriteItemsRequest, TransactWriteItemsResponse> routed = Routed.of(
-                write("TransactWriteItems", dataClass, null, idempotent), stamped);
+                write("TransactWriteItems", dataClass, null, idempotent, tables), stamped);
         Session session = Session.current();
         return session == null ? routed : routed.then((response, region) -> {
             record(session, written, region, Set.of());
@@ -380,9 +384,9 @@ final class DynamoDbRouter {
         }
         String dataClass = dataClassOf(tables, name);
         if (writtenTables.isEmpty()) {
-            return Routed.of(read(name, dataClass, strongAsked).build(), request);
+            return Routed.of(read(name, dataClass, strongAsked, tables).build(), request);
         }
-        Routed<Q, S> routed = Routed.of(write(name, dataClass, null, false), request);
+        Routed<Q, S> routed = Routed.of(write(name, dataClass, null, false, tables), request);
         Session session = Session.current();
         return session == null ? routed : routed.then((response, region) -> {
             long done = clock.now();
@@ -425,9 +429,14 @@ final class DynamoDbRouter {
     }
 
     private Operation.Builder read(String name, String table, boolean strongAsked) {
-        Operation.Builder b = Operation.read(name).attributes(attributes(name, table));
-        if (table != null) {
-            b.dataClass(table);
+        return read(name, table, strongAsked, null);
+    }
+
+    /** Starts a read; {@code tables} lists every table of a batch (for the span), or is {@code null}. */
+    private Operation.Builder read(String name, String dataClass, boolean strongAsked, Collection<String> tables) {
+        Operation.Builder b = Operation.read(name).attributes(attributes(name, dataClass, tables));
+        if (dataClass != null) {
+            b.dataClass(dataClass);
         }
         if (strongAsked) {
             b.consistency(ConsistencyLevel.STRONG);
@@ -436,9 +445,16 @@ final class DynamoDbRouter {
     }
 
     private Operation write(String name, String table, String key, boolean idempotent) {
-        Operation.Builder b = Operation.write(name).idempotent(idempotent).attributes(attributes(name, table));
-        if (table != null) {
-            b.dataClass(table);
+        return write(name, table, key, idempotent, null);
+    }
+
+    /** Makes a write; {@code tables} lists every table of a batch (for the span), or is {@code null}. */
+    private Operation write(String name, String dataClass, String key, boolean idempotent,
+            Collection<String> tables) {
+        Operation.Builder b = Operation.write(name).idempotent(idempotent)
+                .attributes(attributes(name, dataClass, tables));
+        if (dataClass != null) {
+            b.dataClass(dataClass);
         }
         if (key != null) {
             b.key(key);
@@ -446,16 +462,22 @@ final class DynamoDbRouter {
         return b.build();
     }
 
-    private Attributes attributes(String operation, String table) {
-        String cacheKey = table == null ? operation : operation + '\u0000' + table;
+    /** The span attributes of an operation on one table, or on several ({@code tables}, when more than one). */
+    private Attributes attributes(String operation, String table, Collection<String> tables) {
+        List<String> names = tables != null && tables.size() > 1 ? List.copyOf(new TreeSet<>(tables))
+                : table == null ? List.of() : List.of(table);
+        String cacheKey = operation + '\u0000' + String.join("\u0000", names);
         Attributes a = spanAttributes.get(cacheKey);
         if (a != null) {
             return a;
         }
         var builder = Attributes.builder().put(DB_SYSTEM, "dynamodb").put(DB_SYSTEM_NAME, "aws.dynamodb")
                 .put(DB_OPERATION, operation);
-        if (table != null) {
-            builder.put(DB_COLLECTION, table).put(TABLE_NAMES, List.of(table));
+        if (names.size() == 1) {
+            builder.put(DB_COLLECTION, names.get(0));
+        }
+        if (!names.isEmpty()) {
+            builder.put(TABLE_NAMES, names);
         }
         a = builder.build();
         if (spanAttributes.size() < MAX_CACHED_ATTRIBUTES) {

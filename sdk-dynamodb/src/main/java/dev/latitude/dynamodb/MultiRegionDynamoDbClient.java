@@ -17,9 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClientBuilder;
@@ -91,16 +89,14 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
 
     /**
      * Returns the retry strategy this client's builder gives the per-region clients it makes, for clients you build
-     * yourself: two attempts in all (one quick local retry), back-off 10–50 ms (25–100 ms when throttled), so a failing
-     * region hands the call to the next one in tens of milliseconds rather than seconds.
+     * yourself: a request is repeated in the same region only when DynamoDB throttled it (it was not applied), once,
+     * after 25–100 ms; {@code Retry-After} hints are capped at 100 ms. Everything else (5xx, timeouts, I/O errors)
+     * comes straight back to Latitude, which moves the call to another region within milliseconds, and never repeats
+     * a write that may have been applied unless it is idempotent. DynamoDB's default (up to 8 retries, also of 5xx,
+     * with back-off) would hold a call in a failing region for seconds and repeat non-idempotent writes there.
      */
     public static RetryStrategy failoverRetryStrategy() {
-        return AwsRetryStrategy.standardRetryStrategy().toBuilder()
-                .maxAttempts(2)
-                .backoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(10), Duration.ofMillis(50)))
-                .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(25),
-                        Duration.ofMillis(100)))
-                .build();
+        return FailoverRetryStrategy.create();
     }
 
     @Override
