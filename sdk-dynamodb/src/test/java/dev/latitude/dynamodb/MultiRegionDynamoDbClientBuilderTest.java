@@ -183,9 +183,10 @@ class MultiRegionDynamoDbClientBuilderTest {
             assertThat(r.item()).containsEntry("pk", AttributeValue.fromS("k1"));
             assertThat(signedRegion(stub.requests("GetItem").get(0))).isEqualTo("us-east-1");
 
-            // Every region failing: each built client makes the failover strategy's two attempts, then gives up.
+            // Every region throttling: each built client makes the failover strategy's two attempts (a throttled
+            // request is repeated once locally), then gives up.
             stub.reset();
-            stub.error("GetItem", 503, "ServiceUnavailable", "down");
+            stub.error("GetItem", 400, "ThrottlingException", "Rate exceeded");
             Throwable t = catchThrowable(() -> client.getItem(g -> g.tableName("orders")
                     .key(Map.of("pk", AttributeValue.fromS("k1")))));
             assertThat(t).isInstanceOf(RegionsUnavailableException.class);
