@@ -25,12 +25,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * java -jar benchmarks/target/benchmarks.jar plan       # JMH: PlanBenchmark with the gc profiler
  * java -jar benchmarks/target/benchmarks.jar failover   # scenario: blackhole the preferred region under load
  * java -jar benchmarks/target/benchmarks.jar token      # JMH: TokenBenchmark (session token encode/decode/merge)
+ * java -jar benchmarks/target/benchmarks.jar dynamodb   # scenario: MultiRegionDynamoDbClient on DynamoDB Local regions
  * </pre>
  *
  * <p>Exit status: 0 on success, 2 for an unknown name, 1 if the benchmark failed.
  */
 public final class Main {
-    static final String USAGE = "usage: java -jar benchmarks.jar plan|failover|token";
+    static final String USAGE = "usage: java -jar benchmarks.jar plan|failover|token|dynamodb";
     private static final String ALLOC_NORM = "gc.alloc.rate.norm";
 
     private Main() {
@@ -55,6 +56,9 @@ public final class Main {
                 break;
             case "token":
                 metrics = token();
+                break;
+            case "dynamodb":
+                metrics = new DynamoDbScenario().run();
                 break;
             default:
                 System.err.println("unknown benchmark '" + args[0] + "'; " + USAGE);
