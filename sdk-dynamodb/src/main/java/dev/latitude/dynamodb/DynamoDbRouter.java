@@ -97,10 +97,18 @@ final class DynamoDbRouter {
         Session session = Session.current();
         Watermark required = session == null ? null : session.token().requirement(table, key);
         Routed<GetItemRequest, GetItemResponse> routed = Routed.of(op, send, this::stampOfGet);
-        if (required != null) {
-            routed = routed.consistentIn(required.region(), send.toBuilder().consistentRead(true).build());
+        if (required == null) {
+            return projection.added == null ? routed : routed.then((response, region) -> projection.strip(response));
         }
-        return projection.added == null ? routed : routed.then((response, region) -> projection.strip(response));
+        return routed.consistentIn(required.region(), send.toBuilder().consistentRead(true).build())
+                .then((response, region) -> {
+                    if (!response.hasItem() || response.item().isEmpty()) {
+                        // The session knew a version of this item and now sees none: it was deleted after that
+                        // version and before now. Record it, so no later read brings the deleted item back.
+                        session.recordRead(table, key, clock.now(), region);
+                    }
+                    return projection.strip(response);
+                });
     }
 
     private long stampOfGet(GetItemResponse response) {
@@ -570,7 +578,7 @@ final class DynamoDbRouter {
         }
 
         GetItemResponse strip(GetItemResponse response) {
-            if (!response.hasItem() || !response.item().containsKey(added)) {
+            if (added == null || !response.hasItem() || !response.item().containsKey(added)) {
                 return response;
             }
             Map<String, AttributeValue> item = new LinkedHashMap<>(response.item());

@@ -1,8 +1,10 @@
 package dev.latitude.dynamodb;
 
+import dev.latitude.ConsistencyLevel;
 import dev.latitude.DataPolicies;
 import dev.latitude.Latitude;
 import dev.latitude.LatitudeConfigException;
+import dev.latitude.Operation;
 import dev.latitude.ProbeConfig;
 import dev.latitude.RegionSpec;
 import dev.latitude.Topology;
@@ -37,6 +39,8 @@ import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
 public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
     private static final Logger LOG = LoggerFactory.getLogger(MultiRegionBuilder.class);
     private static final int MAX_QUIET_ATTEMPTS = 3;
+    /** How long a key-schema lookup may take, over all its attempts. */
+    static final Duration KEY_SCHEMA_DEADLINE = Duration.ofSeconds(1);
 
     private Topology topology;
     private String homeRegion;
@@ -191,6 +195,15 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
         return topology;
     }
 
+    /**
+     * Returns the operation that looks up a table's key schema: a DescribeTable routed like an eventual read of the
+     * table (any region it may live in), with a short deadline, so a region that is down costs one attempt timeout.
+     */
+    static Operation describeOperation(String table) {
+        return Operation.read("DescribeTable").dataClass(table).consistency(ConsistencyLevel.EVENTUAL)
+                .deadline(KEY_SCHEMA_DEADLINE).build();
+    }
+
     /** Returns the home region: the one set, else the topology's local region. */
     String homeRegionId() {
         return homeRegion != null ? homeRegion : requireTopology().localRegion().id();
@@ -243,11 +256,13 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
      *
      * @param io sends heartbeat requests
      * @param probe the health probe, used if {@link #healthProbes} was set
-     * @param describe starts a DescribeTable in the home region, for key schemas
+     * @param describe given the engine, starts a key-schema lookup of a table through it (so the lookup has the
+     *     engine's timeouts, deadline and fallback, and honours the table's residency)
      * @param keySchemaWait how long a write waits for a key-schema lookup it started (zero for the async client)
      * @param resources closed with the client (made clients, probe threads)
      */
-    Core core(Heartbeats.Io io, HealthProbe probe, Function<String, CompletableFuture<List<KeySchemaElement>>> describe,
+    Core core(Heartbeats.Io io, HealthProbe probe,
+            Function<Latitude, Function<String, CompletableFuture<List<KeySchemaElement>>>> describe,
             Duration keySchemaWait, List<AutoCloseable> resources) {
         Topology t = requireTopology();
         Heartbeats beats = heartbeats == null ? null : new Heartbeats(heartbeats, t, io, stampAttribute);
@@ -279,7 +294,7 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
             throw e;
         }
         DynamoDbRouter requests = new DynamoDbRouter(latitude.dataPolicies(), latitude.hybridClock(), stampAttribute,
-                unstamped, new KeySchemas(keySchemas, describe, keySchemaWait, Duration.ofSeconds(30)));
+                unstamped, new KeySchemas(keySchemas, describe.apply(latitude), keySchemaWait, Duration.ofSeconds(30)));
         if (beats != null) {
             beats.start(latitude.hybridClock());
         }

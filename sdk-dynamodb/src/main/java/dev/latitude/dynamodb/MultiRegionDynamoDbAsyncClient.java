@@ -483,8 +483,8 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
             Heartbeats.Io io = Heartbeats.Io.of((region, put) -> clients.get(region).putItem(put).join(),
                     (region, get) -> clients.get(region).batchGetItem(get).join());
             HealthProbe probe = region -> clients.get(region.id()).listTables(t -> t.limit(1));
-            DynamoDbAsyncClient home = clients.get(homeRegionId());
-            Core core = core(io, probe, table -> home.describeTable(r -> r.tableName(table))
+            Core core = core(io, probe, latitude -> table -> latitude.executeAsync(describeOperation(table),
+                    r -> clients.get(r.id()).describeTable(d -> d.tableName(table)))
                     .thenApply(d -> d.table().keySchema()), Duration.ZERO, resources);
             return new MultiRegionDynamoDbAsyncClient(core, clients);
         }

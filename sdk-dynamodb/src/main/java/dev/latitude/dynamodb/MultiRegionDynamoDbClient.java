@@ -523,10 +523,14 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
                 probe = region -> CompletableFuture.supplyAsync(
                         () -> clients.get(region.id()).listTables(t -> t.limit(1)), threads);
             }
-            DynamoDbClient home = clients.get(homeRegionId());
-            Core core = core(io, probe, table -> CompletableFuture.completedFuture(
-                    home.describeTable(r -> r.tableName(table)).table().keySchema()), Duration.ofSeconds(2),
-                    resources);
+            Core core = core(io, probe, latitude -> table -> {
+                try {
+                    return CompletableFuture.completedFuture(latitude.execute(describeOperation(table),
+                            r -> clients.get(r.id()).describeTable(d -> d.tableName(table))).table().keySchema());
+                } catch (RuntimeException e) {
+                    return CompletableFuture.failedFuture(e);
+                }
+            }, KEY_SCHEMA_DEADLINE, resources);
             return new MultiRegionDynamoDbClient(core, clients);
         }
 
