@@ -54,7 +54,8 @@ final class CallExecution<T> {
     private int running;
     private boolean done;
     private boolean hedged;
-    private Scheduler.Cancellable deadlineTimer;
+    private Scheduler.Cancellable deadlineTimer; // armed lazily, see start()
+    private long deadlineAt; // ticker time
     private Scheduler.Cancellable hedgeTimer;
 
     CallExecution(Engine engine, Operation op, AsyncRegionCall<T> call, ResultWatermark<? super T> watermark,
@@ -110,7 +111,12 @@ final class CallExecution<T> {
         Attempt first;
         synchronized (this) {
             long deadline = op.deadline() != null ? op.deadline().toNanos() : engine.config.deadlineNanos();
-            deadlineTimer = engine.scheduler.schedule(this::onDeadline, deadline);
+            deadlineAt = engine.ticker.read() + deadline;
+            if (deadline <= engine.config.attemptTimeoutNanos()) {
+                armDeadline(deadline);
+            }
+            // Otherwise the first attempt's own timeout comes first: the deadline timer is armed only when a second
+            // attempt starts (a fallback or a hedge), which most calls never need: one timer per call, not two.
             first = reserve(false, order.length);
             if (first == null) {
                 done = true;
@@ -144,6 +150,9 @@ final class CallExecution<T> {
                 attempts.add(skipped);
                 continue;
             }
+            if (deadlineTimer == null && !attempts.isEmpty()) {
+                armDeadline(deadlineAt - now);
+            }
             Attempt a = new Attempt(r, hedge, pos >= healthy, now);
             attempts.add(a);
             running++;
@@ -155,6 +164,11 @@ final class CallExecution<T> {
             return a;
         }
         return null;
+    }
+
+    /** Schedules the deadline timer {@code delayNanos} from now (at once if already past). Must hold the lock. */
+    private void armDeadline(long delayNanos) {
+        deadlineTimer = engine.scheduler.schedule(this::onDeadline, Math.max(0, delayNanos));
     }
 
     private void scheduleHedge(Attempt primary, long now) {
