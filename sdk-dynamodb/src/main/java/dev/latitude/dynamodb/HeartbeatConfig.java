@@ -39,6 +39,7 @@ public final class HeartbeatConfig {
     private final Duration interval;
     private final Duration timeout;
     private final boolean writer;
+    private final Duration reorderMargin;
 
     private HeartbeatConfig(Builder b) {
         this.table = b.table;
@@ -46,9 +47,13 @@ public final class HeartbeatConfig {
         this.timeout = b.timeout != null ? b.timeout : b.interval.multipliedBy(2).compareTo(Duration.ofSeconds(2)) < 0
                 ? b.interval.multipliedBy(2) : Duration.ofSeconds(2);
         this.writer = b.writer;
+        this.reorderMargin = b.reorderMargin;
     }
 
-    /** Returns the defaults: table {@value #DEFAULT_TABLE}, every second, timeout 2 s, writing heartbeats. */
+    /**
+     * Returns the defaults: table {@value #DEFAULT_TABLE}, every second, timeout 2 s, writing heartbeats, reorder
+     * margin 500 ms.
+     */
     public static HeartbeatConfig defaults() {
         return builder().build();
     }
@@ -79,6 +84,15 @@ public final class HeartbeatConfig {
     }
 
     /**
+     * Returns how much earlier than a heartbeat's stamp a region is taken to have applied everything: replication is
+     * not strictly ordered (items and tables replicate independently), so a write may arrive a little after a later
+     * heartbeat; the margin absorbs that much reordering.
+     */
+    public Duration reorderMargin() {
+        return reorderMargin;
+    }
+
+    /**
      * Returns the request that creates the heartbeat table in one region (create it in every region and make it a
      * global table, or use your infrastructure tooling with the same key schema).
      */
@@ -94,7 +108,7 @@ public final class HeartbeatConfig {
     @Override
     public String toString() {
         return "HeartbeatConfig[table=" + table + ", interval=" + interval + ", timeout=" + timeout + ", writer="
-                + writer + "]";
+                + writer + ", reorderMargin=" + reorderMargin + "]";
     }
 
     /** Builds a {@link HeartbeatConfig}. */
@@ -103,6 +117,7 @@ public final class HeartbeatConfig {
         private Duration interval = Duration.ofSeconds(1);
         private Duration timeout;
         private boolean writer = true;
+        private Duration reorderMargin = Duration.ofMillis(500);
 
         private Builder() {
         }
@@ -157,6 +172,24 @@ public final class HeartbeatConfig {
          */
         public Builder writer(boolean writer) {
             this.writer = writer;
+            return this;
+        }
+
+        /**
+         * Sets the reorder margin (see {@link HeartbeatConfig#reorderMargin()}): larger is safer, and keeps a
+         * session's table-wide reads on the writer that much longer after its writes.
+         *
+         * @param margin between zero and 1 minute
+         * @return this builder
+         * @throws LatitudeConfigException if out of range
+         */
+        public Builder reorderMargin(Duration margin) {
+            Objects.requireNonNull(margin, "heartbeats.reorderMargin");
+            if (margin.isNegative() || margin.compareTo(Duration.ofMinutes(1)) > 0) {
+                throw new LatitudeConfigException("heartbeats.reorderMargin", margin + " is outside [0, 1 min]; give"
+                        + " something like Duration.ofMillis(500)");
+            }
+            this.reorderMargin = margin;
             return this;
         }
 

@@ -41,7 +41,8 @@ class HeartbeatWatermarkIntegrationTest {
     private static final String FAR = "ap-southeast-2";
     private static final String TABLE = "hb_orders";
     private static final String BOUNDED = "hb_bounded";
-    private static final HeartbeatConfig BEATS = HeartbeatConfig.builder().interval(Duration.ofMillis(100)).build();
+    private static final HeartbeatConfig BEATS = HeartbeatConfig.builder().interval(Duration.ofMillis(100))
+            .reorderMargin(Duration.ofMillis(100)).build();
 
     static DynamoDbLocalRegions lab;
     static LabSupport.Spans spans;

@@ -36,6 +36,7 @@ public final class Heartbeats implements ReplicationWatermarks, AutoCloseable {
     private final Topology topology;
     private final Io io;
     private final String stampAttribute;
+    private final long marginMillis;
     private volatile HybridLogicalClock clock;
     private final int n;
     /** [region * n + source]: the highest heartbeat stamp from source seen in region; 0 when none. */
@@ -60,6 +61,7 @@ public final class Heartbeats implements ReplicationWatermarks, AutoCloseable {
         this.topology = topology;
         this.io = io;
         this.stampAttribute = stampAttribute;
+        this.marginMillis = config.reorderMargin().toMillis();
         this.n = topology.size();
         this.applied = new AtomicLongArray(n * n);
         this.writers = new boolean[n];
@@ -241,7 +243,11 @@ public final class Heartbeats implements ReplicationWatermarks, AutoCloseable {
             return UNKNOWN;
         }
         long v = applied.get(topology.indexOf(region) * n + topology.indexOf(sourceRegion));
-        return v > 0 ? v : UNKNOWN;
+        if (v <= 0) {
+            return UNKNOWN;
+        }
+        long vouched = v - HybridLogicalClock.timestamp(marginMillis, 0); // the same logical counter, margin earlier
+        return vouched > 0 ? vouched : UNKNOWN;
     }
 
     @Override
@@ -261,7 +267,7 @@ public final class Heartbeats implements ReplicationWatermarks, AutoCloseable {
             if (v <= 0) {
                 return UNKNOWN;
             }
-            worst = Math.max(worst, now - HybridLogicalClock.millis(v));
+            worst = Math.max(worst, now - HybridLogicalClock.millis(v) + marginMillis);
         }
         return Math.max(0, worst);
     }

@@ -100,8 +100,8 @@ class HeartbeatsTest {
     }
 
     private Heartbeats heartbeats() {
-        Heartbeats h = new Heartbeats(HeartbeatConfig.builder().interval(Duration.ofSeconds(1)).build(), topology, io,
-                TS);
+        Heartbeats h = new Heartbeats(HeartbeatConfig.builder().interval(Duration.ofSeconds(1))
+                .reorderMargin(Duration.ZERO).build(), topology, io, TS);
         h.start(clock);
         h.close(); // the test drives rounds itself with beat(region)
         return h;
@@ -132,6 +132,23 @@ class HeartbeatsTest {
         h.beat(EU);
         assertThat(h.applied(EU, WRITER, "orders")).isGreaterThan(first);
         assertThat(h.stalenessMillis(EU, "orders")).isZero();
+    }
+
+    @Test
+    void theReorderMarginIsTakenOffWhatAHeartbeatVouchesFor() {
+        Heartbeats h = new Heartbeats(HeartbeatConfig.builder().reorderMargin(Duration.ofMillis(300)).build(),
+                topology, io, TS);
+        h.start(clock);
+        h.close();
+        h.beat(WRITER);
+        replicate(WRITER, EU);
+        h.beat(EU);
+        long stamp = Long.parseLong(table(EU).get(Heartbeats.itemKey(WRITER)).get(TS).n());
+        assertThat(h.applied(EU, WRITER, "orders"))
+                .isEqualTo(HybridLogicalClock.timestamp(HybridLogicalClock.millis(stamp) - 300,
+                        HybridLogicalClock.logical(stamp)));
+        wall.millis += 200;
+        assertThat(h.stalenessMillis(EU, "orders")).isEqualTo(500);
     }
 
     @Test
