@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.latitude.HybridLogicalClock;
 import dev.latitude.RegionSpec;
+import dev.latitude.RoutingPolicy;
 import dev.latitude.Session;
 import dev.latitude.Topology;
 import dev.latitude.testkit.DynamoDbLocalRegion;
 import dev.latitude.testkit.DynamoDbLocalRegions;
+import dev.latitude.testkit.Fault;
 import dev.latitude.testkit.ReplicationLag;
 import dev.latitude.testkit.ReplicationSettings;
 import io.opentelemetry.context.Context;
@@ -17,9 +19,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.regions.Region;
@@ -37,7 +41,8 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 /**
  * The non-blocking client against three DynamoDB Local regions with 500 ms replication lag: a session reads its own
  * write at once although the local replica does not have it yet, the written item carries the stamp, caller errors
- * come back through the future unchanged, and an unroutable request fails the future instead of throwing.
+ * come back through the future unchanged, a blackholed local region is left at the attempt timeout without blocking
+ * the caller, cancelling a future cancels its attempt, and an unroutable request fails the future instead of throwing.
  */
 class AsyncClientIntegrationTest {
     private static final String TABLE = "async_orders";
@@ -60,9 +65,12 @@ class AsyncClientIntegrationTest {
                 .region(RegionSpec.builder("eu-west-1").jurisdiction("EU").location(53.3, -6.3).build())
                 .region(RegionSpec.builder("ap-southeast-2").jurisdiction("AU").location(-33.9, 151.2).build())
                 .localRegion("eu-west-1").build();
-        MultiRegionDynamoDbAsyncClient.Builder b = MultiRegionDynamoDbAsyncClient.builder().topology(topology);
+        MultiRegionDynamoDbAsyncClient.Builder b = MultiRegionDynamoDbAsyncClient.builder().topology(topology)
+                .router(r -> r.routingPolicy(RoutingPolicy.failover().priority("eu-west-1", "us-east-1",
+                        "ap-southeast-2").build()).attemptTimeout(Duration.ofMillis(500)));
         for (DynamoDbLocalRegion r : lab.regions()) {
-            DynamoDbAsyncClient c = DynamoDbAsyncClient.builder().endpointOverride(r.endpoint())
+            // Each region through its fault front, so a test can blackhole one.
+            DynamoDbAsyncClient c = DynamoDbAsyncClient.builder().endpointOverride(lab.front(r.id()).uri())
                     .region(Region.US_EAST_1).credentialsProvider(DynamoDbLocalRegion.credentials())
                     .overrideConfiguration(o -> o.retryStrategy(MultiRegionDynamoDbClient.failoverRetryStrategy()))
                     .build();
@@ -79,6 +87,11 @@ class AsyncClientIntegrationTest {
         }
         regionClients.forEach(DynamoDbAsyncClient::close);
         lab.close();
+    }
+
+    @AfterEach
+    void heal() {
+        lab.ids().forEach(id -> lab.front(id).heal());
     }
 
     private static Map<String, AttributeValue> key(String pk) {
@@ -107,6 +120,33 @@ class AsyncClientIntegrationTest {
                         .conditionExpression("attribute_exists(pk)")).join())
                 .isInstanceOf(CompletionException.class)
                 .hasCauseInstanceOf(ConditionalCheckFailedException.class);
+    }
+
+    @Test
+    void aBlackholedLocalRegionIsLeftAtTheAttemptTimeoutWithoutBlockingTheCaller() throws Exception {
+        lab.region("us-east-1").client().putItem(p -> p.tableName(TABLE).item(Map.of("pk", AttributeValue.fromS("a3"),
+                "v", AttributeValue.fromS("y"))));
+        lab.replication().awaitQuiescent(Duration.ofSeconds(10));
+        lab.front("eu-west-1").apply(Fault.blackhole());
+        long start = System.nanoTime();
+        CompletableFuture<GetItemResponse> read = client.getItem(g -> g.tableName(TABLE).key(key("a3")));
+        long returnedAfterMs = (System.nanoTime() - start) / 1_000_000;
+        assertThat(returnedAfterMs).as("the call returned its future without waiting for a region").isLessThan(400);
+        assertThat(read.get(10, TimeUnit.SECONDS).item()).containsEntry("v", AttributeValue.fromS("y"));
+        assertThat(lab.front("eu-west-1").requestCount()).as("the local region was tried first").isPositive();
+    }
+
+    @Test
+    void cancellingTheFutureCancelsTheAttemptInFlight() throws Exception {
+        lab.front("eu-west-1").apply(Fault.blackhole());
+        CompletableFuture<GetItemResponse> read = client.getItem(g -> g.tableName(TABLE).key(key("nothing")));
+        assertThat(read.cancel(true)).isTrue();
+        assertThat(read).isCancelled();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (client.latitude().status().stream().anyMatch(st -> st.inFlight() > 0) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(client.latitude().status()).allSatisfy(st -> assertThat(st.inFlight()).isZero());
     }
 
     @Test
