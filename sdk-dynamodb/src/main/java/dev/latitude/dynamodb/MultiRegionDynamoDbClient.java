@@ -57,7 +57,7 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbWaiter;
  * <h2>Read-your-writes</h2>
  * Writes carry a hybrid-logical-clock stamp in a number attribute ({@link Builder#stampAttribute(String)}, default
  * {@value WriteStamper#DEFAULT_ATTRIBUTE}), added to PutItem items and merged into UpdateItem's SET clause; the
- * session in effect ({@link Operation.Builder#session}, or the OpenTelemetry context) records the stamp for the key.
+ * session in effect ({@link dev.latitude.Operation.Builder#session}, or the OpenTelemetry context) records the stamp for the key.
  * A SESSION GetItem answered by a replica is checked against it: an older item, or none, sends the read to the region
  * that took the write, with {@code ConsistentRead=true}. Deletes are recorded the same way, so a replica still holding
  * the deleted item is recognised as stale. Reads of a table as a whole (Query, Scan, batches) use replicas that
@@ -72,10 +72,13 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbWaiter;
  * jurisdictions with no region left there ends in {@link dev.latitude.ResidencyException}.
  *
  * <h2>Retries</h2>
- * The per-region clients' own retries run inside one Latitude attempt: DynamoDB's default (up to 8 retries with
- * back-off, more under throttling) would hold a call in a failing region for seconds. Clients this builder makes use
- * {@link #failoverRetryStrategy()} (one quick retry); clients you pass in are checked and a warning names any that
- * retries more than twice. The attempt timeout ({@link Latitude.Builder#attemptTimeout}) caps it in any case.
+ * The per-region clients' own retries run inside one Latitude attempt: DynamoDB's default (up to 8 retries, 5xx
+ * included, with back-off) would hold a call in a failing region for seconds and repeat non-idempotent writes there.
+ * Clients this builder makes use {@link #failoverRetryStrategy()} (a throttled request is repeated once; nothing else
+ * is); clients you pass in are checked and a warning names any that would make more than three attempts. The attempt
+ * timeout ({@link Latitude.Builder#attemptTimeout}) caps a region's time in any case.
+ *
+ * <p>The non-blocking twin is {@link MultiRegionDynamoDbAsyncClient}; details in {@code docs/DYNAMODB.md}.
  */
 public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<DynamoDbClient> implements DynamoDbClient {
     private MultiRegionDynamoDbClient(Core core, Map<String, DynamoDbClient> clients) {

@@ -48,7 +48,7 @@ public final class Heartbeats implements ReplicationWatermarks, AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * Creates the heartbeats; {@link #start()} begins them.
+     * Creates the heartbeats; {@link #start(HybridLogicalClock)} begins them.
      *
      * @param config the settings
      * @param topology the regions
