@@ -84,12 +84,7 @@ class FailoverIntegrationTest {
 
     @AfterAll
     static void stop() {
-        if (spans != null) {
-            spans.close();
-        }
-        if (lab != null) {
-            lab.close();
-        }
+        LabSupport.close(lab, spans);
     }
 
     @AfterEach

@@ -60,12 +60,7 @@ class HeartbeatWatermarkIntegrationTest {
 
     @AfterAll
     static void stop() {
-        if (spans != null) {
-            spans.close();
-        }
-        if (lab != null) {
-            lab.close();
-        }
+        LabSupport.close(lab, spans);
     }
 
     @AfterEach

@@ -86,6 +86,16 @@ final class LabSupport {
         return AttributeDefinition.builder().attributeName(name).attributeType(ScalarAttributeType.S).build();
     }
 
+    /** Closes a test class's span recorder and lab, either of which may be missing if start-up failed. */
+    static void close(DynamoDbLocalRegions lab, Spans spans) {
+        if (spans != null) {
+            spans.close();
+        }
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
     static Map<String, AttributeValue> key(String pk) {
         return Map.of("pk", AttributeValue.fromS(pk));
     }

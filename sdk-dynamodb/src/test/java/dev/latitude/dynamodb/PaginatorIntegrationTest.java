@@ -65,12 +65,7 @@ class PaginatorIntegrationTest {
         if (client != null) {
             client.close();
         }
-        if (spans != null) {
-            spans.close();
-        }
-        if (lab != null) {
-            lab.close();
-        }
+        LabSupport.close(lab, spans);
     }
 
     private static List<SpanData> spansNamed(String name) {

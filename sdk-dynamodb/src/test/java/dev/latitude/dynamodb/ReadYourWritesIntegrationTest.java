@@ -74,12 +74,7 @@ class ReadYourWritesIntegrationTest {
 
     @AfterAll
     static void stop() {
-        if (spans != null) {
-            spans.close();
-        }
-        if (lab != null) {
-            lab.close();
-        }
+        LabSupport.close(lab, spans);
     }
 
     private static Topology singleWriter() {

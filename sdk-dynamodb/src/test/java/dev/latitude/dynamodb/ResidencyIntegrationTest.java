@@ -59,12 +59,7 @@ class ResidencyIntegrationTest {
 
     @AfterAll
     static void stop() {
-        if (spans != null) {
-            spans.close();
-        }
-        if (lab != null) {
-            lab.close();
-        }
+        LabSupport.close(lab, spans);
     }
 
     @Test
