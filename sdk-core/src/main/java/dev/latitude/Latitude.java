@@ -167,6 +167,7 @@ public interface Latitude extends AutoCloseable {
         private ReplicationWatermarks replicationWatermarks;
         private Clock clock;
         private Duration maxClockSkew;
+        private Boolean callerRunsFirstAttempt;
 
         private Builder() {
         }
@@ -447,6 +448,27 @@ public interface Latitude extends AutoCloseable {
         }
 
         /**
+         * Lets a blocking call ({@link Latitude#execute}) run its first attempt on the calling thread when the call
+         * cannot be hedged (a write, a call that is not idempotent, or hedging off), instead of handing it to the
+         * attempt executor and waiting: that saves two thread wake-ups per call, tens of microseconds on a busy
+         * machine. Fallbacks still run on the attempt executor. Default: off.
+         *
+         * <p>Turn it on only if every region call ends by itself within the attempt timeout (its client has a timeout
+         * no longer than {@link #attemptTimeout(Duration)}): at the timeout the engine interrupts the calling thread
+         * and starts the next region, but it cannot return that region's answer before the first attempt's call comes
+         * back, and a blocked socket read ignores interrupts. An interrupt of the calling thread that arrives while
+         * the first attempt runs is taken as cancelling that attempt and cleared when it ends.
+         *
+         * @param enabled whether to run unhedged first attempts on the calling thread
+         * @return this builder
+         */
+        public Builder callerRunsFirstAttempt(boolean enabled) {
+            once(this.callerRunsFirstAttempt, "callerRunsFirstAttempt");
+            this.callerRunsFirstAttempt = enabled;
+            return this;
+        }
+
+        /**
          * Returns the engine, with probes started if a probe was given.
          *
          * @return the engine
@@ -478,7 +500,8 @@ public interface Latitude extends AutoCloseable {
                     ticker != null ? ticker : Ticker.system(), scheduler, attemptExecutor, random,
                     latencyAlpha != null ? latencyAlpha : 0.2,
                     (latencyWindow != null ? latencyWindow : Duration.ofSeconds(60)).toNanos(), dp,
-                    replicationWatermarks != null ? replicationWatermarks : ReplicationWatermarks.NONE, hlc));
+                    replicationWatermarks != null ? replicationWatermarks : ReplicationWatermarks.NONE, hlc,
+                    callerRunsFirstAttempt != null && callerRunsFirstAttempt));
         }
     }
 }

@@ -411,6 +411,98 @@ class CallExecutionTest {
     }
 
     @Test
+    void callerRuns_unhedgedFirstAttemptRunsOnTheCallingThread_fallbacksOnThePool() throws Exception {
+        Latitude l = engine(b -> b.hedging(HedgingConfig.disabled()).callerRunsFirstAttempt(true));
+        Thread me = Thread.currentThread();
+        List<Thread> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+        String value = l.execute(read(), region -> {
+            ran.add(Thread.currentThread());
+            return region.id();
+        });
+        assertThat(value).isEqualTo("us-east-1");
+        assertThat(ran).containsExactly(me);
+
+        ran.clear();
+        String fallback = l.execute(read(), region -> {
+            ran.add(Thread.currentThread());
+            if (region.id().equals("us-east-1")) {
+                throw new java.net.ConnectException("refused");
+            }
+            return region.id();
+        });
+        assertThat(fallback).isEqualTo("us-west-2");
+        assertThat(ran).hasSize(2);
+        assertThat(ran.get(0)).isSameAs(me);
+        assertThat(ran.get(1)).as("the fallback runs on the attempt executor").isNotSameAs(me);
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+
+    @Test
+    void callerRuns_hedgeableReadsStillRunOnThePool() throws Exception {
+        Latitude l = engine(b -> b.hedging(HedgingConfig.defaults()).callerRunsFirstAttempt(true));
+        Thread me = Thread.currentThread();
+        Thread[] ran = new Thread[1];
+        l.execute(read(), region -> {
+            ran[0] = Thread.currentThread();
+            return region.id();
+        });
+        assertThat(ran[0]).as("a hedge needs the caller free to take the winner").isNotSameAs(me);
+        Operation write = Operation.write("PutItem").idempotent(true).dataClass("orders").build();
+        l.execute(write, region -> {
+            ran[0] = Thread.currentThread();
+            return region.id();
+        });
+        assertThat(ran[0]).as("writes are never hedged").isSameAs(me);
+    }
+
+    @Test
+    void callerRuns_attemptTimeoutInterruptsTheCaller_nextRegionAnswers_flagCleared() throws Exception {
+        ExecutorService pool = Executors.newCachedThreadPool();
+        try {
+            Latitude l = engine(b -> b.hedging(HedgingConfig.disabled()).attemptExecutor(pool)
+                    .callerRunsFirstAttempt(true));
+            CountDownLatch blocked = new CountDownLatch(1);
+            CompletableFuture<String> caller = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try {
+                    String v = l.execute(read(), region -> {
+                        if (region.id().equals("us-east-1")) {
+                            blocked.countDown();
+                            new CountDownLatch(1).await(10, TimeUnit.SECONDS); // a call that honours interrupts
+                            return "never";
+                        }
+                        return region.id();
+                    });
+                    caller.complete(Thread.currentThread().isInterrupted() ? "flag leaked" : v);
+                } catch (Throwable e) {
+                    caller.completeExceptionally(e);
+                }
+            });
+            t.start();
+            assertThat(blocked.await(5, TimeUnit.SECONDS)).isTrue();
+            clock.advanceMillis(500);
+            assertThat(caller.get(5, TimeUnit.SECONDS)).isEqualTo("us-west-2");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void callerRuns_anAlreadyInterruptedCallerKeepsTheEnginesUsualAnswer() {
+        Latitude l = engine(b -> b.hedging(HedgingConfig.disabled()).callerRunsFirstAttempt(true));
+        Thread.currentThread().interrupt();
+        try {
+            assertThatThrownBy(() -> l.execute(read(), region -> {
+                new CountDownLatch(1).await(10, TimeUnit.SECONDS);
+                return "late";
+            })).isInstanceOf(LatitudeException.class);
+            assertThat(Thread.currentThread().isInterrupted()).as("the caller's own interrupt is kept").isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    @Test
     void execute_sync_callerInterrupted_throwsLatitudeExceptionAndKeepsFlag() throws Exception {
         Latitude l = engine();
         CompletableFuture<Throwable> seen = new CompletableFuture<>();

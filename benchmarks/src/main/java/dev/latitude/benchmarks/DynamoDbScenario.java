@@ -87,7 +87,9 @@ import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
  *   <li><b>Throughput overhead</b>: GetItem of existing items from {@value #THREADS} threads, through a plain
  *       {@link DynamoDbClient} of eu-west-1's server and through the multi-region client whose eu-west-1 client is that
  *       same client (table EVENTUAL, no session, failover policy eu-west-1 first, OpenTelemetry no-op, hedging off).
- *       Both are warmed up, then rounds alternate plain/wrapped (ABBA order); the figure compares the medians.</li>
+ *       Both are warmed up, then rounds alternate plain/wrapped (ABBA order); the figure compares the medians. A
+ *       second pass ({@code _caller_runs} figures) turns on {@code callerRunsFirstAttempt}, with every client given
+ *       {@code apiCallTimeout} equal to the attempt timeout, as that setting requires.</li>
  *   <li><b>Added latency</b>: the same GetItem, sequential from one thread, interleaved rounds; p50 wrapped minus
  *       p50 plain over all rounds (HdrHistogram).</li>
  *   <li><b>Sessions</b>: concurrent SESSION sessions (each its own {@link Session}), 10 % PutItem (own keys) and 90 %
@@ -155,7 +157,8 @@ public final class DynamoDbScenario {
             lab.createGlobalTable(HeartbeatConfig.defaults().createTableRequest());
             try {
                 if (parts.contains("overhead")) {
-                    metrics.addAll(overheadAndLatency(lab));
+                    metrics.addAll(overheadAndLatency(lab, false));
+                    metrics.addAll(overheadAndLatency(lab, true));
                 }
                 if (parts.contains("sessions")) {
                     metrics.addAll(sessions(lab));
@@ -194,6 +197,14 @@ public final class DynamoDbScenario {
     /** A client of region {@code id}'s server with the failover retry strategy; closed at the end. */
     private DynamoDbClient client(DynamoDbLocalRegions lab, String id) {
         DynamoDbClient c = lab.region(id).newClient(retries());
+        closeLater.add(c);
+        return c;
+    }
+
+    /** Like {@link #client}, with {@code apiCallTimeout} 1 s (the attempt timeout), for callerRunsFirstAttempt. */
+    private DynamoDbClient timedClient(DynamoDbLocalRegions lab, String id) {
+        DynamoDbClient c = lab.region(id).newClient(b -> b.overrideConfiguration(o -> o
+                .retryStrategy(MultiRegionDynamoDbClient.failoverRetryStrategy()).apiCallTimeout(Duration.ofSeconds(1))));
         closeLater.add(c);
         return c;
     }
@@ -240,18 +251,27 @@ public final class DynamoDbScenario {
 
     // ------------------------------------------------------------------------------------------ overhead and latency
 
-    private List<String> overheadAndLatency(DynamoDbLocalRegions lab) throws Exception {
-        DynamoDbClient plain = client(lab, LOCAL);
+    /**
+     * Measures the overhead once with the engine's defaults (every attempt handed to the attempt executor) and once
+     * with {@code callerRunsFirstAttempt}, which needs region clients that time out by themselves: in that pass every
+     * client, the plain one included, has {@code apiCallTimeout} equal to the attempt timeout (1 s).
+     */
+    private List<String> overheadAndLatency(DynamoDbLocalRegions lab, boolean callerRuns) throws Exception {
+        String suffix = callerRuns ? "_caller_runs" : "";
+        System.out.printf(Locale.ROOT, "dynamodb: overhead pass: %s%n", callerRuns
+                ? "callerRunsFirstAttempt, every client with apiCallTimeout 1 s" : "engine defaults");
+        DynamoDbClient plain = callerRuns ? timedClient(lab, LOCAL) : client(lab, LOCAL);
         MultiRegionDynamoDbClient.Builder b = MultiRegionDynamoDbClient.builder().topology(topology())
                 .keySchema(ITEMS, "pk")
                 .dataPolicies(DataPolicies.builder()
                         .exact(ITEMS, DataPolicy.builder().consistency(ConsistencyLevel.EVENTUAL).build()).build())
                 .router(r -> r.routingPolicy(RoutingPolicy.failover().priority(LOCAL, WRITER, OTHER).build())
                         .hedging(overheadHedging ? HedgingConfig.defaults() : HedgingConfig.disabled())
+                        .callerRunsFirstAttempt(callerRuns)
                         .openTelemetry(OpenTelemetry.noop()));
         b.regionClient(LOCAL, plain);
         for (String id : List.of(WRITER, OTHER)) {
-            b.regionClient(id, client(lab, id));
+            b.regionClient(id, callerRuns ? timedClient(lab, id) : client(lab, id));
         }
         MultiRegionDynamoDbClient wrapped = b.build();
         closeLater.add(wrapped);
@@ -351,15 +371,15 @@ public final class DynamoDbScenario {
             System.out.printf(Locale.ROOT, "dynamodb: sequential GetItem: plain p50 %.1f us p99 %.1f us, wrapped p50"
                     + " %.1f us p99 %.1f us%n", plainP50, plainP99, wrappedP50, wrappedP99);
             List<String> m = new ArrayList<>();
-            m.add(metric("overhead_pct", overhead, "%"));
-            m.add(metric("overhead_paired_pct", pairedOverhead, "%"));
-            m.add(metric("plain_ops_per_s", plainMedian, "ops/s"));
-            m.add(metric("wrapped_ops_per_s", wrappedMedian, "ops/s"));
-            m.add(metric("added_p50_us", wrappedP50 - plainP50, "us"));
-            m.add(metric("plain_p50_us", plainP50, "us"));
-            m.add(metric("wrapped_p50_us", wrappedP50, "us"));
-            m.add(metric("added_p99_us", wrappedP99 - plainP99, "us"));
-            m.add(metric("engine_execute_p50_us", engineP50, "us"));
+            m.add(metric("overhead_pct" + suffix, overhead, "%"));
+            m.add(metric("overhead_paired_pct" + suffix, pairedOverhead, "%"));
+            m.add(metric("plain_ops_per_s" + suffix, plainMedian, "ops/s"));
+            m.add(metric("wrapped_ops_per_s" + suffix, wrappedMedian, "ops/s"));
+            m.add(metric("added_p50_us" + suffix, wrappedP50 - plainP50, "us"));
+            m.add(metric("plain_p50_us" + suffix, plainP50, "us"));
+            m.add(metric("wrapped_p50_us" + suffix, wrappedP50, "us"));
+            m.add(metric("added_p99_us" + suffix, wrappedP99 - plainP99, "us"));
+            m.add(metric("engine_execute_p50_us" + suffix, engineP50, "us"));
             return m;
         } finally {
             pool.shutdownNow();

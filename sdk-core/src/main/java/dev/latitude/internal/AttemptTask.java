@@ -38,6 +38,18 @@ public final class AttemptTask<T> extends CompletableFuture<T> implements Runnab
         return task;
     }
 
+    /**
+     * Returns {@code body} as a task that has not been started: the caller runs it with {@link #run()} (on its own
+     * thread), in the OpenTelemetry context current now.
+     *
+     * @param body the blocking call
+     * @param <T> the result type
+     * @return the task
+     */
+    public static <T> AttemptTask<T> deferred(Callable<T> body) {
+        return new AttemptTask<>(Context.current().wrap(body));
+    }
+
     @Override
     public void run() {
         synchronized (this) {

@@ -67,7 +67,7 @@ final class CallExecution<T> {
         this.plan = plan;
         this.order = plan.order;
         this.healthy = plan.healthy;
-        this.hedgeEligible = engine.config.hedging().enabled() && op.isRead() && op.idempotent() && healthy > 1;
+        this.hedgeEligible = engine.hedgeable(op) && healthy > 1;
         Context parent = Context.current();
         this.span = engine.telemetry.startCall(op, parent);
         this.context = parent.with(span);

@@ -119,9 +119,7 @@ public final class Engine implements Latitude, RegionState.Events {
 
     @Override
     public <T, E extends Exception> T execute(Operation operation, RegionCall<T, E> call) throws E {
-        Objects.requireNonNull(call, "call");
-        return await(operation, executeAsync(operation,
-                region -> AttemptTask.submit(attemptExecutor, () -> call.call(region))));
+        return blocking(operation, call, null);
     }
 
     /** Waits for a call on the caller's thread; rethrows its failure as it is. */
@@ -179,9 +177,60 @@ public final class Engine implements Latitude, RegionState.Events {
     @Override
     public <T, E extends Exception> T execute(Operation operation, RegionCall<T, E> call,
             ResultWatermark<? super T> watermark) throws E {
+        Objects.requireNonNull(watermark, "watermark");
+        return blocking(operation, call, watermark);
+    }
+
+    /** Runs a blocking call through the non-blocking core and waits for it; {@code watermark} may be null. */
+    private <T, E extends Exception> T blocking(Operation operation, RegionCall<T, E> call,
+            ResultWatermark<? super T> watermark) throws E {
+        Objects.requireNonNull(operation, "operation");
         Objects.requireNonNull(call, "call");
-        return await(operation, executeAsync(operation,
-                region -> AttemptTask.submit(attemptExecutor, () -> call.call(region)), watermark));
+        CallerSlot slot = runsOnCaller(operation) ? new CallerSlot() : null;
+        AsyncRegionCall<T> attempt = slot != null ? region -> slot.attempt(() -> call.call(region))
+                : region -> AttemptTask.submit(attemptExecutor, () -> call.call(region));
+        CompletableFuture<T> result = watermark == null ? executeAsync(operation, attempt)
+                : executeAsync(operation, attempt, watermark);
+        if (slot != null) {
+            slot.runDeferred();
+        }
+        return await(operation, result);
+    }
+
+    /** Whether a blocking call's first attempt may run on the calling thread (see callerRunsFirstAttempt). */
+    private boolean runsOnCaller(Operation op) {
+        return config.callerRunsFirstAttempt() && !hedgeable(op) && !Thread.currentThread().isInterrupted();
+    }
+
+    /** Whether a call may be hedged (the topology permitting): an idempotent read with hedging on. */
+    boolean hedgeable(Operation op) {
+        return config.hedging().enabled() && op.isRead() && op.idempotent();
+    }
+
+    /**
+     * Holds the first attempt of a blocking call for the calling thread to run after the engine has set it up (its
+     * timers armed, its completion wired), outside every lock; any later attempt goes to the attempt executor.
+     */
+    private final class CallerSlot {
+        private final Thread caller = Thread.currentThread();
+        private AttemptTask<?> deferred;
+        private boolean taken;
+
+        <T> CompletableFuture<T> attempt(java.util.concurrent.Callable<T> body) {
+            if (Thread.currentThread() == caller && !taken) {
+                taken = true;
+                AttemptTask<T> task = AttemptTask.deferred(body);
+                deferred = task;
+                return task;
+            }
+            return AttemptTask.submit(attemptExecutor, body);
+        }
+
+        void runDeferred() {
+            if (deferred != null) {
+                deferred.run();
+            }
+        }
     }
 
     /**

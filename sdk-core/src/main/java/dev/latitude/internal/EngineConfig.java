@@ -46,5 +46,5 @@ public record EngineConfig(Topology topology, RoutingPolicy policy, ErrorClassif
         ProbeConfig probeConfig, HealthListener listener, OpenTelemetry openTelemetry, Ticker ticker,
         Scheduler scheduler, Executor attemptExecutor, RandomGenerator random, double latencyAlpha,
         long latencyWindowNanos, DataPolicies dataPolicies, ReplicationWatermarks watermarks,
-        HybridLogicalClock hybridClock) {
+        HybridLogicalClock hybridClock, boolean callerRunsFirstAttempt) {
 }

@@ -102,6 +102,11 @@ class FailoverIntegrationTest {
     }
 
     private MultiRegionDynamoDbClient newClient(Consumer<DynamoDbClientBuilder> local, boolean keySchemas) {
+        return newClient(local, keySchemas, false);
+    }
+
+    private MultiRegionDynamoDbClient newClient(Consumer<DynamoDbClientBuilder> local, boolean keySchemas,
+            boolean callerRuns) {
         Topology topology = Topology.builder()
                 .region(RegionSpec.builder(WRITER).writer().jurisdiction("US").location(38.9, -77.4).build())
                 .region(RegionSpec.builder(LOCAL).jurisdiction("EU").location(53.3, -6.3).build())
@@ -114,7 +119,8 @@ class FailoverIntegrationTest {
                         .attemptTimeout(Duration.ofMillis(300))
                         .deadline(Duration.ofSeconds(3))
                         .routingPolicy(RoutingPolicy.failover().priority(LOCAL, WRITER, FAR).build())
-                        .hedging(HedgingConfig.disabled()));
+                        .hedging(HedgingConfig.disabled())
+                        .callerRunsFirstAttempt(callerRuns));
         if (keySchemas) {
             b.keySchema(MULTI, "pk").keySchema(SINGLE, "pk");
         }
@@ -199,6 +205,33 @@ class FailoverIntegrationTest {
         if (fault.kind() != Fault.Kind.REFUSE) {
             assertThat(lab.front(LOCAL).requestCount()).as("the local region was tried").isGreaterThan(0);
         }
+    }
+
+    /**
+     * With callerRunsFirstAttempt the first attempt runs on the caller's thread; region clients whose own call timeout
+     * equals the attempt timeout still hand a blackholed region's calls to the next region.
+     */
+    @Test
+    void callerRunsFirstAttempt_aBlackholedLocalRegionStillFailsOver() {
+        Duration attempt = Duration.ofMillis(300);
+        newClient(cb -> cb.overrideConfiguration(o -> o.retryStrategy(MultiRegionDynamoDbClient
+                .failoverRetryStrategy()).apiCallTimeout(attempt)), true, true);
+        String k = newKey();
+        seed(MULTI, k);
+        lab.front(LOCAL).apply(Fault.blackhole());
+        for (int i = 0; i < 3; i++) {
+            long start = System.nanoTime();
+            LabSupport.Traced<GetItemResponse> read = spans.traced(() -> client.getItem(g -> g.tableName(MULTI)
+                    .key(key(k))));
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(read.value().item()).containsEntry("v", AttributeValue.fromS("seeded"));
+            assertThat(read.region()).isIn(WRITER, FAR);
+            assertThat(millis).as("answered within about one attempt timeout, not the %s call timeout", CALL_TIMEOUT)
+                    .isLessThan(CALL_TIMEOUT.toMillis());
+        }
+        LabSupport.Traced<?> put = spans.traced(() -> client.putItem(p -> p.tableName(MULTI).item(Map.of("pk",
+                AttributeValue.fromS(k), "v", AttributeValue.fromS("put")))));
+        assertThat(put.region()).isIn(WRITER, FAR);
     }
 
     @ParameterizedTest(name = "writer region: {0}")
