@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.BatchGetItemRequest;
@@ -192,14 +193,14 @@ class HeartbeatsTest {
     }
 
     @Test
-    void startedHeartbeatsRunOnTheirOwnThreadsUntilClosed() throws Exception {
+    void startedHeartbeatsRunOnTheirOwnThreadsUntilClosed() {
         Heartbeats h = new Heartbeats(HeartbeatConfig.builder().interval(Duration.ofMillis(10)).build(), topology, io,
                 TS);
         h.start(clock);
         try {
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             while (table(WRITER).isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(5);
+                LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
             }
             assertThat(table(WRITER)).containsKey(Heartbeats.itemKey(WRITER));
         } finally {
