@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.model.*;
@@ -52,7 +53,8 @@ final class DynamoDbRouter {
     private final WriteStamper stamper;
     private final Set<String> unstamped;
     private final KeySchemas keySchemas;
-    private final ConcurrentHashMap<String, Attributes> spanAttributes = new ConcurrentHashMap<>();
+    /** Span attributes by operation name, then table (or the sorted tables of a batch). */
+    private final ConcurrentHashMap<String, Map<String, Attributes>> spanAttributes = new ConcurrentHashMap<>();
     private final AtomicInteger skewRefusals = new AtomicInteger();
 
     DynamoDbRouter(DataPolicies policies, HybridLogicalClock clock, String stampAttribute, Set<String> unstamped,
@@ -83,20 +85,23 @@ final class DynamoDbRouter {
         if (key != null) {
             ob.key(key);
         }
-        Operation op = ob.build();
         if (level.kind() == ConsistencyLevel.Kind.STRONG) {
-            return Routed.of(op, strongAsked ? request : request.toBuilder().consistentRead(true).build());
+            return Routed.of(ob.build(), strongAsked ? request : request.toBuilder().consistentRead(true).build());
         }
         if (level.kind() != ConsistencyLevel.Kind.SESSION || unstamped.contains(table)) {
-            return Routed.of(op, request);
+            return Routed.of(ob.build(), request);
         }
         // SESSION: the answer is checked against the session's write stamp for this key (or the table's); the region
-        // that took the write is read with ConsistentRead, so its answer includes the write.
+        // that took the write is read with ConsistentRead, so its answer includes the write. The session is looked
+        // up once here and handed to the engine with the operation.
+        Session session = Session.current();
+        if (session != null) {
+            ob.session(session);
+        }
         Projection projection = Projection.of(request, stamper.attributeName());
         GetItemRequest send = projection.request;
-        Session session = Session.current();
         Watermark required = session == null ? null : session.token().requirement(table, key);
-        Routed<GetItemRequest, GetItemResponse> routed = Routed.of(op, send, this::stampOfGet);
+        Routed<GetItemRequest, GetItemResponse> routed = Routed.of(ob.build(), send, this::stampOfGet);
         if (required == null) {
             return projection.added == null ? routed : routed.then((response, region) -> projection.strip(response));
         }
@@ -156,19 +161,26 @@ final class DynamoDbRouter {
     // ---------------------------------------------------------------- reads of many items
 
     Routed<QueryRequest, QueryResponse> query(QueryRequest request) {
-        String table = table(request.tableName(), "Query");
-        boolean strongAsked = Boolean.TRUE.equals(request.consistentRead());
-        Operation op = read("Query", table, strongAsked).build();
-        return Routed.of(op, strongRead(table, strongAsked, request.indexName())
-                ? request.toBuilder().consistentRead(true).build() : request);
+        return tableRead("Query", request.tableName(), request.consistentRead(), request.indexName(), request,
+                () -> request.toBuilder().consistentRead(true).build());
     }
 
     Routed<ScanRequest, ScanResponse> scan(ScanRequest request) {
-        String table = table(request.tableName(), "Scan");
-        boolean strongAsked = Boolean.TRUE.equals(request.consistentRead());
-        Operation op = read("Scan", table, strongAsked).build();
-        return Routed.of(op, strongRead(table, strongAsked, request.indexName())
-                ? request.toBuilder().consistentRead(true).build() : request);
+        return tableRead("Scan", request.tableName(), request.consistentRead(), request.indexName(), request,
+                () -> request.toBuilder().consistentRead(true).build());
+    }
+
+    /**
+     * A Query or Scan: a read of the table as a whole. {@code ConsistentRead=true} asks for STRONG; a STRONG table's
+     * read of the base table (an index may not read consistently) gets {@code ConsistentRead} added.
+     */
+    private <Q, S> Routed<Q, S> tableRead(String name, String tableName, Boolean consistentRead, String indexName,
+            Q request, Supplier<Q> consistent) {
+        String table = table(tableName, name);
+        boolean strongAsked = Boolean.TRUE.equals(consistentRead);
+        boolean addConsistentRead = !strongAsked && indexName == null
+                && policies.policyFor(table).consistency().kind() == ConsistencyLevel.Kind.STRONG;
+        return Routed.of(read(name, table, strongAsked).build(), addConsistentRead ? consistent.get() : request);
     }
 
     Routed<BatchGetItemRequest, BatchGetItemResponse> batchGetItem(BatchGetItemRequest request) {
@@ -226,7 +238,7 @@ final class DynamoDbRouter {
         BatchWriteItemRequest send = items.isEmpty() ? request : request.toBuilder().requestItems(stampedItems).build();
         Session session = Session.current();
         Routed<BatchWriteItemRequest, BatchWriteItemResponse> routed = Routed.of(
-                write("BatchWriteItem", dataClass, null, idempotent, items.keySet()), send);
+                write("BatchWriteItem", dataClass, null, idempotent, items.keySet(), session), send);
         if (session == null) {
             return routed;
         }
@@ -301,9 +313,9 @@ final class DynamoDbRouter {
         }
         TransactWriteItemsRequest stamped = actions.isEmpty() ? request
                 : request.toBuilder().transactItems(send).build();
-        Routed<TransactWriteItemsRequest, TransactWriteItemsResponse> routed = Routed.of(
-                write("TransactWriteItems", dataClass, null, idempotent, tables), stamped);
         Session session = Session.current();
+        Routed<TransactWriteItemsRequest, TransactWriteItemsResponse> routed = Routed.of(
+                write("TransactWriteItems", dataClass, null, idempotent, tables, session), stamped);
         return session == null ? routed : routed.then((response, region) -> {
             record(session, written, region, Set.of());
             return response;
@@ -394,8 +406,8 @@ final class DynamoDbRouter {
         if (writtenTables.isEmpty()) {
             return Routed.of(read(name, dataClass, strongAsked, tables).build(), request);
         }
-        Routed<Q, S> routed = Routed.of(write(name, dataClass, null, false, tables), request);
         Session session = Session.current();
+        Routed<Q, S> routed = Routed.of(write(name, dataClass, null, false, tables, session), request);
         return session == null ? routed : routed.then((response, region) -> {
             long done = clock.now();
             for (String table : writtenTables) {
@@ -430,12 +442,6 @@ final class DynamoDbRouter {
         return table;
     }
 
-    /** Whether a Query or Scan must read with {@code ConsistentRead} (a STRONG table, on the base table). */
-    private boolean strongRead(String table, boolean strongAsked, String indexName) {
-        return !strongAsked && indexName == null
-                && policies.policyFor(table).consistency().kind() == ConsistencyLevel.Kind.STRONG;
-    }
-
     private Operation.Builder read(String name, String table, boolean strongAsked) {
         return read(name, table, strongAsked, null);
     }
@@ -453,12 +459,15 @@ final class DynamoDbRouter {
     }
 
     private Operation write(String name, String table, String key, boolean idempotent) {
-        return write(name, table, key, idempotent, null);
+        return write(name, table, key, idempotent, null, null);
     }
 
-    /** Makes a write; {@code tables} lists every table of a batch (for the span), or is {@code null}. */
+    /**
+     * Makes a write; {@code tables} lists every table of a batch (for the span), or is {@code null}; {@code session}
+     * is the one the caller records the batch's writes in (the engine then uses it too), or {@code null}.
+     */
     private Operation write(String name, String dataClass, String key, boolean idempotent,
-            Collection<String> tables) {
+            Collection<String> tables, Session session) {
         Operation.Builder b = Operation.write(name).idempotent(idempotent)
                 .attributes(attributes(name, dataClass, tables));
         if (dataClass != null) {
@@ -467,29 +476,34 @@ final class DynamoDbRouter {
         if (key != null) {
             b.key(key);
         }
+        if (session != null) {
+            b.session(session);
+        }
         return b.build();
     }
 
-    /** The span attributes of an operation on one table, or on several ({@code tables}, when more than one). */
+    /**
+     * The span attributes of an operation on one table, or on several ({@code tables}, when more than one). Cached
+     * per operation and table, so a call on one table looks them up without building anything.
+     */
     private Attributes attributes(String operation, String table, Collection<String> tables) {
-        List<String> names = tables != null && tables.size() > 1 ? List.copyOf(new TreeSet<>(tables))
-                : table == null ? List.of() : List.of(table);
-        String cacheKey = operation + '\u0000' + String.join("\u0000", names);
-        Attributes a = spanAttributes.get(cacheKey);
+        String scope = tables != null && tables.size() > 1 ? String.join(",", new TreeSet<>(tables))
+                : table == null ? "" : table;
+        Map<String, Attributes> byScope = spanAttributes.computeIfAbsent(operation, o -> new ConcurrentHashMap<>());
+        Attributes a = byScope.get(scope);
         if (a != null) {
             return a;
         }
         var builder = Attributes.builder().put(DB_SYSTEM, "dynamodb").put(DB_SYSTEM_NAME, "aws.dynamodb")
                 .put(DB_OPERATION, operation);
-        if (names.size() == 1) {
-            builder.put(DB_COLLECTION, names.get(0));
-        }
-        if (!names.isEmpty()) {
-            builder.put(TABLE_NAMES, names);
+        if (tables != null && tables.size() > 1) {
+            builder.put(TABLE_NAMES, List.copyOf(new TreeSet<>(tables)));
+        } else if (table != null) {
+            builder.put(DB_COLLECTION, table).put(TABLE_NAMES, List.of(table));
         }
         a = builder.build();
-        if (spanAttributes.size() < MAX_CACHED_ATTRIBUTES) {
-            spanAttributes.putIfAbsent(cacheKey, a);
+        if (byScope.size() < MAX_CACHED_ATTRIBUTES) {
+            byScope.putIfAbsent(scope, a);
         }
         return a;
     }
@@ -499,6 +513,9 @@ final class DynamoDbRouter {
      * share one data policy; fails when their policies differ.
      */
     private String dataClassOf(Collection<String> tables, String operation) {
+        if (tables.size() == 1) {
+            return tables.iterator().next();
+        }
         String first = null;
         DataPolicy policy = null;
         for (String t : new TreeSet<>(tables)) {

@@ -421,11 +421,6 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
         return home.deleteResourcePolicy(request);
     }
 
-    @Override
-    public void close() {
-        super.close();
-    }
-
     /**
      * Builds a {@link MultiRegionDynamoDbAsyncClient}. Required: {@link #topology} and a client for every region of it
      * ({@link #regionClient(String, DynamoDbAsyncClient)}, or {@link #buildClients(Consumer)} for the rest).

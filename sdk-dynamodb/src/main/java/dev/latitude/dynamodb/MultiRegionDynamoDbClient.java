@@ -454,11 +454,6 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
         return home.deleteResourcePolicy(request);
     }
 
-    @Override
-    public void close() {
-        super.close();
-    }
-
     /**
      * Builds a {@link MultiRegionDynamoDbClient}. Required: {@link #topology} and a client for every region of it
      * ({@link #regionClient(String, DynamoDbClient)}, or {@link #buildClients(Consumer)} for the rest).

@@ -6,7 +6,6 @@ import dev.latitude.Topology;
 import dev.latitude.dynamodb.HeartbeatConfig;
 import dev.latitude.spi.ReplicationWatermarks;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
@@ -219,22 +218,6 @@ public final class Heartbeats implements ReplicationWatermarks, AutoCloseable {
     /** Returns how many heartbeat rounds have failed. */
     public int failures() {
         return failures.get();
-    }
-
-    /** Returns the heartbeat stamps each region has applied from each writer region, for diagnostics. */
-    public Map<String, Map<String, Long>> snapshot() {
-        Map<String, Map<String, Long>> out = new HashMap<>();
-        for (RegionSpec r : topology.regions()) {
-            Map<String, Long> row = new HashMap<>();
-            for (RegionSpec s : topology.regions()) {
-                long v = applied.get(topology.indexOf(r.id()) * n + topology.indexOf(s.id()));
-                if (v > 0) {
-                    row.put(s.id(), v);
-                }
-            }
-            out.put(r.id(), row);
-        }
-        return out;
     }
 
     @Override

@@ -83,7 +83,20 @@ public final class KeySchemas {
         if (names != null || failed.getIfPresent(table) != null) {
             return names;
         }
-        CompletableFuture<List<String>> lookup = loading.computeIfAbsent(table, this::load);
+        // The first caller starts the lookup outside the map's locks (the blocking client's lookup blocks); later
+        // callers share it.
+        CompletableFuture<List<String>> mine = new CompletableFuture<>();
+        CompletableFuture<List<String>> lookup = loading.putIfAbsent(table, mine);
+        if (lookup == null) {
+            lookup = mine;
+            load(table).whenComplete((loaded, error) -> {
+                if (error == null) {
+                    mine.complete(loaded);
+                } else {
+                    mine.completeExceptionally(error);
+                }
+            });
+        }
         try {
             return wait.isZero() ? lookup.getNow(null) : lookup.get(wait.toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
