@@ -3,16 +3,18 @@ package dev.latitude;
 import java.time.Duration;
 
 /**
- * Settings of the per-region circuit breaker (a Failsafe {@code CircuitBreaker} whose timing runs on the engine's
- * ticker); immutable.
+ * Settings of the per-region circuit breaker (timed by the engine's ticker); immutable.
  *
- * <p>What counts as a failure: a region-level failure (unavailable, ambiguous), an attempt timeout, and a primary
- * attempt that a hedge to another region beat (a slow call: slower than the region's hedging percentile plus the other
- * region's round trip). A caller error counts as a success. Attempts the call abandoned for other reasons (deadline,
+ * <p>What counts as a failure: a region-level failure (unavailable, ambiguous); an attempt that ran past the attempt
+ * timeout and then failed, or never answered before the call ended elsewhere or at its deadline; a slow answer (past
+ * the attempt timeout) from a region that has already answered {@link #minimumVolume()} times (its first answers
+ * build connections and warm code, and are not judged for speed); and a primary attempt that a hedge to another region
+ * beat. A caller error counts as a success. Attempts the call abandoned before their timeout (another attempt won,
  * cancellation) count as nothing.
  *
- * <p>Defaults: open when 5 of the last 10 attempts in a region failed; stay open 5 s; then let 3 trial calls through
- * and close when all 3 succeed (one failure reopens).
+ * <p>Defaults: open when 5 of the last 10 attempts in a region failed, once at least 10 attempts were judged in the
+ * last 10 s (the minimum volume: a cold start's first slow calls, or a trickle of traffic, cannot open a circuit);
+ * stay open 5 s; then let 3 trial calls through and close when all 3 succeed (one failure reopens).
  *
  * <pre>{@code BreakerConfig breaker = BreakerConfig.builder().failureThreshold(3, 5).openDelay(Duration.ofSeconds(2)).build();}</pre>
  */
@@ -21,8 +23,12 @@ public final class BreakerConfig {
     private final int failureWindow;
     private final int successThreshold;
     private final Duration openDelay;
+    private final int minimumVolume;
+    private final Duration volumePeriod;
 
     private BreakerConfig(Builder b) {
+        this.minimumVolume = b.minimumVolume < 0 ? b.failureWindow : b.minimumVolume;
+        this.volumePeriod = b.volumePeriod;
         this.failureThreshold = b.failureThreshold;
         this.failureWindow = b.failureWindow;
         this.successThreshold = b.successThreshold;
@@ -59,14 +65,54 @@ public final class BreakerConfig {
         return openDelay;
     }
 
+    /**
+     * Returns how many attempts must have been judged within the {@linkplain #volumePeriod() volume period} before the
+     * circuit may open; also how many answers a region gives before its slow answers count against it.
+     */
+    public int minimumVolume() {
+        return minimumVolume;
+    }
+
+    /** Returns how far back outcomes count towards the failure threshold and the minimum volume. */
+    public Duration volumePeriod() {
+        return volumePeriod;
+    }
+
     /** Builds a {@link BreakerConfig}. */
     public static final class Builder {
         private int failureThreshold = 5;
         private int failureWindow = 10;
         private int successThreshold = 3;
         private Duration openDelay = Duration.ofSeconds(5);
+        private int minimumVolume = -1; // unset: the failure window
+        private Duration volumePeriod = Duration.ofSeconds(10);
 
         private Builder() {
+        }
+
+        /**
+         * Sets the minimum volume: the circuit may open only once this many attempts were judged within
+         * {@code period}, and failures older than {@code period} do not count. A region's first {@code calls} answers
+         * are not judged for speed either (a slow answer is not a failure while the region warms up).
+         *
+         * @param calls 1 to the failure window (default: the failure window, 10)
+         * @param period 100 ms to 1 hour (default 10 s)
+         * @return this builder
+         * @throws LatitudeConfigException if out of range
+         */
+        public Builder minimumVolume(int calls, Duration period) {
+            if (calls < 1 || calls > 1000) {
+                throw new LatitudeConfigException("breaker.minimumVolume", calls
+                        + " is outside [1, failure window]; use about the failure window, such as 10");
+            }
+            if (period == null || period.compareTo(Duration.ofMillis(100)) < 0
+                    || period.compareTo(Duration.ofHours(1)) > 0) {
+                throw new LatitudeConfigException("breaker.minimumVolume", "period " + period
+                        + " is outside [100 ms, 1 h]; use a few seconds, such as Duration.ofSeconds(10)");
+            }
+            this.minimumVolume = calls;
+            this.volumePeriod = period;
+            return this;
         }
 
         /**
@@ -118,8 +164,18 @@ public final class BreakerConfig {
             return this;
         }
 
-        /** Returns the settings. */
+        /**
+         * Returns the settings.
+         *
+         * @throws LatitudeConfigException if the minimum volume exceeds the failure window (the circuit could never
+         *     open)
+         */
         public BreakerConfig build() {
+            if (minimumVolume > 0 && minimumVolume > failureWindow) {
+                throw new LatitudeConfigException("breaker.minimumVolume", minimumVolume + " is larger than the failure"
+                        + " window of " + failureWindow + " attempts, so the circuit could never open; lower it or widen"
+                        + " the window with failureThreshold(failures, window)");
+            }
             return new BreakerConfig(this);
         }
     }

@@ -131,6 +131,22 @@ public interface Latitude extends AutoCloseable {
     /** Returns what the engine knows about each region, in topology order. */
     List<RegionStatus> status();
 
+    /**
+     * Warms every region up before traffic: sends the health probe's cheap request to all regions in parallel and
+     * waits for their answers, at most {@code timeout}. A fresh process's first calls are slow (class loading, JIT,
+     * connection and TLS setup, a server's own first request); paying that here keeps it out of real calls. Never
+     * throws for a region that fails or does not answer in time: the report says which did. Warm-up answers do not
+     * feed latency estimates or circuit breakers (they measure the cold path).
+     *
+     * <pre>{@code WarmUpReport r = latitude.warmUp(Duration.ofSeconds(2)); log.info("{}", r);}</pre>
+     *
+     * @param timeout how long to wait for all regions, positive
+     * @return which regions answered, in how long, and which did not
+     * @throws LatitudeConfigException if the engine has no health probe (the cheap request to send), or the timeout is
+     *     not positive
+     */
+    WarmUpReport warmUp(Duration timeout);
+
     /** Stops health probes and the engine's own threads; calls in flight complete or time out. */
     @Override
     void close();
@@ -143,7 +159,8 @@ public interface Latitude extends AutoCloseable {
      * {@link BreakerConfig#defaults()}; {@link HedgingConfig#defaults()}; no probe; {@link GlobalOpenTelemetry}; the
      * system ticker; an engine-owned scheduler thread and attempt pool; {@code ThreadLocalRandom}; EWMA α 0.2;
      * hedging percentile over the last 60 s; {@link DataPolicies#defaults()}; no replication watermarks; the system UTC
-     * clock with a 500 ms skew bound for the hybrid logical clock.
+     * clock with a 500 ms skew bound for the hybrid logical clock; at most 256 attempts per region at a time; no
+     * warm-up.
      */
     final class Builder {
         private Topology topology;
@@ -168,6 +185,8 @@ public interface Latitude extends AutoCloseable {
         private Clock clock;
         private Duration maxClockSkew;
         private Boolean callerRunsFirstAttempt;
+        private Integer maxConcurrentAttempts;
+        private Duration warmUp;
 
         private Builder() {
         }
@@ -469,11 +488,51 @@ public interface Latitude extends AutoCloseable {
         }
 
         /**
-         * Returns the engine, with probes started if a probe was given.
+         * Sets the per-region bulkhead: at most this many attempts per region whose work has not ended (a blocking
+         * attempt's thread has not returned, an asynchronous attempt's future has not completed), abandoned ones
+         * included. A region that hangs holds at most this share of threads and connections; once it is full, calls
+         * skip it ({@link FailureKind#BULKHEAD_FULL}) and go to the next region of their plan.
+         *
+         * @param max 1 to 100,000 (default 256)
+         * @return this builder
+         * @throws LatitudeConfigException if out of range or set twice
+         */
+        public Builder maxConcurrentAttempts(int max) {
+            once(this.maxConcurrentAttempts, "maxConcurrentAttempts");
+            if (max < 1 || max > 100_000) {
+                throw new LatitudeConfigException("maxConcurrentAttempts", max + " is outside [1, 100000]; use a few"
+                        + " hundred, about the concurrency one region should be able to absorb");
+            }
+            this.maxConcurrentAttempts = max;
+            return this;
+        }
+
+        /**
+         * Warms every region up when the engine is built: {@link #build()} sends the health probe's cheap request to
+         * all regions in parallel and returns when they answered or {@code timeout} passed, whichever is first (see
+         * {@link Latitude#warmUp(Duration)}). Probes start after it. Never fails the build.
+         *
+         * @param timeout the longest {@code build()} waits, 1 ms to 1 minute
+         * @return this builder
+         * @throws LatitudeConfigException if out of range or set twice
+         */
+        public Builder warmUp(Duration timeout) {
+            once(this.warmUp, "warmUp");
+            if (timeout == null || timeout.isNegative() || timeout.isZero()
+                    || timeout.compareTo(Duration.ofMinutes(1)) > 0) {
+                throw new LatitudeConfigException("warmUp", timeout + " is outside (0, 1 min]; use a second or two,"
+                        + " such as Duration.ofSeconds(2)");
+            }
+            this.warmUp = timeout;
+            return this;
+        }
+
+        /**
+         * Returns the engine, warmed up if {@link #warmUp(Duration)} was set, with probes started if a probe was given.
          *
          * @return the engine
-         * @throws LatitudeConfigException if no topology was set, the policy does not fit it, or the attempt timeout
-         *     is longer than the deadline
+         * @throws LatitudeConfigException if no topology was set, the policy does not fit it, the attempt timeout
+         *     is longer than the deadline, or warm-up was asked for without a health probe
          */
         public Latitude build() {
             if (topology == null) {
@@ -487,11 +546,15 @@ public interface Latitude extends AutoCloseable {
                 throw new LatitudeConfigException("attemptTimeout", at + " is longer than the deadline " + dl
                         + "; no second region could ever be tried: shorten the attempt timeout or lengthen the deadline");
             }
+            if (warmUp != null && probe == null) {
+                throw new LatitudeConfigException("warmUp", "needs a cheap request to send to each region: set"
+                        + " healthProbe(probe, config) too");
+            }
             DataPolicies dp = dataPolicies != null ? dataPolicies : DataPolicies.defaults();
             dp.validate(topology);
             HybridLogicalClock hlc = HybridLogicalClock.create(clock != null ? clock : Clock.systemUTC(),
                     maxClockSkew != null ? maxClockSkew : Duration.ofMillis(500));
-            return new Engine(new EngineConfig(topology, p,
+            Engine engine = new Engine(new EngineConfig(topology, p,
                     classifier != null ? classifier : ErrorClassifier.defaults(), at.toNanos(), dl.toNanos(),
                     breaker != null ? breaker : BreakerConfig.defaults(),
                     hedging != null ? hedging : HedgingConfig.defaults(), probe,
@@ -501,7 +564,13 @@ public interface Latitude extends AutoCloseable {
                     latencyAlpha != null ? latencyAlpha : 0.2,
                     (latencyWindow != null ? latencyWindow : Duration.ofSeconds(60)).toNanos(), dp,
                     replicationWatermarks != null ? replicationWatermarks : ReplicationWatermarks.NONE, hlc,
-                    callerRunsFirstAttempt != null && callerRunsFirstAttempt));
+                    callerRunsFirstAttempt != null && callerRunsFirstAttempt,
+                    maxConcurrentAttempts != null ? maxConcurrentAttempts : 256));
+            if (warmUp != null) {
+                engine.warmUp(warmUp);
+            }
+            engine.startProbes();
+            return engine;
         }
     }
 }

@@ -6,7 +6,9 @@ import java.time.Duration;
  * Settings of the active health probes; immutable.
  *
  * <p>Defaults: probe each region every 1 s with a 500 ms timeout; 3 consecutive failures mark it
- * {@link ProbeState#DOWN}, 2 consecutive successes mark it {@link ProbeState#UP}.
+ * {@link ProbeState#DOWN}, 2 consecutive successes mark it {@link ProbeState#UP}. A region going down opens its circuit;
+ * coming up half-opens it at once. The probe acts only through the circuit: after the breaker's open delay, trial calls
+ * decide even if the probe never answers, so a broken probe cannot keep a region out longer than the breaker would.
  *
  * <pre>{@code ProbeConfig probes = ProbeConfig.builder().interval(Duration.ofMillis(500)).failureThreshold(2).build();}</pre>
  */
@@ -15,8 +17,10 @@ public final class ProbeConfig {
     private final Duration timeout;
     private final int failureThreshold;
     private final int successThreshold;
+    private final boolean unhealthyOnly;
 
     private ProbeConfig(Builder b) {
+        this.unhealthyOnly = b.unhealthyOnly;
         this.interval = b.interval;
         this.timeout = b.timeout;
         this.failureThreshold = b.failureThreshold;
@@ -53,14 +57,36 @@ public final class ProbeConfig {
         return successThreshold;
     }
 
+    /**
+     * Returns whether only regions that are not healthy (circuit not closed, or probe down) are probed; healthy ones
+     * are left alone, so probing costs nothing in steady state and a region that failed is probed until it is back.
+     */
+    public boolean unhealthyOnly() {
+        return unhealthyOnly;
+    }
+
     /** Builds a {@link ProbeConfig}; {@link #build()} checks that the timeout fits in the interval. */
     public static final class Builder {
         private Duration interval = Duration.ofSeconds(1);
         private Duration timeout = Duration.ofMillis(500);
         private int failureThreshold = 3;
         private int successThreshold = 2;
+        private boolean unhealthyOnly;
 
         private Builder() {
+        }
+
+        /**
+         * Probes only regions that are not healthy (circuit open or half-open, or probe down): nothing is sent to a
+         * healthy region, and a region that failed is probed every interval until it answers, which half-opens its
+         * circuit at once instead of after the breaker's open delay. Default: every region is probed.
+         *
+         * @param enabled whether to skip healthy regions
+         * @return this builder
+         */
+        public Builder unhealthyOnly(boolean enabled) {
+            this.unhealthyOnly = enabled;
+            return this;
         }
 
         /**

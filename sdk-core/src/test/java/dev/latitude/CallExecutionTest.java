@@ -127,16 +127,28 @@ class CallExecutionTest {
     }
 
     @Test
-    void executeAsync_attemptTimesOut_cancelsItAndMovesOn() {
+    void executeAsync_attemptTimesOut_nextRegionStartsBesideIt_andItsAnswerWins() {
         Latitude l = engine();
         CompletableFuture<String> result = l.executeAsync(read(), recorder);
         clock.advanceMillis(499);
         assertThat(recorder.regions()).containsExactly("us-east-1");
         clock.advanceMillis(1);
-        assertThat(recorder.attempt(0)).isCancelled();
+        assertThat(recorder.attempt(0)).as("slow is not dead: the first attempt keeps running").isNotDone();
         assertThat(recorder.regions()).containsExactly("us-east-1", "us-west-2");
         recorder.attempt(1).complete("west");
         assertThat(result).isCompletedWithValue("west");
+        assertThat(recorder.attempt(0)).as("the loser is cancelled").isCancelled();
+    }
+
+    @Test
+    void executeAsync_attemptTimesOut_theSlowAttemptStillWinsIfItAnswersFirst() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(read(), recorder);
+        clock.advanceMillis(700);
+        assertThat(recorder.regions()).containsExactly("us-east-1", "us-west-2");
+        recorder.attempt(0).complete("east, late");
+        assertThat(result).isCompletedWithValue("east, late");
+        assertThat(recorder.attempt(1)).isCancelled();
     }
 
     @Test
@@ -146,16 +158,31 @@ class CallExecutionTest {
         recorder.attempt(0).completeExceptionally(new ConnectException("refused"));
         clock.advanceMillis(500);
         recorder.attempt(2).completeExceptionally(new IOException("reset"));
+        assertThat(result).as("the slow attempt in us-west-2 keeps its chance").isNotDone();
+        clock.advanceMillis(2500);
         Throwable t = failure(result);
         assertThat(t).isInstanceOf(RegionsUnavailableException.class);
         RegionsUnavailableException e = (RegionsUnavailableException) t;
-        assertThat(e.deadlineExceeded()).isFalse();
+        assertThat(e.deadlineExceeded()).isTrue();
         assertThat(e.attempts()).extracting(AttemptRecord::region)
                 .containsExactly("us-east-1", "us-west-2", "eu-west-1");
         assertThat(e.attempts()).extracting(AttemptRecord::failure)
                 .containsExactly(FailureKind.REGION_UNAVAILABLE, FailureKind.TIMEOUT, FailureKind.AMBIGUOUS);
         assertThat(e.getMessage()).contains("GetItem", "us-east-1", "us-west-2", "eu-west-1", "TIMEOUT");
-        assertThat(e.getCause()).isInstanceOf(IOException.class);
+        assertThat(recorder.attempt(1)).isCancelled();
+    }
+
+    @Test
+    void executeAsync_everyRegionAnswersWithAFailure_throwsAtOnceWithTheLastCause() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(read(), recorder);
+        recorder.attempt(0).completeExceptionally(new ConnectException("refused"));
+        recorder.attempt(1).completeExceptionally(new ConnectException("refused"));
+        recorder.attempt(2).completeExceptionally(new IOException("reset"));
+        Throwable t = failure(result);
+        assertThat(t).isInstanceOf(RegionsUnavailableException.class);
+        assertThat(((RegionsUnavailableException) t).deadlineExceeded()).isFalse();
+        assertThat(t.getCause()).isInstanceOf(IOException.class);
     }
 
     @Test
@@ -173,11 +200,26 @@ class CallExecutionTest {
     }
 
     @Test
-    void executeAsync_nonIdempotentWriteTimesOut_isAmbiguousAndNotRetried() {
+    void executeAsync_nonIdempotentWriteTimesOut_keepsItsChanceAndIsNotRetried() {
         Latitude l = engine();
         CompletableFuture<String> result = l.executeAsync(Operation.write("UpdateItem").build(), recorder);
         clock.advanceMillis(500);
-        assertThat(failure(result)).isInstanceOf(AmbiguousWriteException.class);
+        assertThat(result).isNotDone();
+        assertThat(recorder.attempt(0)).isNotDone();
+        clock.advanceMillis(1500);
+        recorder.attempt(0).complete("applied");
+        assertThat(result).as("a write that was about to succeed is not thrown away").isCompletedWithValue("applied");
+        assertThat(recorder.regions()).containsExactly("us-east-1");
+    }
+
+    @Test
+    void executeAsync_nonIdempotentWriteStillRunningAtTheDeadline_isAmbiguousAndNotRetried() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(Operation.write("UpdateItem").build(), recorder);
+        clock.advanceMillis(3000);
+        Throwable t = failure(result);
+        assertThat(t).isInstanceOf(AmbiguousWriteException.class);
+        assertThat(t.getMessage()).contains("may or may not have been applied", "deadline");
         assertThat(recorder.attempt(0)).isCancelled();
         assertThat(recorder.regions()).containsExactly("us-east-1");
     }

@@ -33,8 +33,8 @@ class HealthTest {
     };
 
     private Latitude engine(Consumer<Latitude.Builder> custom) {
-        return engine(BreakerConfig.builder().failureThreshold(3, 5).successThreshold(2)
-                .openDelay(Duration.ofSeconds(5)).build(), custom);
+        return engine(BreakerConfig.builder().failureThreshold(3, 5).minimumVolume(3, Duration.ofSeconds(10))
+                .successThreshold(2).openDelay(Duration.ofSeconds(5)).build(), custom);
     }
 
     private Latitude engine(BreakerConfig breaker, Consumer<Latitude.Builder> custom) {

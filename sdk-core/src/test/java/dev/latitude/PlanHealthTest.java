@@ -55,8 +55,11 @@ class PlanHealthTest {
     }
 
     @Test
-    void plan_defaultBreaker_opensAfterFiveFailures() {
+    void plan_defaultBreaker_opensAtFiveFailuresOfTheLastTen() {
         try (Latitude latitude = Engines.engine(topology, priority("a", "b", "c"), clock, 1)) {
+            for (int i = 0; i < 5; i++) {
+                readFailingIn(latitude, r -> false);
+            }
             for (int i = 0; i < 4; i++) {
                 readFailingIn(latitude, "a"::equals);
             }
@@ -65,6 +68,26 @@ class PlanHealthTest {
             readFailingIn(latitude, "a"::equals);
 
             assertThat(planIds(latitude, READ)).containsExactly("b", "c", "a");
+        }
+    }
+
+    @Test
+    void plan_defaultBreaker_needsTenRecentAttemptsBeforeItOpens() {
+        try (Latitude latitude = Engines.engine(topology, priority("a", "b", "c"), clock, 1)) {
+            for (int i = 0; i < 9; i++) {
+                readFailingIn(latitude, "a"::equals);
+            }
+            assertThat(planIds(latitude, READ)).as("9 attempts: below the minimum volume").containsExactly("a", "b", "c");
+
+            clock.advance(Duration.ofSeconds(11));
+            readFailingIn(latitude, "a"::equals);
+            assertThat(planIds(latitude, READ)).as("the 9 are older than the 10 s volume period")
+                    .containsExactly("a", "b", "c");
+
+            for (int i = 0; i < 9; i++) {
+                readFailingIn(latitude, "a"::equals);
+            }
+            assertThat(planIds(latitude, READ)).as("10 recent failures").containsExactly("b", "c", "a");
         }
     }
 

@@ -28,6 +28,14 @@ import org.slf4j.LoggerFactory;
  * One logical call: runs attempts in plan order, hedges, enforces timeouts and the deadline, and completes
  * {@link #result} exactly once.
  *
+ * <p>An attempt timeout means "stop waiting only for this region", never "throw the answer away": when it fires and
+ * the call may go elsewhere, the next region's attempt starts beside the slow one and the first good answer wins (the
+ * other is cancelled); when nothing else may serve the call (the plan's last region, a single writer, residency, a
+ * non-idempotent write), the slow attempt keeps its chance until the deadline. A write whose outcome is unknown when
+ * the call ends fails with {@link AmbiguousWriteException}, never with an exception that reads as "not applied".
+ * Regions whose half-open circuit has no trial permit left are tried last, without a permit, when no other region
+ * served the call. Each attempt holds a place in its region's bulkhead until its work has really ended.
+ *
  * <p>Events (an attempt completing, a timer firing, the caller cancelling) arrive on any thread. Decisions are made
  * under this object's lock; user code (the region call, future callbacks) and health bookkeeping run outside it.
  *
@@ -57,6 +65,10 @@ final class CallExecution<T> {
     private Scheduler.Cancellable deadlineTimer; // armed lazily, see start()
     private long deadlineAt; // ticker time
     private Scheduler.Cancellable hedgeTimer;
+    /** Regions skipped for want of a half-open trial permit, in plan order: last resorts once the plan runs out. */
+    private int[] deferred;
+    private int deferredCount;
+    private int deferredNext;
 
     CallExecution(Engine engine, Operation op, AsyncRegionCall<T> call, ResultWatermark<? super T> watermark,
             Engine.RoutePlan plan) {
@@ -83,6 +95,8 @@ final class CallExecution<T> {
         CompletableFuture<T> future;
         Scheduler.Cancellable timeout;
         boolean finished;
+        /** Ran past the attempt timeout while still running. */
+        boolean slow;
         long end;
         FailureKind failure;
         Throwable cause;
@@ -134,26 +148,43 @@ final class CallExecution<T> {
     }
 
     /**
-     * Takes the next region of the plan before position {@code limit} that grants a permit, and starts the
-     * bookkeeping of an attempt there. Regions past the healthy prefix are last resorts and go without a permit.
+     * Takes the next region of the plan before position {@code limit} that has room in its bulkhead and grants a
+     * permit, and starts the bookkeeping of an attempt there. Regions past the healthy prefix are last resorts and go
+     * without a permit; so do regions refused a half-open trial permit, once the plan has run out (not for hedges).
      */
     private Attempt reserve(boolean hedge, int limit) {
         long now = engine.ticker.read();
-        while (next < limit) {
-            int pos = next++;
-            RegionState r = engine.regions[order[pos]];
-            if (pos < healthy && !r.tryAcquirePermit()) {
-                Attempt skipped = new Attempt(r, hedge, false, now);
+        while (true) {
+            int index;
+            boolean lastResort;
+            if (next < limit) {
+                int pos = next++;
+                index = order[pos];
+                lastResort = pos >= healthy;
+            } else if (!hedge && deferredNext < deferredCount) {
+                index = deferred[deferredNext++];
+                lastResort = true;
+            } else {
+                return null;
+            }
+            RegionState r = engine.regions[index];
+            if (!r.tryOccupy()) {
+                Attempt skipped = new Attempt(r, hedge, lastResort, now);
                 skipped.finished = true;
                 skipped.end = now;
-                skipped.failure = FailureKind.CIRCUIT_OPEN;
+                skipped.failure = FailureKind.BULKHEAD_FULL;
                 attempts.add(skipped);
+                continue;
+            }
+            if (!lastResort && !r.tryAcquirePermit()) {
+                r.release();
+                defer(index);
                 continue;
             }
             if (deadlineTimer == null && !attempts.isEmpty()) {
                 armDeadline(deadlineAt - now);
             }
-            Attempt a = new Attempt(r, hedge, pos >= healthy, now);
+            Attempt a = new Attempt(r, hedge, lastResort, now);
             attempts.add(a);
             running++;
             r.attemptStarted();
@@ -163,7 +194,14 @@ final class CallExecution<T> {
             }
             return a;
         }
-        return null;
+    }
+
+    /** Remembers a region refused a trial permit, to try it last. Must hold the lock. */
+    private void defer(int index) {
+        if (deferred == null) {
+            deferred = new int[order.length];
+        }
+        deferred[deferredCount++] = index;
     }
 
     /** Schedules the deadline timer {@code delayNanos} from now (at once if already past). Must hold the lock. */
@@ -197,6 +235,7 @@ final class CallExecution<T> {
         } catch (Throwable t) {
             f = CompletableFuture.failedFuture(t);
         }
+        releaseWhenDone(a.region, f);
         boolean abandoned;
         synchronized (this) {
             a.future = f;
@@ -206,6 +245,18 @@ final class CallExecution<T> {
             f.cancel(true);
         } else {
             f.whenComplete((v, e) -> onComplete(a, v, e));
+        }
+    }
+
+    /**
+     * Gives the attempt's bulkhead place back when its work has really ended: for a blocking attempt, when its thread
+     * returns (cancelling it only interrupts the thread); otherwise when its future completes.
+     */
+    private static void releaseWhenDone(RegionState region, CompletableFuture<?> f) {
+        if (f instanceof AttemptTask) {
+            ((AttemptTask<?>) f).onExit(region::release);
+        } else {
+            f.whenComplete((v, e) -> region.release());
         }
     }
 
@@ -249,30 +300,49 @@ final class CallExecution<T> {
         }
     }
 
+    /**
+     * The attempt timeout: stop waiting only for this region. The attempt keeps running; the next region's attempt
+     * starts beside it if the call may go elsewhere and no other attempt is still within its own timeout.
+     */
     private void onTimeout(Attempt a) {
         long now = engine.ticker.read();
-        CompletableFuture<T> f;
+        Attempt fallback = null;
         synchronized (this) {
-            if (a.finished) {
+            if (a.finished || done) {
                 return;
             }
-            a.finished = true;
-            a.end = now;
-            a.failure = FailureKind.TIMEOUT;
-            running--;
-            f = a.future;
+            a.slow = true;
+            if (deadlineTimer == null) {
+                armDeadline(deadlineAt - now);
+            }
+            boolean mayMove = op.idempotent() || op.kind() != Operation.Kind.WRITE;
+            if (mayMove && !runningWithinTimeout()) {
+                fallback = reserve(false, order.length);
+            }
         }
-        if (f != null) {
-            f.cancel(true);
+        engine.telemetry.attemptSlow(span, a.region, now - a.start);
+        if (fallback != null) {
+            LOG.debug("{}: {} is slow (past the attempt timeout), also trying {}", op.name(), a.region.spec.id(),
+                    fallback.region.spec.id());
+            engine.telemetry.fallback(span, a.region, fallback.region, FailureKind.TIMEOUT);
+            dispatch(fallback);
         }
-        ended(a, now);
-        failed(a, FailureKind.TIMEOUT, null);
+    }
+
+    /** Whether an attempt is running that has not yet reached its timeout (its outcome or timeout decides). */
+    private boolean runningWithinTimeout() {
+        for (Attempt other : attempts) {
+            if (!other.finished && !other.slow) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Health, latency and metrics for an attempt that ended on its own (not abandoned). */
     private void ended(Attempt a, long now) {
         long duration = a.end - a.start;
-        a.region.attemptEnded(a.failure, duration, a.lastResort, now);
+        a.region.attemptEnded(a.failure, duration, a.lastResort, a.slow, now);
         engine.telemetry.attemptEnded(a.region, a.failure, duration);
         if (a.failure != null) {
             engine.telemetry.attemptFailed(span, a.region, a.failure, duration, a.cause);
@@ -307,14 +377,17 @@ final class CallExecution<T> {
                 terminal = cause;
             } else if ((kind == FailureKind.AMBIGUOUS || kind == FailureKind.TIMEOUT) && !op.idempotent()) {
                 terminal = new AmbiguousWriteException(op.name(), a.region.spec.id(), records(), cause);
-            } else if (running > 0) {
-                return; // another attempt (a hedge or the primary) is still running: its outcome decides
+            } else if (runningWithinTimeout()) {
+                return; // another attempt (a hedge or the primary) is still within its timeout: its outcome decides
             } else {
                 if (kind == FailureKind.STALE_READ) {
                     preferNext(plan.source);
                 }
                 fallback = reserve(false, order.length);
                 if (fallback == null) {
+                    if (running > 0) {
+                        return; // slow attempts still run: they keep their chance until the deadline
+                    }
                     terminal = exhausted(cause);
                 }
             }
@@ -350,11 +423,33 @@ final class CallExecution<T> {
 
     /** The failure of a call whose plan ran out; must hold the lock. */
     private Throwable exhausted(Throwable cause) {
+        Attempt unknown = unknownOutcome();
+        if (unknown != null) {
+            return new AmbiguousWriteException(op.name(), unknown.region.spec.id(), "an attempt there failed with an"
+                    + " unknown outcome and no other region could take the write", records(), cause);
+        }
         if (plan.outsideResidency > 0) {
             engine.telemetry.residencyRefused(span, op.dataClass(), plan.policy.residency());
             return new ResidencyException(op.name(), op.dataClass(), plan.policy.residency(), records(), cause);
         }
         return new RegionsUnavailableException(op.name(), false, records(), cause);
+    }
+
+    /**
+     * Returns the last attempt of a write that may have been applied (it failed ambiguously, or was cut while
+     * running), or {@code null} if the call is not a write or every attempt certainly failed. Must hold the lock.
+     */
+    private Attempt unknownOutcome() {
+        if (op.kind() != Operation.Kind.WRITE) {
+            return null;
+        }
+        Attempt found = null;
+        for (Attempt a : attempts) {
+            if (a.failure == FailureKind.AMBIGUOUS || a.failure == FailureKind.TIMEOUT) {
+                found = a;
+            }
+        }
+        return found;
     }
 
     /** Advances the session with what a successful call wrote or read. */
@@ -394,18 +489,14 @@ final class CallExecution<T> {
                 return;
             }
             done = true;
-            Attempt inFlightWrite = null;
-            for (Attempt a : attempts) {
-                if (!a.finished && !op.idempotent()) {
-                    inFlightWrite = a;
-                }
-            }
             cut = stopLocked();
             for (Attempt a : cut) {
                 a.failure = FailureKind.TIMEOUT;
             }
-            terminal = inFlightWrite != null
-                    ? new AmbiguousWriteException(op.name(), inFlightWrite.region.spec.id(), records(), null)
+            Attempt unknown = unknownOutcome();
+            terminal = unknown != null
+                    ? new AmbiguousWriteException(op.name(), unknown.region.spec.id(), "the call's deadline passed"
+                            + " before its outcome was known", records(), null)
                     : new RegionsUnavailableException(op.name(), true, records(), null);
         }
         abandon(cut, false);
@@ -441,6 +532,9 @@ final class CallExecution<T> {
             if (!a.finished) {
                 a.finished = true;
                 a.end = now;
+                if (a.slow) {
+                    a.failure = FailureKind.TIMEOUT;
+                }
                 cut.add(a);
             }
         }
@@ -449,13 +543,13 @@ final class CallExecution<T> {
     }
 
     /**
-     * Stops attempts the call no longer needs. They are not charged to their region's health, except a primary
-     * that a hedge beat: that counts as a slow call.
+     * Stops attempts the call no longer needs. They are not charged to their region's health, except an attempt past
+     * its timeout (slow, and beaten or cut) and a primary that a hedge beat: those count as slow calls.
      */
     private void abandon(List<Attempt> cut, boolean hedgeWon) {
         for (Attempt a : cut) {
             a.timeout.cancel();
-            if (hedgeWon && !a.hedge) {
+            if (a.slow || (hedgeWon && !a.hedge)) {
                 a.region.attemptOutpaced();
             } else {
                 a.region.attemptAbandoned();

@@ -8,6 +8,7 @@ import dev.latitude.DataPolicy;
 import dev.latitude.HybridLogicalClock;
 import dev.latitude.GeoPoint;
 import dev.latitude.Latitude;
+import dev.latitude.LatitudeConfigException;
 import dev.latitude.LatitudeException;
 import dev.latitude.Operation;
 import dev.latitude.Plan;
@@ -21,10 +22,12 @@ import dev.latitude.Session;
 import dev.latitude.SessionToken;
 import dev.latitude.Topology;
 import dev.latitude.Watermark;
+import dev.latitude.WarmUpReport;
 import dev.latitude.WriteMode;
 import dev.latitude.spi.ReplicationWatermarks;
 import dev.latitude.spi.Scheduler;
 import dev.latitude.spi.Ticker;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -86,7 +89,8 @@ public final class Engine implements Latitude, RegionState.Events {
                     : (long) (here.distanceKm(r.location()) * ESTIMATED_RTT_NANOS_PER_KM);
             LatencyTracker tracker = new LatencyTracker(config.latencyAlpha(), config.hedging().percentile(),
                     config.hedging().minSamples(), PERCENTILE_REFRESH_NANOS, config.latencyWindowNanos(), now);
-            regions[i] = new RegionState(r, i, tracker, estimate, config.breaker(), ticker, this);
+            regions[i] = new RegionState(r, i, tracker, estimate, config.breaker(), config.maxConcurrentAttempts(),
+                    ticker, this);
         }
         this.telemetry = new Telemetry(config.openTelemetry(), List.of(regions));
         this.hedgeBudget = new HedgeBudget(config.hedging().budgetRatio(), config.hedging().maxBurst());
@@ -112,9 +116,26 @@ public final class Engine implements Latitude, RegionState.Events {
         }
         this.scratch = ThreadLocal.withInitial(() -> new Candidates(topology, regions, config.random()));
         this.probes = config.probe() == null ? null : new ProbeRunner(this, config.probe(), config.probeConfig());
+    }
+
+    /** Starts the health probes, if there is a probe; once, after any warm-up. */
+    public void startProbes() {
         if (probes != null) {
             probes.start();
         }
+    }
+
+    @Override
+    public WarmUpReport warmUp(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new LatitudeConfigException("warmUp", timeout + " is not positive; use a second or two");
+        }
+        if (config.probe() == null) {
+            throw new LatitudeConfigException("warmUp", "needs a cheap request to send to each region: build the"
+                    + " engine with healthProbe(probe, config)");
+        }
+        return ProbeRunner.warmUp(config.probe(), regions, timeout);
     }
 
     @Override

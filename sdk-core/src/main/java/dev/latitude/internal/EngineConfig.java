@@ -40,11 +40,14 @@ import java.util.random.RandomGenerator;
  * @param dataPolicies each data class's consistency, residency and write mode
  * @param watermarks replica progress
  * @param hybridClock the clock writes are stamped with
+ * @param callerRunsFirstAttempt whether an unhedged blocking call's first attempt runs on the calling thread
+ * @param maxConcurrentAttempts the per-region bulkhead
  */
 public record EngineConfig(Topology topology, RoutingPolicy policy, ErrorClassifier classifier,
         long attemptTimeoutNanos, long deadlineNanos, BreakerConfig breaker, HedgingConfig hedging, HealthProbe probe,
         ProbeConfig probeConfig, HealthListener listener, OpenTelemetry openTelemetry, Ticker ticker,
         Scheduler scheduler, Executor attemptExecutor, RandomGenerator random, double latencyAlpha,
         long latencyWindowNanos, DataPolicies dataPolicies, ReplicationWatermarks watermarks,
-        HybridLogicalClock hybridClock, boolean callerRunsFirstAttempt) {
+        HybridLogicalClock hybridClock, boolean callerRunsFirstAttempt,
+        int maxConcurrentAttempts) {
 }

@@ -1,15 +1,27 @@
 package dev.latitude.internal;
 
+import dev.latitude.CircuitState;
 import dev.latitude.ProbeConfig;
+import dev.latitude.ProbeState;
+import dev.latitude.WarmUpReport;
 import dev.latitude.spi.HealthProbe;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Probes every region on the engine's scheduler: one probe per region at a time, each bounded by the probe timeout,
- * the next one interval after the previous started.
+ * the next one interval after the previous started. With {@link ProbeConfig#unhealthyOnly()}, a region whose circuit
+ * is closed and whose probe is not down is skipped at that tick (nothing is sent): probing costs nothing while all is
+ * well, and a region that failed is probed until it answers again.
  */
 final class ProbeRunner {
     private static final Logger LOG = LoggerFactory.getLogger(ProbeRunner.class);
@@ -44,6 +56,9 @@ final class ProbeRunner {
         }
         long start = engine.ticker.read();
         engine.scheduler.schedule(() -> run(region), intervalNanos);
+        if (config.unhealthyOnly() && region.circuit() == CircuitState.CLOSED && region.probe() != ProbeState.DOWN) {
+            return;
+        }
         AtomicBoolean decided = new AtomicBoolean();
         engine.scheduler.schedule(() -> {
             if (decided.compareAndSet(false, true)) {
@@ -74,5 +89,59 @@ final class ProbeRunner {
             region.probeResult(e == null, engine.ticker.read() - start, config.successThreshold(),
                     config.failureThreshold());
         });
+    }
+
+    /**
+     * Sends {@code probe} to every region at once and waits for all answers, at most {@code timeout}.
+     *
+     * @param probe the cheap request
+     * @param regions the regions
+     * @param timeout the longest wait
+     * @return who answered and who did not
+     */
+    static WarmUpReport warmUp(HealthProbe probe, RegionState[] regions, Duration timeout) {
+        long start = System.nanoTime();
+        Map<String, CompletableFuture<Long>> pending = new LinkedHashMap<>();
+        for (RegionState r : regions) {
+            CompletableFuture<Long> f;
+            try {
+                CompletionStage<?> stage = probe.probe(r.spec);
+                f = stage == null
+                        ? CompletableFuture.failedFuture(new NullPointerException("the HealthProbe returned null"))
+                        : stage.toCompletableFuture().thenApply(v -> System.nanoTime() - start);
+            } catch (RuntimeException e) {
+                f = CompletableFuture.failedFuture(e);
+            }
+            pending.put(r.spec.id(), f);
+        }
+        try {
+            CompletableFuture.allOf(pending.values().toArray(CompletableFuture[]::new))
+                    .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // Each region's outcome is read below.
+        }
+        Map<String, Duration> answered = new LinkedHashMap<>();
+        Map<String, String> failed = new LinkedHashMap<>();
+        pending.forEach((id, f) -> {
+            if (!f.isDone()) {
+                f.cancel(true);
+                failed.put(id, "no answer within " + timeout.toMillis() + " ms");
+            } else if (f.isCompletedExceptionally()) {
+                Throwable cause = f.handle((v, e) -> e).join();
+                Throwable root = cause.getCause() != null ? cause.getCause() : cause;
+                failed.put(id, root.getClass().getSimpleName() + ": " + root.getMessage());
+            } else {
+                answered.put(id, Duration.ofNanos(f.join()));
+            }
+        });
+        WarmUpReport report = new WarmUpReport(answered, failed);
+        if (failed.isEmpty()) {
+            LOG.info("Warm-up: every region answered ({})", answered);
+        } else {
+            LOG.warn("Warm-up: {} did not answer ({}); answered: {}", failed.keySet(), failed, answered);
+        }
+        return report;
     }
 }

@@ -1,7 +1,5 @@
 package dev.latitude.internal;
 
-import dev.failsafe.CircuitBreaker;
-import dev.failsafe.event.CircuitBreakerStateChangedEvent;
 import dev.latitude.BreakerConfig;
 import dev.latitude.CircuitState;
 import dev.latitude.FailureKind;
@@ -9,15 +7,15 @@ import dev.latitude.ProbeState;
 import dev.latitude.RegionSpec;
 import dev.latitude.RegionStatus;
 import dev.latitude.spi.Ticker;
-import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Everything the engine tracks about one region: circuit breaker, probe verdict, latency and calls in flight.
+ * Everything the engine tracks about one region: circuit breaker, probe verdict, latency, calls in flight and the
+ * bulkhead that bounds the attempts holding its threads and connections.
  *
- * <p>The breaker is a Failsafe {@link CircuitBreaker} that counts outcomes and enforces half-open permits; its own
- * open delay is set out of reach so that the open → half-open transition happens here, on the engine's
- * {@link Ticker}, where tests can drive it.
+ * <p>The breaker ({@link RegionBreaker}) runs on the engine's {@link Ticker}: the open → half-open transition happens
+ * here when the planner looks at the region, where tests can drive it.
  */
 public final class RegionState {
     /** Receives this region's health transitions. */
@@ -27,14 +25,16 @@ public final class RegionState {
         void probeChanged(RegionState region, ProbeState from, ProbeState to);
     }
 
-    private static final Duration NEVER = Duration.ofDays(3650);
-
     final RegionSpec spec;
     final int index;
     final LatencyTracker latency;
     final long estimatedLatencyNanos;
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final CircuitBreaker<Object> breaker;
+    private final AtomicInteger occupied = new AtomicInteger();
+    private final AtomicLong answers = new AtomicLong();
+    private final int maxOccupied;
+    private final int warmAfter;
+    private final RegionBreaker breaker;
     private final long openDelayNanos;
     private final Ticker ticker;
     private final Events events;
@@ -47,70 +47,49 @@ public final class RegionState {
     private int probeSuccesses;
 
     RegionState(RegionSpec spec, int index, LatencyTracker latency, long estimatedLatencyNanos, BreakerConfig config,
-            Ticker ticker, Events events) {
+            int maxConcurrentAttempts, Ticker ticker, Events events) {
         this.spec = spec;
         this.index = index;
         this.latency = latency;
         this.estimatedLatencyNanos = estimatedLatencyNanos;
         this.openDelayNanos = config.openDelay().toNanos();
+        this.warmAfter = config.minimumVolume();
+        this.maxOccupied = maxConcurrentAttempts;
         this.ticker = ticker;
         this.events = events;
-        this.breaker = CircuitBreaker.builder()
-                .withFailureThreshold(config.failureThreshold(), config.failureWindow())
-                .withSuccessThreshold(config.successThreshold())
-                .withDelay(NEVER)
-                .onOpen(e -> transition(e, CircuitState.OPEN))
-                .onHalfOpen(e -> transition(e, CircuitState.HALF_OPEN))
-                .onClose(e -> transition(e, CircuitState.CLOSED))
-                .build();
+        this.breaker = new RegionBreaker(config, this::transition);
     }
 
-    private void transition(CircuitBreakerStateChangedEvent e, CircuitState to) {
-        long now = ticker.read();
+    private void transition(CircuitState from, CircuitState to, long now) {
         if (to == CircuitState.OPEN) {
             openedAtNanos = now;
         } else if (to == CircuitState.HALF_OPEN) {
             halfOpenedAtNanos = now;
         }
-        CircuitState from = map(e.getPreviousState());
-        if (from != to) {
-            events.circuitChanged(this, from, to);
-        }
-    }
-
-    private static CircuitState map(CircuitBreaker.State s) {
-        switch (s) {
-            case OPEN:
-                return CircuitState.OPEN;
-            case HALF_OPEN:
-                return CircuitState.HALF_OPEN;
-            default:
-                return CircuitState.CLOSED;
-        }
+        events.circuitChanged(this, from, to);
     }
 
     /**
      * Returns whether the planner may put this region among the healthy ones at {@code now}; moves an open circuit
      * whose delay has passed to half-open, and reopens a half-open circuit whose trials have not concluded within
-     * the open delay (their permits were lost to cancelled attempts).
+     * the open delay (their permits were lost to cancelled attempts). The probe's verdict acts through the circuit
+     * (a region going down opens it, coming up half-opens it), so a probe that never answers cannot keep a region out
+     * longer than the open delay: after it, trial calls decide.
      *
      * @param now the current ticker reading
      * @return whether the region is available
      */
     boolean available(long now) {
-        if (probe == ProbeState.DOWN) {
-            return false;
-        }
-        CircuitBreaker.State s = breaker.getState();
-        if (s == CircuitBreaker.State.OPEN) {
+        CircuitState s = breaker.state();
+        if (s == CircuitState.OPEN) {
             if (now - openedAtNanos < openDelayNanos) {
                 return false;
             }
-            breaker.halfOpen();
-        } else if (s == CircuitBreaker.State.HALF_OPEN && now - halfOpenedAtNanos >= openDelayNanos) {
+            breaker.halfOpen(now);
+        } else if (s == CircuitState.HALF_OPEN && now - halfOpenedAtNanos >= openDelayNanos) {
             // Trial calls did not conclude within a whole open delay (they were cancelled or abandoned and never
             // reported back, so their permits are gone): treat the trial as failed; it restarts after the delay.
-            breaker.open();
+            breaker.open(now);
             return false;
         }
         return true;
@@ -118,12 +97,37 @@ public final class RegionState {
 
     /** Returns when the circuit last opened, to order unavailable regions (the longest-open is the least bad). */
     long openedAtNanos() {
-        return breaker.isOpen() ? openedAtNanos : Long.MIN_VALUE;
+        return breaker.state() == CircuitState.OPEN ? openedAtNanos : Long.MIN_VALUE;
     }
 
     /** Asks the breaker for a permit; false while open or while half-open trial calls are all taken. */
     boolean tryAcquirePermit() {
         return breaker.tryAcquirePermit();
+    }
+
+    /**
+     * Takes a place in the region's bulkhead for an attempt about to be sent; false when the region already holds its
+     * maximum of attempts whose work has not ended (threads blocked on sockets, connections waiting).
+     */
+    boolean tryOccupy() {
+        while (true) {
+            int n = occupied.get();
+            if (n >= maxOccupied) {
+                return false;
+            }
+            if (occupied.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Gives back a bulkhead place: the attempt's work has ended (its thread returned, its future completed). */
+    void release() {
+        occupied.decrementAndGet();
+    }
+
+    int occupied() {
+        return occupied.get();
     }
 
     void attemptStarted() {
@@ -137,36 +141,46 @@ public final class RegionState {
      *     {@link FailureKind#STALE_READ} count as success (the region answered)
      * @param latencyNanos how long it ran
      * @param lastResort whether the attempt was sent while the region was unavailable (panic or plan exhausted)
+     * @param slow whether it ran past the attempt timeout
      * @param now the current ticker reading
      */
-    void attemptEnded(FailureKind failure, long latencyNanos, boolean lastResort, long now) {
+    void attemptEnded(FailureKind failure, long latencyNanos, boolean lastResort, boolean slow, long now) {
         inFlight.decrementAndGet();
         if (failure == null || failure == FailureKind.CALLER || failure == FailureKind.STALE_READ) {
-            latency.record(latencyNanos, now);
-            if (breaker.isOpen()) {
+            boolean warm = answers.getAndIncrement() >= warmAfter;
+            if (slow && warm) {
+                // Slow is not dead (the call got its answer), but a warm region answering past the attempt timeout
+                // counts against it as a slow call. Its first answers (connections, TLS, class loading, JIT) are not
+                // judged for speed.
+                breaker.recordFailure(now);
+                return;
+            }
+            if (!slow) {
+                latency.record(latencyNanos, now);
+            }
+            if (breaker.state() == CircuitState.OPEN) {
                 if (!lastResort) {
                     return; // a late answer to an attempt sent before the circuit opened proves little
                 }
-                breaker.halfOpen(); // a last-resort attempt got through: let trial calls decide
+                breaker.halfOpen(now); // a last-resort attempt got through: let trial calls decide
             }
-            breaker.recordSuccess();
-        } else if (failure != FailureKind.CIRCUIT_OPEN) {
+            breaker.recordSuccess(now);
+        } else if (failure != FailureKind.CIRCUIT_OPEN && failure != FailureKind.BULKHEAD_FULL) {
             // Failures and timeouts charge the breaker but not the latency EWMA: a region that timed out would
             // otherwise look slow forever to the latency policy, since it gets no traffic to prove otherwise.
-            breaker.recordFailure();
+            breaker.recordFailure(now);
         }
     }
 
     /**
-     * Records a primary attempt that a hedge to another region beat: it was slower than this region's hedging
-     * percentile plus the other region's round trip, which counts as a failure for the breaker (a slow-call signal,
-     * so that a blackholed region is detected by hedged calls as fast as by timed-out ones).
+     * Records an attempt the call stopped waiting for because it was beaten: a primary that a hedge to another region
+     * beat (slower than this region's hedging percentile plus the other region's round trip), or an attempt past its
+     * timeout that another region answered first or the deadline cut. It counts as a failure for the breaker, so a
+     * blackholed region is detected as fast by hedged and fallen-back calls as by failed ones.
      */
     void attemptOutpaced() {
         inFlight.decrementAndGet();
-        if (!breaker.isOpen()) {
-            breaker.recordFailure();
-        }
+        breaker.recordFailure(ticker.read());
     }
 
     /** Releases the in-flight slot of an attempt abandoned because the call ended (deadline or another winner). */
@@ -185,7 +199,7 @@ public final class RegionState {
     }
 
     CircuitState circuit() {
-        return map(breaker.getState());
+        return breaker.state();
     }
 
     ProbeState probe() {
@@ -216,13 +230,14 @@ public final class RegionState {
             }
             probe = to;
         }
+        long now = ticker.read();
         if (success) {
             latency.updateEwma(latencyNanos);
-            if (to == ProbeState.UP && breaker.isOpen()) {
-                breaker.halfOpen(); // the region answers again: try real calls now rather than after the delay
+            if (to == ProbeState.UP) {
+                breaker.halfOpen(now); // the region answers again: try real calls now rather than after the delay
             }
-        } else if (to == ProbeState.DOWN && !breaker.isOpen()) {
-            breaker.open(); // the probe knows the region is down: the circuit says so too
+        } else if (to == ProbeState.DOWN && from != ProbeState.DOWN) {
+            breaker.open(now); // the probe saw the region go down: the circuit says so too, for one open delay
         }
         if (from != to) {
             events.probeChanged(this, from, to);

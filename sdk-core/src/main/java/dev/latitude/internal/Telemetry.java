@@ -191,6 +191,14 @@ final class Telemetry implements AutoCloseable {
         }
     }
 
+    /** An attempt ran past the attempt timeout and is still running (it is not cancelled while it may win). */
+    void attemptSlow(Span span, RegionState region, long durationNanos) {
+        if (span.isRecording()) {
+            span.addEvent("latitude.attempt.slow", Attributes.of(CLOUD_REGION, region.spec.id(),
+                    DURATION_MS, durationNanos / 1e6));
+        }
+    }
+
     void fallback(Span span, RegionState from, RegionState to, FailureKind reason) {
         fallbacks.add(1, fallbackAttributes[from.index][reason.ordinal()]);
         if (span.isRecording()) {
