@@ -7,7 +7,8 @@ import java.time.Duration;
  *
  * <p>Defaults: probe each region every 1 s with a 500 ms timeout; 3 consecutive failures mark it
  * {@link ProbeState#DOWN}, 2 consecutive successes mark it {@link ProbeState#UP}. A region going down opens its circuit;
- * coming up half-opens it at once. The probe acts only through the circuit: after the breaker's open delay, trial calls
+ * coming up half-opens it at once. A probe past its timeout counts as a failure, but if it answers later that answer
+ * counts as a success (slow is not dead: a cold or busy region is not marked down). The probe acts only through the circuit: after the breaker's open delay, trial calls
  * decide even if the probe never answers, so a broken probe cannot keep a region out longer than the breaker would.
  *
  * <pre>{@code ProbeConfig probes = ProbeConfig.builder().interval(Duration.ofMillis(500)).failureThreshold(2).build();}</pre>

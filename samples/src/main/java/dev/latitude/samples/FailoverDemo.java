@@ -114,8 +114,9 @@ public final class FailoverDemo {
                                             throw new IllegalStateException("probe got HTTP " + r.statusCode());
                                         }
                                     }),
-                            ProbeConfig.builder().interval(Duration.ofMillis(500)).timeout(Duration.ofMillis(250))
+                            ProbeConfig.builder().interval(Duration.ofMillis(250)).timeout(Duration.ofMillis(200))
                                     .failureThreshold(2).successThreshold(2).build())
+                    .warmUp(Duration.ofSeconds(2)) // the first HTTP calls of a fresh JVM are paid here, not by reads
                     .build()) {
                 run(out, lab, latitude, seconds, rate, t0, events, victimOpened);
             }

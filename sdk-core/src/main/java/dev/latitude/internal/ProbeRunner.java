@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Probes every region on the engine's scheduler: one probe per region at a time, each bounded by the probe timeout,
- * the next one interval after the previous started. With {@link ProbeConfig#unhealthyOnly()}, a region whose circuit
+ * the next one interval after the previous started. A probe past its timeout counts as a failure; if it answers later,
+ * that answer still counts as a success (slow is not dead), which breaks the failure streak. With {@link ProbeConfig#unhealthyOnly()}, a region whose circuit
  * is closed and whose probe is not down is skipped at that tick (nothing is sent): probing costs nothing while all is
  * well, and a region that failed is probed until it answers again.
  */
@@ -83,11 +84,18 @@ final class ProbeRunner {
             return;
         }
         stage.whenComplete((v, e) -> {
-            if (stopped || !decided.compareAndSet(false, true)) {
+            if (stopped) {
                 return;
             }
-            region.probeResult(e == null, engine.ticker.read() - start, config.successThreshold(),
-                    config.failureThreshold());
+            if (decided.compareAndSet(false, true)) {
+                region.probeResult(e == null, engine.ticker.read() - start, config.successThreshold(),
+                        config.failureThreshold());
+            } else if (e == null) {
+                // Past its timeout (already counted as a failure) but answered: slow is not dead. The success breaks
+                // the failure streak, so a region that is only slow (a cold process, a busy host) is never marked down.
+                region.probeResult(true, engine.ticker.read() - start, config.successThreshold(),
+                        config.failureThreshold());
+            }
         });
     }
 

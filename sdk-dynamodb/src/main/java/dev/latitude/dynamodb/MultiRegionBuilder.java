@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.SdkClient;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.ListTablesRequest;
 
 /**
  * The settings {@link MultiRegionDynamoDbClient.Builder} and {@link MultiRegionDynamoDbAsyncClient.Builder} share;
@@ -41,6 +42,13 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
     private static final int MAX_QUIET_ATTEMPTS = 3;
     /** How long a key-schema lookup may take, over all its attempts. */
     static final Duration KEY_SCHEMA_DEADLINE = Duration.ofSeconds(1);
+    /**
+     * The default health probes: only regions that are not healthy are probed (nothing is sent while all is well),
+     * every 250 ms, so a healed region gets traffic again within about half a second instead of the breaker's open
+     * delay.
+     */
+    static final ProbeConfig DEFAULT_PROBES = ProbeConfig.builder().interval(Duration.ofMillis(250))
+            .timeout(Duration.ofMillis(250)).unhealthyOnly(true).build();
 
     private Topology topology;
     private String homeRegion;
@@ -50,7 +58,8 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
     private final Set<String> unstamped = new HashSet<>();
     private final Map<String, List<String>> keySchemas = new HashMap<>();
     private HeartbeatConfig heartbeats;
-    private ProbeConfig probe;
+    private ProbeConfig probe = DEFAULT_PROBES;
+    private Duration warmUp;
 
     MultiRegionBuilder() {
     }
@@ -167,15 +176,52 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
     }
 
     /**
-     * Turns on active health probes: a {@code ListTables} with limit 1 per region, so a region that comes back is
-     * used again without waiting for a real call to try it, and one that goes dark is noticed between calls.
+     * Sets the active health probes: a {@code ListTables} with limit 1 per region, bounded by the probe timeout. By
+     * default only regions that are not healthy are probed, every 250 ms ({@link ProbeConfig#unhealthyOnly()}): a
+     * region that failed is used again as soon as it answers, and nothing is sent while all is well. Probing every
+     * region ({@code unhealthyOnly(false)}) also notices a region going dark between calls.
      *
-     * @param config interval, timeout and thresholds
+     * @param config interval, timeout, thresholds and which regions to probe
      * @return this builder
      */
     public B healthProbes(ProbeConfig config) {
         this.probe = Objects.requireNonNull(config, "healthProbes");
         return self();
+    }
+
+    /**
+     * Warms every region up when the client is built: a {@code ListTables} with limit 1 to each region in parallel,
+     * waiting at most {@code timeout}, so the first real calls do not pay for connection and TLS setup, class loading
+     * and the server's own first request. Never fails the build; regions that did not answer are logged.
+     *
+     * @param timeout the longest {@code build()} waits, 1 ms to 1 minute
+     * @return this builder
+     * @throws LatitudeConfigException if out of range
+     */
+    public B warmUp(Duration timeout) {
+        if (timeout == null || timeout.isNegative() || timeout.isZero()
+                || timeout.compareTo(Duration.ofMinutes(1)) > 0) {
+            throw new LatitudeConfigException("warmUp", timeout + " is outside (0, 1 min]; use a second or two,"
+                    + " such as Duration.ofSeconds(2)");
+        }
+        this.warmUp = timeout;
+        return self();
+    }
+
+    /**
+     * Returns the cheap request probes and warm-up send: one table name, cut by the SDK after {@code timeout}, so a
+     * blackholed region holds a probe's thread or connection that long at most. (The engine judges a probe by its own,
+     * shorter, probe timeout; the longer cut lets a cold first request complete during warm-up.)
+     */
+    static ListTablesRequest probeRequest(Duration timeout) {
+        return ListTablesRequest.builder().limit(1)
+                .overrideConfiguration(o -> o.apiCallTimeout(timeout).apiCallAttemptTimeout(timeout)).build();
+    }
+
+    /** Returns how long a probe request may run before the SDK cuts it: the probe timeout, at least 1 s. */
+    Duration probeTimeout() {
+        Duration oneSecond = Duration.ofSeconds(1);
+        return probe.timeout().compareTo(oneSecond) > 0 ? probe.timeout() : oneSecond;
     }
 
     /** Adds a region's client to {@code given}, refusing a second one for the same region. */
@@ -207,11 +253,6 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
     /** Returns the home region: the one set, else the topology's local region. */
     String homeRegionId() {
         return homeRegion != null ? homeRegion : requireTopology().localRegion().id();
-    }
-
-    /** Whether health probes were asked for. */
-    boolean probes() {
-        return probe != null;
     }
 
     /**
@@ -255,7 +296,7 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
      * Builds the engine, the router and the heartbeats over resolved clients.
      *
      * @param io sends heartbeat requests
-     * @param probe the health probe, used if {@link #healthProbes} was set
+     * @param probe the health probe (also the warm-up's request)
      * @param describe given the engine, starts a key-schema lookup of a table through it (so the lookup has the
      *     engine's timeouts, deadline and fallback, and honours the table's residency)
      * @param keySchemaWait how long a write waits for a key-schema lookup it started (zero for the async client)
@@ -275,17 +316,18 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
             if (beats != null) {
                 lb.replicationWatermarks(beats);
             }
-            if (this.probe != null) {
-                lb.healthProbe(probe, this.probe);
+            lb.healthProbe(probe, this.probe);
+            if (warmUp != null) {
+                lb.warmUp(warmUp);
             }
             if (router != null) {
                 try {
                     router.accept(lb);
                 } catch (LatitudeConfigException e) {
                     throw new LatitudeConfigException("router", e.getMessage() + " (the topology, data policies,"
-                            + " error classifier, replication watermarks and health probe are set by the"
-                            + " multi-region client's builder: use its topology, dataPolicies, heartbeats and"
-                            + " healthProbes)");
+                            + " error classifier, replication watermarks, health probe and warm-up are set by the"
+                            + " multi-region client's builder: use its topology, dataPolicies, heartbeats,"
+                            + " healthProbes and warmUp)");
                 }
             }
             latitude = lb.build();

@@ -477,7 +477,8 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
                     clientSettings == null ? null : this::newClient, resources);
             Heartbeats.Io io = Heartbeats.Io.of((region, put) -> clients.get(region).putItem(put).join(),
                     (region, get) -> clients.get(region).batchGetItem(get).join());
-            HealthProbe probe = region -> clients.get(region.id()).listTables(t -> t.limit(1));
+            ListTablesRequest cheap = probeRequest(probeTimeout());
+            HealthProbe probe = region -> clients.get(region.id()).listTables(cheap);
             Core core = core(io, probe, latitude -> table -> latitude.executeAsync(describeOperation(table),
                     r -> clients.get(r.id()).describeTable(d -> d.tableName(table)))
                     .thenApply(d -> d.table().keySchema()), Duration.ZERO, resources);

@@ -509,18 +509,17 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
                     resources);
             Heartbeats.Io io = Heartbeats.Io.of((region, put) -> clients.get(region).putItem(put),
                     (region, get) -> clients.get(region).batchGetItem(get));
-            HealthProbe probe = null;
-            if (probes()) {
-                // The blocking clients' probe calls run on their own daemon threads, closed with the client.
-                ExecutorService threads = Executors.newCachedThreadPool(r -> {
-                    Thread t = new Thread(r, "latitude-dynamodb-probe");
-                    t.setDaemon(true);
-                    return t;
-                });
-                resources.add(threads::shutdownNow);
-                probe = region -> CompletableFuture.supplyAsync(
-                        () -> clients.get(region.id()).listTables(t -> t.limit(1)), threads);
-            }
+            // The blocking clients' probe calls run on their own daemon threads, closed with the client; each request
+            // is cut by the SDK at the probe timeout, so a blackholed region holds no probe thread for long.
+            ExecutorService threads = Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "latitude-dynamodb-probe");
+                t.setDaemon(true);
+                return t;
+            });
+            resources.add(threads::shutdownNow);
+            ListTablesRequest cheap = probeRequest(probeTimeout());
+            HealthProbe probe = region -> CompletableFuture.supplyAsync(
+                    () -> clients.get(region.id()).listTables(cheap), threads);
             Core core = core(io, probe, latitude -> table -> {
                 try {
                     return CompletableFuture.completedFuture(latitude.execute(describeOperation(table),
