@@ -473,9 +473,9 @@ public interface Latitude extends AutoCloseable {
          * machine. Fallbacks still run on the attempt executor. Default: off.
          *
          * <p>Turn it on only if every region call ends by itself within the attempt timeout (its client has a timeout
-         * no longer than {@link #attemptTimeout(Duration)}): at the timeout the engine interrupts the calling thread
-         * and starts the next region, but it cannot return that region's answer before the first attempt's call comes
-         * back, and a blocked socket read ignores interrupts. An interrupt of the calling thread that arrives while
+         * no longer than {@link #attemptTimeout(Duration)}): at the timeout the engine starts the next region (when the
+         * call may go there) and interrupts the calling thread once that region has answered, but it cannot return
+         * that answer before the first attempt's call comes back, and a blocked socket read ignores interrupts. An interrupt of the calling thread that arrives while
          * the first attempt runs is taken as cancelling that attempt and cleared when it ends.
          *
          * @param enabled whether to run unhedged first attempts on the calling thread
