@@ -15,6 +15,7 @@ import dev.latitude.dynamodb.internal.PartiQl;
 import dev.latitude.dynamodb.internal.UpdateExpression;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -27,6 +28,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,9 +37,10 @@ import software.amazon.awssdk.services.dynamodb.model.*;
 
 /**
  * Turns each data-plane request into a {@link Routed} call: classifies it (read or write, idempotent or not, table and
- * key), stamps writes, prepares the {@code ConsistentRead} copy for the region that took the session's write, and
- * says how to verify and record the answer. Shared by {@link MultiRegionDynamoDbClient} and
- * {@link MultiRegionDynamoDbAsyncClient}, which only differ in how they send.
+ * key), stamps writes and makes their stamps guards ({@link WriteGuard}), prepares the {@code ConsistentRead} copy for
+ * the region that took the session's write, and says how to verify and record the answer and what a guarded write's
+ * failed guard means. Shared by {@link MultiRegionDynamoDbClient} and {@link MultiRegionDynamoDbAsyncClient}, which
+ * only differ in how they send.
  */
 final class DynamoDbRouter {
     private static final Logger LOG = LoggerFactory.getLogger(DynamoDbRouter.class);
@@ -47,6 +51,11 @@ final class DynamoDbRouter {
     private static final AttributeKey<List<String>> TABLE_NAMES = AttributeKey.stringArrayKey(
             "aws.dynamodb.table_names");
     private static final int MAX_CACHED_ATTRIBUTES = 10_000;
+    private static final AttributeKey<String> CLOUD_REGION = AttributeKey.stringKey("cloud.region");
+    private static final AttributeKey<Long> WRITE_STAMP = AttributeKey.longKey("latitude.write.stamp");
+    private static final AttributeKey<Long> STORED_STAMP = AttributeKey.longKey("latitude.write.stored_stamp");
+    static final String SUPERSEDED_EVENT = "latitude.write_superseded";
+    static final String ALREADY_APPLIED_EVENT = "latitude.write_already_applied";
 
     private final DataPolicies policies;
     private final HybridLogicalClock clock;
@@ -56,6 +65,7 @@ final class DynamoDbRouter {
     /** Span attributes by operation name, then table (or the sorted tables of a batch). */
     private final ConcurrentHashMap<String, Map<String, Attributes>> spanAttributes = new ConcurrentHashMap<>();
     private final AtomicInteger skewRefusals = new AtomicInteger();
+    private final AtomicLong superseded = new AtomicLong();
 
     DynamoDbRouter(DataPolicies policies, HybridLogicalClock clock, String stampAttribute, Set<String> unstamped,
             KeySchemas keySchemas) {
@@ -72,6 +82,10 @@ final class DynamoDbRouter {
 
     int clockSkewRefusals() {
         return skewRefusals.get();
+    }
+
+    long supersededWrites() {
+        return superseded.get();
     }
 
     // ---------------------------------------------------------------- single items
@@ -126,10 +140,17 @@ final class DynamoDbRouter {
         if (unstamped.contains(table)) {
             return Routed.of(write("PutItem", table, null, idempotent), request, r -> clock.now());
         }
-        WriteStamper.Stamped<PutItemRequest> stamped = stamper.stamp(request);
+        WriteGuard.Guarded<PutItemRequest> stamped = stamper.stampGuarded(request);
         long stamp = stamped.stamp();
         String key = request.hasItem() ? keySchemas.keyOf(table, request.item()) : null;
-        return Routed.of(write("PutItem", table, key, idempotent), stamped.request(), r -> stamp);
+        Routed<PutItemRequest, PutItemResponse> routed = Routed.of(write("PutItem", table, key, idempotent),
+                stamped.request(), r -> stamp);
+        if (!stamped.guarded()) {
+            return routed;
+        }
+        // The item our write replaced is not known when the guard failed: no ALL_OLD attributes then.
+        return routed.recovering(recovery(stamp, true, request.conditionExpression(),
+                request.returnValuesOnConditionCheckFailure(), item -> PutItemResponse.builder().build()), stamp);
     }
 
     Routed<UpdateItemRequest, UpdateItemResponse> updateItem(UpdateItemRequest request) {
@@ -137,10 +158,20 @@ final class DynamoDbRouter {
         boolean idempotent = WriteIdempotency.of(request).idempotent();
         if (!unstamped.contains(table)) {
             try {
-                WriteStamper.Stamped<UpdateItemRequest> stamped = stamper.stamp(request);
+                WriteGuard.Guarded<UpdateItemRequest> stamped = stamper.stampGuarded(request);
                 long stamp = stamped.stamp();
-                return Routed.of(write("UpdateItem", table, ItemKeys.encode(request.key()), idempotent),
-                        stamped.request(), r -> stamp);
+                Routed<UpdateItemRequest, UpdateItemResponse> routed = Routed.of(write("UpdateItem", table,
+                        ItemKeys.encode(request.key()), idempotent), stamped.request(), r -> stamp);
+                if (!stamped.guarded()) {
+                    return routed;
+                }
+                // Already applied, the stored item is the one this update left (nothing newer came since): it is
+                // the ALL_NEW answer. Other ReturnValues cannot be told from it.
+                boolean allNew = request.returnValues() == ReturnValue.ALL_NEW;
+                return routed.recovering(recovery(stamp, true, request.conditionExpression(),
+                        request.returnValuesOnConditionCheckFailure(), item -> allNew && item != null
+                                ? UpdateItemResponse.builder().attributes(item).build()
+                                : UpdateItemResponse.builder().build()), stamp);
             } catch (UpdateExpression.MalformedExpressionException e) {
                 // The service is the judge of the expression: send it as it is, tracked for the table as a whole.
                 LOG.debug("UpdateItem on {} sent unstamped: {}", table, e.getMessage());
@@ -152,10 +183,57 @@ final class DynamoDbRouter {
     Routed<DeleteItemRequest, DeleteItemResponse> deleteItem(DeleteItemRequest request) {
         String table = table(request.tableName(), "DeleteItem");
         boolean idempotent = WriteIdempotency.of(request).idempotent();
-        String key = unstamped.contains(table) ? null : ItemKeys.encode(request.key());
-        // The delete's watermark is taken when it has completed: any version of the item a replica still holds is
-        // older, so it is recognised as stale.
-        return Routed.of(write("DeleteItem", table, key, idempotent), request, r -> clock.now());
+        if (unstamped.contains(table)) {
+            return Routed.of(write("DeleteItem", table, null, idempotent), request, r -> clock.now());
+        }
+        String key = ItemKeys.encode(request.key());
+        // The stamp taken now only guards the delete: a stored item newer than it is not removed. The delete's
+        // watermark is taken when it has completed: any version of the item a replica still holds is older, so it is
+        // recognised as stale. A superseded delete records its own stamp instead: the newer item is no older.
+        WriteGuard.Guarded<DeleteItemRequest> guarded = stamper.guard(request);
+        Routed<DeleteItemRequest, DeleteItemResponse> routed = Routed.of(write("DeleteItem", table, key, idempotent),
+                guarded.request(), r -> clock.now());
+        return !guarded.guarded() ? routed : routed.recovering(recovery(guarded.stamp(), false,
+                request.conditionExpression(), request.returnValuesOnConditionCheckFailure(),
+                item -> DeleteItemResponse.builder().build()), guarded.stamp());
+    }
+
+    /**
+     * What a guarded single-item write's failed condition means (see {@link WriteGuard.Verdict}): this write already
+     * applied, or superseded by a newer one without a condition of the caller's, is a success, answered by
+     * {@code response} (given the stored item, or {@code null} when superseded); anything else is thrown, without the
+     * stored item unless the caller asked for it. Every other failure is thrown as it is.
+     */
+    private <S> Routed.Recovery<S> recovery(long stamp, boolean writesStamp, String callerCondition,
+            ReturnValuesOnConditionCheckFailure callerAsked, Function<Map<String, AttributeValue>, S> response) {
+        boolean conditional = WriteGuard.hasText(callerCondition);
+        boolean keepItem = callerAsked == ReturnValuesOnConditionCheckFailure.ALL_OLD;
+        return (failure, region, span) -> {
+            if (!(failure instanceof ConditionalCheckFailedException e)) {
+                throw failure;
+            }
+            Map<String, AttributeValue> item = e.hasItem() ? e.item() : null;
+            long stored = stamper.stampOf(item);
+            observed(stored); // a later write of this process then orders after the stored one
+            switch (WriteGuard.verdict(stored, stamp, writesStamp, conditional)) {
+                case ALREADY_APPLIED -> {
+                    guardEvent(span, ALREADY_APPLIED_EVENT, region, stamp, stored);
+                    return response.apply(item);
+                }
+                case SUPERSEDED -> {
+                    superseded.incrementAndGet();
+                    guardEvent(span, SUPERSEDED_EVENT, region, stamp, stored);
+                    return response.apply(null);
+                }
+                default -> throw keepItem ? e : WriteGuard.withoutItem(e);
+            }
+        };
+    }
+
+    private static void guardEvent(Span span, String name, String region, long stamp, long stored) {
+        if (span != null && span.isRecording()) {
+            span.addEvent(name, Attributes.of(CLOUD_REGION, region, WRITE_STAMP, stamp, STORED_STAMP, stored));
+        }
     }
 
     // ---------------------------------------------------------------- reads of many items
@@ -281,13 +359,33 @@ final class DynamoDbRouter {
         List<TransactWriteItem> send = new ArrayList<>(actions.size());
         List<Written> written = new ArrayList<>();
         long stamp = clock.now();
+        // By action: whether it writes the stamp (a guarded Put or Update), and whether only the guard asked for the
+        // stored item on a failed condition (so it is taken out of what the caller gets).
+        boolean[] writesStamp = new boolean[actions.size()];
+        boolean[] strip = new boolean[actions.size()];
+        boolean guarded = false;
         for (TransactWriteItem a : actions) {
+            int i = send.size();
             if (a.put() != null && a.put().tableName() != null) {
-                String table = a.put().tableName();
-                boolean stamps = !unstamped.contains(table) && a.put().hasItem();
-                send.add(stamps ? a.toBuilder().put(a.put().toBuilder().item(stamper.withStamp(a.put().item(),
-                        stamp)).build()).build() : a);
-                written.add(new Written(table, stamps ? keySchemas.keyOf(table, a.put().item()) : null, stamp));
+                Put p = a.put();
+                String table = p.tableName();
+                boolean stamps = !unstamped.contains(table) && p.hasItem();
+                TransactWriteItem out = a;
+                if (stamps) {
+                    WriteGuard.Guard g = WriteGuard.of(stamper.attributeName(), stamp, p.conditionExpression(),
+                            p.hasExpressionAttributeNames() ? p.expressionAttributeNames() : Map.of(),
+                            p.hasExpressionAttributeValues() ? p.expressionAttributeValues() : Map.of());
+                    out = a.toBuilder().put(p.toBuilder().item(stamper.withStamp(p.item(), stamp))
+                            .conditionExpression(g.condition()).expressionAttributeNames(g.names())
+                            .expressionAttributeValues(g.values())
+                            .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD).build())
+                            .build();
+                    writesStamp[i] = true;
+                    strip[i] = p.returnValuesOnConditionCheckFailure() != ReturnValuesOnConditionCheckFailure.ALL_OLD;
+                    guarded = true;
+                }
+                send.add(out);
+                written.add(new Written(table, stamps ? keySchemas.keyOf(table, p.item()) : null, stamp));
             } else if (a.update() != null && a.update().tableName() != null) {
                 String table = a.update().tableName();
                 TransactWriteItem out = a;
@@ -296,6 +394,10 @@ final class DynamoDbRouter {
                     try {
                         out = stampUpdate(a, stamp);
                         key = ItemKeys.encode(a.update().key());
+                        writesStamp[i] = true;
+                        strip[i] = a.update().returnValuesOnConditionCheckFailure()
+                                != ReturnValuesOnConditionCheckFailure.ALL_OLD;
+                        guarded = true;
                     } catch (UpdateExpression.MalformedExpressionException e) {
                         LOG.debug("TransactWriteItems update on {} sent unstamped: {}", table, e.getMessage());
                     }
@@ -303,9 +405,22 @@ final class DynamoDbRouter {
                 send.add(out);
                 written.add(new Written(table, key, stamp));
             } else if (a.delete() != null && a.delete().tableName() != null) {
-                String table = a.delete().tableName();
-                send.add(a);
-                written.add(new Written(table, unstamped.contains(table) ? null : ItemKeys.encode(a.delete().key()),
+                Delete d = a.delete();
+                String table = d.tableName();
+                TransactWriteItem out = a;
+                if (!unstamped.contains(table)) {
+                    WriteGuard.Guard g = WriteGuard.of(stamper.attributeName(), stamp, d.conditionExpression(),
+                            d.hasExpressionAttributeNames() ? d.expressionAttributeNames() : Map.of(),
+                            d.hasExpressionAttributeValues() ? d.expressionAttributeValues() : Map.of());
+                    out = a.toBuilder().delete(d.toBuilder().conditionExpression(g.condition())
+                            .expressionAttributeNames(g.names()).expressionAttributeValues(g.values())
+                            .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD).build())
+                            .build();
+                    strip[i] = d.returnValuesOnConditionCheckFailure() != ReturnValuesOnConditionCheckFailure.ALL_OLD;
+                    guarded = true;
+                }
+                send.add(out);
+                written.add(new Written(table, unstamped.contains(table) ? null : ItemKeys.encode(d.key()),
                         Written.AT_COMPLETION));
             } else {
                 send.add(a);
@@ -316,13 +431,50 @@ final class DynamoDbRouter {
         Session session = Session.current();
         Routed<TransactWriteItemsRequest, TransactWriteItemsResponse> routed = Routed.of(
                 write("TransactWriteItems", dataClass, null, idempotent, tables, session), stamped);
+        if (guarded) {
+            routed = routed.recovering(transactionRecovery(stamp, writesStamp, strip), ResultWatermark.NONE);
+        }
         return session == null ? routed : routed.then((response, region) -> {
             record(session, written, region, Set.of());
             return response;
         });
     }
 
-    /** Stamps the Update action of a transaction the way {@link WriteStamper} stamps an UpdateItem. */
+    /**
+     * What a guarded transaction's cancellation means: if any Put or Update action found its item carrying the
+     * transaction's own stamp, the transaction was committed before (in this region or, replicated, in another), and
+     * the cancellation of this repeat is a success. Otherwise it is thrown, without the stored items only the guard
+     * asked for. A transaction is all or nothing, so it is never partly superseded: one older than an item it writes
+     * is cancelled, as by a failed condition of the caller's.
+     */
+    private Routed.Recovery<TransactWriteItemsResponse> transactionRecovery(long stamp, boolean[] writesStamp,
+            boolean[] strip) {
+        return (failure, region, span) -> {
+            if (!(failure instanceof TransactionCanceledException e) || !e.hasCancellationReasons()) {
+                throw failure;
+            }
+            List<CancellationReason> reasons = e.cancellationReasons();
+            long newest = ResultWatermark.NONE;
+            boolean applied = false;
+            for (int i = 0; i < reasons.size() && i < strip.length; i++) {
+                CancellationReason r = reasons.get(i);
+                if (r == null || !WriteGuard.CONDITION_FAILED.equals(r.code()) || !r.hasItem()) {
+                    continue;
+                }
+                long stored = stamper.stampOf(r.item());
+                newest = Math.max(newest, stored);
+                applied |= writesStamp[i] && stored == stamp;
+            }
+            observed(newest);
+            if (applied) {
+                guardEvent(span, ALREADY_APPLIED_EVENT, region, stamp, stamp);
+                return TransactWriteItemsResponse.builder().build();
+            }
+            throw WriteGuard.withoutItems(e, strip);
+        };
+    }
+
+    /** Stamps and guards the Update action of a transaction the way {@link WriteStamper} does an UpdateItem. */
     private TransactWriteItem stampUpdate(TransactWriteItem a, long stamp) {
         Update u = a.update();
         UpdateItemRequest asRequest = UpdateItemRequest.builder().tableName(u.tableName()).key(u.key())
@@ -330,10 +482,12 @@ final class DynamoDbRouter {
                 .expressionAttributeNames(u.hasExpressionAttributeNames() ? u.expressionAttributeNames() : null)
                 .expressionAttributeValues(u.hasExpressionAttributeValues() ? u.expressionAttributeValues() : null)
                 .build();
-        UpdateItemRequest stamped = stamper.stamp(asRequest, stamp).request();
+        UpdateItemRequest stamped = stamper.stampGuarded(asRequest, stamp).request();
         return a.toBuilder().update(u.toBuilder().updateExpression(stamped.updateExpression())
+                .conditionExpression(stamped.conditionExpression())
                 .expressionAttributeNames(stamped.expressionAttributeNames())
-                .expressionAttributeValues(stamped.expressionAttributeValues()).build()).build();
+                .expressionAttributeValues(stamped.expressionAttributeValues())
+                .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD).build()).build();
     }
 
     /**

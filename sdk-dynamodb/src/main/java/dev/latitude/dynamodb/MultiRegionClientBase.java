@@ -54,6 +54,16 @@ abstract class MultiRegionClientBase<C> {
         return router.clockSkewRefusals();
     }
 
+    /**
+     * Returns how many single-item writes (PutItem, UpdateItem, DeleteItem without a condition of the caller's) found
+     * their item already carrying a newer write stamp: their guard kept them from overwriting the newer write, and
+     * they were answered as successes, ordered before it (last writer wins, by stamp). A late or repeated write, a
+     * concurrent writer of the same item, or a clock behind another writer's shows here.
+     */
+    public long supersededWrites() {
+        return router.supersededWrites();
+    }
+
     /** Stops the heartbeats and the engine, and closes the region clients this client's builder made. */
     public void close() {
         core.close();

@@ -25,8 +25,8 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbAsyncWaiter;
 
 /**
  * The non-blocking twin of {@link MultiRegionDynamoDbClient}: a {@link DynamoDbAsyncClient} over one async client per
- * region, with the same routing, fallback, write stamps, session verification, residency, heartbeats and telemetry
- * (both use one request router). Calls never block the caller's thread: attempts start on the caller's thread or the
+ * region, with the same routing, fallback, write stamps and guards, session verification, residency, heartbeats and
+ * telemetry (both use one request router, and one per-attempt step that recovers a failed write guard). Calls never block the caller's thread: attempts start on the caller's thread or the
  * engine's timer thread, and fallbacks and hedges are scheduled, not waited for. Cancelling a returned future cancels
  * the attempts in flight.
  *
@@ -67,8 +67,9 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
     }
 
     /**
-     * Runs a routed call through the engine, each attempt on the planned region's client. A request that cannot be
-     * routed fails the returned future rather than throwing.
+     * Runs a routed call through the engine, each attempt on the planned region's client through
+     * {@link Routed#callAsync}, which turns a guarded write's failed guard into the answer it means. A request that
+     * cannot be routed fails the returned future rather than throwing.
      */
     private <Q, S> CompletableFuture<S> run(Supplier<Routed<Q, S>> prepare,
             BiFunction<DynamoDbAsyncClient, Q, CompletableFuture<S>> send) {
@@ -78,16 +79,7 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        AsyncRegionCall<Routed.Answer<S>> call = r -> {
-            CompletableFuture<S> sent = send.apply(clients.get(r.id()), routed.requestFor(r));
-            CompletableFuture<Routed.Answer<S>> answer = sent.thenApply(s -> new Routed.Answer<>(s, r.id()));
-            answer.whenComplete((a, e) -> {
-                if (answer.isCancelled()) {
-                    sent.cancel(true); // the engine gave up on this attempt: abort the request itself
-                }
-            });
-            return answer;
-        };
+        AsyncRegionCall<Routed.Answer<S>> call = r -> routed.callAsync(r, q -> send.apply(clients.get(r.id()), q));
         ResultWatermark<Routed.Answer<S>> watermark = routed.answerWatermark();
         CompletableFuture<Routed.Answer<S>> answer = watermark == null ? latitude.executeAsync(routed.operation, call)
                 : latitude.executeAsync(routed.operation, call, watermark);

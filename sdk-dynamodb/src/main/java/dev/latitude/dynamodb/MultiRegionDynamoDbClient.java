@@ -64,9 +64,20 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbWaiter;
  * {@link HeartbeatConfig heartbeats} show to be caught up, else the writer. Tables listed in
  * {@link Builder#unstampedTables(String...)} are not stamped; their writes are tracked per table.
  *
+ * <h2>Write guard</h2>
+ * The stamp also guards the write: PutItem, UpdateItem and DeleteItem (and a transaction's Put, Update and Delete
+ * actions) carry the condition that the stored item's stamp is missing or older than the write's own, joined to the
+ * caller's condition with {@code AND}, and ask for {@code ReturnValuesOnConditionCheckFailure=ALL_OLD}. So a late or
+ * repeated write never overwrites a newer one, in any region. When the guard fails: the stored item carrying this
+ * write's own stamp means the write was already applied (a success); a newer stamp with no condition of the caller's
+ * means the write was superseded (a success, counted in {@link #supersededWrites()}); otherwise the
+ * {@code ConditionalCheckFailedException} is thrown, carrying the stored item only if the caller asked for it. A
+ * transaction is a success only if it was already committed. BatchWriteItem, PartiQL, unstamped tables and requests
+ * with legacy {@code Expected} conditions are not guarded.
+ *
  * <h2>Errors</h2>
- * Errors the service returns for the request itself ({@code ConditionalCheckFailedException},
- * {@code ValidationException}, access denied, …) are thrown as they are. When every allowed region failed the call
+ * Errors the service returns for the request itself ({@code ConditionalCheckFailedException} of the caller's own
+ * condition, {@code ValidationException}, access denied, …) are thrown as they are. When every allowed region failed the call
  * ends in {@link dev.latitude.RegionsUnavailableException} (each attempt and why, the last error as its cause); an
  * ambiguous failure of a non-idempotent write ends in {@link dev.latitude.AmbiguousWriteException}; a table pinned to
  * jurisdictions with no region left there ends in {@link dev.latitude.ResidencyException}.
@@ -117,10 +128,13 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
         return DynamoDbWaiter.builder().client(this).build();
     }
 
-    /** Runs a routed call through the engine, each attempt on the planned region's client. */
+    /**
+     * Runs a routed call through the engine, each attempt on the planned region's client through
+     * {@link Routed#call}, which turns a guarded write's failed guard into the answer it means.
+     */
     private <Q, S> S run(Routed<Q, S> routed, BiFunction<DynamoDbClient, Q, S> send) {
         RegionCall<Routed.Answer<S>, RuntimeException> call =
-                r -> new Routed.Answer<>(send.apply(clients.get(r.id()), routed.requestFor(r)), r.id());
+                r -> routed.call(r, q -> send.apply(clients.get(r.id()), q));
         ResultWatermark<Routed.Answer<S>> watermark = routed.answerWatermark();
         Routed.Answer<S> answer = watermark == null ? latitude.execute(routed.operation, call)
                 : latitude.execute(routed.operation, call, watermark);

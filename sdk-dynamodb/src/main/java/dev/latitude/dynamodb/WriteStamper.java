@@ -13,12 +13,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import software.amazon.awssdk.services.dynamodb.model.AttributeAction;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValueUpdate;
+import software.amazon.awssdk.services.dynamodb.model.DeleteItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 
 /**
@@ -37,6 +38,13 @@ import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
  *       to {@code AttributeUpdates} (expressions and legacy parameters cannot be mixed).</li>
  * </ul>
  *
+ * <p>The public methods only stamp. {@link MultiRegionDynamoDbClient} and {@link MultiRegionDynamoDbAsyncClient} also
+ * make the stamp a guard: their PutItem, UpdateItem and DeleteItem (and a transaction's Put, Update and Delete
+ * actions) carry the condition {@code attribute_not_exists(#lat_ts) OR #lat_ts < :lat_ts}, joined to the caller's
+ * own, so a late or repeated write never overwrites a newer one, and they turn the failed guard into the answer it
+ * means (see {@code docs/DYNAMODB.md}, "The write guard"). A request sent with a stamp from these methods through a
+ * plain client is not guarded.
+ *
  * <pre>{@code
  * WriteStamper stamper = WriteStamper.create(hlc);
  * WriteStamper.Stamped<PutItemRequest> s = stamper.stamp(putRequest);
@@ -49,9 +57,8 @@ public final class WriteStamper {
     public static final String DEFAULT_ATTRIBUTE = "_lat_ts";
 
     private static final Pattern VALID_NAME = Pattern.compile("[A-Za-z0-9_.\\-]+");
-    private static final Pattern PLACEHOLDER = Pattern.compile("[#:][A-Za-z0-9_]+");
-    private static final String NAME_ALIAS = "#lat_ts";
-    private static final String VALUE_ALIAS = ":lat_ts";
+    private static final String NAME_ALIAS = WriteGuard.NAME_ALIAS;
+    private static final String VALUE_ALIAS = WriteGuard.VALUE_ALIAS;
 
     /**
      * A stamped copy of a request.
@@ -126,6 +133,45 @@ public final class WriteStamper {
     }
 
     /**
+     * Stamps {@code request} with a new stamp and makes the stamp its guard (see {@link WriteGuard}). A request with a
+     * legacy {@code Expected} condition (or {@code ConditionalOperator}) is stamped but not guarded: expressions and
+     * legacy parameters cannot be mixed, and the guard has no {@code Expected} form.
+     */
+    WriteGuard.Guarded<PutItemRequest> stampGuarded(PutItemRequest request) {
+        Stamped<PutItemRequest> s = stamp(request);
+        if ((request.hasExpected() && !request.expected().isEmpty()) || request.conditionalOperator() != null) {
+            return new WriteGuard.Guarded<>(s.request(), s.stamp(), false);
+        }
+        WriteGuard.Guard g = WriteGuard.of(attribute, s.stamp(), request.conditionExpression(),
+                request.hasExpressionAttributeNames() ? request.expressionAttributeNames() : Map.of(),
+                request.hasExpressionAttributeValues() ? request.expressionAttributeValues() : Map.of());
+        return new WriteGuard.Guarded<>(s.request().toBuilder().conditionExpression(g.condition())
+                .expressionAttributeNames(g.names()).expressionAttributeValues(g.values())
+                .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD).build(),
+                s.stamp(), true);
+    }
+
+    /**
+     * Takes a new stamp for a delete and makes it the delete's guard (see {@link WriteGuard}): nothing is written, but a
+     * stored item newer than the stamp is not removed. A request with a legacy {@code Expected} condition (or
+     * {@code ConditionalOperator}) is returned as it is, unguarded.
+     */
+    WriteGuard.Guarded<DeleteItemRequest> guard(DeleteItemRequest request) {
+        Objects.requireNonNull(request, "request");
+        long stamp = clock.now();
+        if ((request.hasExpected() && !request.expected().isEmpty()) || request.conditionalOperator() != null) {
+            return new WriteGuard.Guarded<>(request, stamp, false);
+        }
+        WriteGuard.Guard g = WriteGuard.of(attribute, stamp, request.conditionExpression(),
+                request.hasExpressionAttributeNames() ? request.expressionAttributeNames() : Map.of(),
+                request.hasExpressionAttributeValues() ? request.expressionAttributeValues() : Map.of());
+        return new WriteGuard.Guarded<>(request.toBuilder().conditionExpression(g.condition())
+                .expressionAttributeNames(g.names()).expressionAttributeValues(g.values())
+                .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD).build(),
+                stamp, true);
+    }
+
+    /**
      * Returns a copy of {@code request} that also sets a new stamp.
      *
      * @param request the caller's request
@@ -139,13 +185,32 @@ public final class WriteStamper {
 
     /** Stamps {@code request} with a given stamp (the actions of one transaction share one). */
     Stamped<UpdateItemRequest> stamp(UpdateItemRequest request, long stamp) {
+        WriteGuard.Guarded<UpdateItemRequest> g = stampUpdate(request, stamp, false);
+        return new Stamped<>(g.request(), g.stamp());
+    }
+
+    /**
+     * Stamps {@code request} with a new stamp and makes the stamp its guard (see {@link WriteGuard}): the SET clause
+     * and the guard share one pair of placeholders. A request with legacy parameters ({@code AttributeUpdates},
+     * {@code Expected}, {@code ConditionalOperator}) is stamped but not guarded.
+     */
+    WriteGuard.Guarded<UpdateItemRequest> stampGuarded(UpdateItemRequest request) {
+        return stampUpdate(request, clock.now(), true);
+    }
+
+    /** Stamps (and guards) {@code request} with a given stamp (the actions of one transaction share one). */
+    WriteGuard.Guarded<UpdateItemRequest> stampGuarded(UpdateItemRequest request, long stamp) {
+        return stampUpdate(request, stamp, true);
+    }
+
+    private WriteGuard.Guarded<UpdateItemRequest> stampUpdate(UpdateItemRequest request, long stamp, boolean guard) {
         Objects.requireNonNull(request, "request");
         boolean legacy = (request.hasAttributeUpdates() && !request.attributeUpdates().isEmpty())
                 || (request.hasExpected() && !request.expected().isEmpty());
         String expression = request.updateExpression();
         boolean hasExpression = expression != null && !expression.isBlank();
         if (legacy && !hasExpression) {
-            return stampLegacy(request, stamp);
+            return new WriteGuard.Guarded<>(stampLegacy(request, stamp).request(), stamp, false);
         }
         Map<String, String> names = request.hasExpressionAttributeNames()
                 ? request.expressionAttributeNames() : Map.of();
@@ -153,10 +218,10 @@ public final class WriteStamper {
                 ? request.expressionAttributeValues() : Map.of();
         Set<String> used = new HashSet<>(names.keySet());
         used.addAll(values.keySet());
-        collectPlaceholders(expression, used);
-        collectPlaceholders(request.conditionExpression(), used);
-        String nameAlias = free(NAME_ALIAS, used);
-        String valueAlias = free(VALUE_ALIAS, used);
+        WriteGuard.collectPlaceholders(expression, used);
+        WriteGuard.collectPlaceholders(request.conditionExpression(), used);
+        String nameAlias = WriteGuard.free(NAME_ALIAS, used);
+        String valueAlias = WriteGuard.free(VALUE_ALIAS, used);
         String assignment = nameAlias + " = " + valueAlias;
 
         String merged;
@@ -184,12 +249,16 @@ public final class WriteStamper {
         newNames.put(nameAlias, attribute);
         Map<String, AttributeValue> newValues = new HashMap<>(values);
         newValues.put(valueAlias, number(stamp));
-        UpdateItemRequest copy = request.toBuilder()
+        UpdateItemRequest.Builder copy = request.toBuilder()
                 .updateExpression(merged)
                 .expressionAttributeNames(newNames)
-                .expressionAttributeValues(newValues)
-                .build();
-        return new Stamped<>(copy, stamp);
+                .expressionAttributeValues(newValues);
+        boolean guarded = guard && !legacy && request.conditionalOperator() == null;
+        if (guarded) {
+            copy.conditionExpression(WriteGuard.condition(request.conditionExpression(), nameAlias, valueAlias))
+                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD);
+        }
+        return new WriteGuard.Guarded<>(copy.build(), stamp, guarded);
     }
 
     private Stamped<UpdateItemRequest> stampLegacy(UpdateItemRequest request, long stamp) {
@@ -230,28 +299,6 @@ public final class WriteStamper {
 
     private static AttributeValue number(long stamp) {
         return AttributeValue.builder().n(Long.toString(stamp)).build();
-    }
-
-    private static void collectPlaceholders(String expression, Set<String> into) {
-        if (expression == null) {
-            return;
-        }
-        Matcher m = PLACEHOLDER.matcher(expression);
-        while (m.find()) {
-            into.add(m.group());
-        }
-    }
-
-    private static String free(String base, Set<String> used) {
-        if (!used.contains(base)) {
-            return base;
-        }
-        for (int i = 1; ; i++) {
-            String candidate = base + i;
-            if (!used.contains(candidate)) {
-                return candidate;
-            }
-        }
     }
 
     @Override

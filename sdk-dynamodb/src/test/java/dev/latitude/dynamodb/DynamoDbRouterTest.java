@@ -2,6 +2,7 @@ package dev.latitude.dynamodb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.latitude.ConsistencyLevel;
 import dev.latitude.DataPolicies;
@@ -23,9 +24,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.DeleteItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.DeleteItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.PutItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.BatchWriteItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.BatchWriteItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.ExecuteStatementRequest;
@@ -230,5 +243,212 @@ class DynamoDbRouterTest {
     void requestWithoutATable_isRefusedWithTheSetting() {
         assertThatThrownBy(() -> router.getItem(GetItemRequest.builder().key(orderKey("o1")).build()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TableName");
+    }
+
+    // ---------------------------------------------------------------- the write guard
+
+    private static ConditionalCheckFailedException conditionFailed(Map<String, AttributeValue> stored) {
+        return ConditionalCheckFailedException.builder().message("The conditional request failed").statusCode(400)
+                .item(stored).build();
+    }
+
+    private static Map<String, AttributeValue> storedWith(long stamp) {
+        return Map.of("pk", s("p"), "sk", s("1"), "v", s("stored"), TS, AttributeValue.fromN(Long.toString(stamp)));
+    }
+
+    private static long stampOf(PutItemRequest sent) {
+        return Long.parseLong(sent.item().get(TS).n());
+    }
+
+    @Test
+    void guardedPut_storedStampEqualToItsOwn_isAlreadyApplied() {
+        Routed<PutItemRequest, PutItemResponse> routed = router.putItem(PutItemRequest.builder().tableName(ORDERS)
+                .item(orderKey("p")).returnValues(ReturnValue.ALL_OLD).build());
+        PutItemRequest sent = routed.requestFor(region("us-east-1"));
+        long stamp = stampOf(sent);
+        assertThat(sent.conditionExpression()).contains("#lat_ts < :lat_ts");
+
+        Routed.Answer<PutItemResponse> answer = routed.call(region("us-east-1"), q -> {
+            throw conditionFailed(storedWith(stamp));
+        });
+        assertThat(answer.recovered()).isTrue();
+        assertThat(answer.response().hasAttributes()).as("the item this write replaced is not known").isFalse();
+        assertThat(routed.answerWatermark().of(answer)).isEqualTo(stamp);
+        assertThat(router.supersededWrites()).isZero();
+    }
+
+    @Test
+    void guardedPut_newerStoredStampWithoutCallerCondition_isSupersededAndCounted() {
+        Routed<PutItemRequest, PutItemResponse> routed = router.putItem(PutItemRequest.builder().tableName(ORDERS)
+                .item(orderKey("p")).build());
+        long stamp = stampOf(routed.requestFor(region("us-east-1")));
+
+        Routed.Answer<PutItemResponse> answer = routed.call(region("us-east-1"), q -> {
+            throw conditionFailed(storedWith(stamp + 5));
+        });
+        assertThat(answer.recovered()).isTrue();
+        assertThat(routed.answerWatermark().of(answer)).as("the session records the write's own stamp")
+                .isEqualTo(stamp);
+        assertThat(router.supersededWrites()).isEqualTo(1);
+        assertThat(clock.now()).as("the clock moved past the stored stamp").isGreaterThan(stamp + 5);
+    }
+
+    @Test
+    void guardedPut_withCallerCondition_failuresAreThrownWithoutTheItemTheGuardAskedFor() {
+        Routed<PutItemRequest, PutItemResponse> routed = router.putItem(PutItemRequest.builder().tableName(ORDERS)
+                .item(orderKey("p")).conditionExpression("attribute_not_exists(pk)").build());
+        long stamp = stampOf(routed.requestFor(region("us-east-1")));
+        for (long stored : new long[] {stamp + 5, stamp - 5}) {
+            ConditionalCheckFailedException failure = conditionFailed(storedWith(stored));
+            Throwable thrown = catchThrowable(() -> routed.call(region("us-east-1"), q -> {
+                throw failure;
+            }));
+            assertThat(thrown).as("stored %s, own %s", stored, stamp)
+                    .isExactlyInstanceOf(ConditionalCheckFailedException.class).hasMessage(failure.getMessage());
+            assertThat(((ConditionalCheckFailedException) thrown).hasItem()).isFalse();
+        }
+        assertThat(router.supersededWrites()).isZero();
+
+        Routed<PutItemRequest, PutItemResponse> asking = router.putItem(PutItemRequest.builder().tableName(ORDERS)
+                .item(orderKey("p")).conditionExpression("attribute_not_exists(pk)")
+                .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD).build());
+        ConditionalCheckFailedException failure = conditionFailed(storedWith(1));
+        assertThat(catchThrowable(() -> asking.call(region("us-east-1"), q -> {
+            throw failure;
+        }))).as("the caller asked for the item").isSameAs(failure);
+    }
+
+    @Test
+    void guardedWrite_otherServiceErrors_areThrownAsTheyAre() {
+        Routed<PutItemRequest, PutItemResponse> routed = router.putItem(PutItemRequest.builder().tableName(ORDERS)
+                .item(orderKey("p")).build());
+        ResourceNotFoundException missing = ResourceNotFoundException.builder().message("no table").build();
+        assertThat(catchThrowable(() -> routed.call(region("us-east-1"), q -> {
+            throw missing;
+        }))).isSameAs(missing);
+        CompletableFuture<Routed.Answer<PutItemResponse>> async = routed.callAsync(region("us-east-1"),
+                q -> CompletableFuture.failedFuture(new CompletionException(missing)));
+        assertThat(catchThrowable(async::join)).isInstanceOf(CompletionException.class).hasCause(missing);
+    }
+
+    @Test
+    void guardedPut_async_recoversLikeTheBlockingCall() {
+        Routed<PutItemRequest, PutItemResponse> routed = router.putItem(PutItemRequest.builder().tableName(ORDERS)
+                .item(orderKey("p")).build());
+        long stamp = stampOf(routed.requestFor(region("us-east-1")));
+        Routed.Answer<PutItemResponse> answer = routed.callAsync(region("us-east-1"),
+                q -> CompletableFuture.<PutItemResponse>failedFuture(new CompletionException(
+                        conditionFailed(storedWith(stamp + 1))))).join();
+        assertThat(answer.recovered()).isTrue();
+        assertThat(router.supersededWrites()).isEqualTo(1);
+    }
+
+    @Test
+    void guardedUpdate_alreadyApplied_answersAllNewWithTheStoredItem() {
+        Routed<UpdateItemRequest, UpdateItemResponse> routed = router.updateItem(UpdateItemRequest.builder()
+                .tableName(ORDERS).key(orderKey("p")).updateExpression("SET v = :v")
+                .expressionAttributeValues(Map.of(":v", s("x"))).returnValues(ReturnValue.ALL_NEW).build());
+        UpdateItemRequest sent = routed.requestFor(region("us-east-1"));
+        long stamp = Long.parseLong(sent.expressionAttributeValues().get(":lat_ts").n());
+        assertThat(sent.conditionExpression()).isEqualTo("attribute_not_exists(#lat_ts) OR #lat_ts < :lat_ts");
+        Routed.Answer<UpdateItemResponse> answer = routed.call(region("us-east-1"), q -> {
+            throw conditionFailed(storedWith(stamp));
+        });
+        assertThat(answer.response().attributes()).isEqualTo(storedWith(stamp));
+    }
+
+    @Test
+    void guardedDelete_superseded_recordsItsOwnStampNotTheTimeItCompleted() {
+        Routed<DeleteItemRequest, DeleteItemResponse> routed = router.deleteItem(DeleteItemRequest.builder()
+                .tableName(ORDERS).key(orderKey("p")).build());
+        DeleteItemRequest sent = routed.requestFor(region("us-east-1"));
+        long stamp = Long.parseLong(sent.expressionAttributeValues().get(":lat_ts").n());
+        assertThat(routed.operation.idempotent()).as("the guard is not the caller's condition").isTrue();
+
+        Routed.Answer<DeleteItemResponse> answer = routed.call(region("us-east-1"), q -> {
+            throw conditionFailed(storedWith(stamp + 100));
+        });
+        assertThat(routed.answerWatermark().of(answer)).isEqualTo(stamp);
+        assertThat(router.supersededWrites()).isEqualTo(1);
+        Routed.Answer<DeleteItemResponse> applied = routed.call(region("us-east-1"),
+                q -> DeleteItemResponse.builder().build());
+        assertThat(routed.answerWatermark().of(applied)).as("a delete that applied: the time it completed")
+                .isGreaterThan(stamp + 100);
+    }
+
+    @Test
+    void unstampedTables_areNotGuarded() {
+        PutItemRequest put = PutItemRequest.builder().tableName(LEGACY).item(Map.of("id", s("1"))).build();
+        Routed<PutItemRequest, PutItemResponse> routed = router.putItem(put);
+        assertThat(routed.requestFor(region("us-east-1"))).isSameAs(put);
+        assertThat(routed.recovers()).isFalse();
+        DeleteItemRequest delete = DeleteItemRequest.builder().tableName(LEGACY).key(Map.of("id", s("1"))).build();
+        assertThat(router.deleteItem(delete).requestFor(region("us-east-1"))).isSameAs(delete);
+    }
+
+    @Test
+    void guardedTransaction_isASuccessOnlyIfItWasCommittedBefore() {
+        Session session = Session.create();
+        try (Scope s = session.storeIn(Context.current()).makeCurrent()) {
+            Routed<TransactWriteItemsRequest, TransactWriteItemsResponse> routed = router.transactWriteItems(
+                    TransactWriteItemsRequest.builder().clientRequestToken("t-2").transactItems(
+                            TransactWriteItem.builder().put(p -> p.tableName(ORDERS)
+                                    .item(Map.of("pk", s("a"), "sk", s("1")))).build(),
+                            TransactWriteItem.builder().delete(d -> d.tableName(ORDERS).key(orderKey("b"))
+                                    .conditionExpression("attribute_exists(pk)")
+                                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD))
+                                    .build(),
+                            TransactWriteItem.builder().update(u -> u.tableName(ORDERS).key(orderKey("c"))
+                                    .updateExpression("SET v = :v").expressionAttributeValues(Map.of(":v", s("x"))))
+                                    .build())
+                    .build());
+            TransactWriteItemsRequest sent = routed.requestFor(region("us-east-1"));
+            long stamp = Long.parseLong(sent.transactItems().get(0).put().item().get(TS).n());
+            assertThat(sent.transactItems().get(0).put().conditionExpression())
+                    .isEqualTo("attribute_not_exists(#lat_ts) OR #lat_ts < :lat_ts");
+            assertThat(sent.transactItems().get(1).delete().conditionExpression())
+                    .isEqualTo("(attribute_exists(pk)) AND (attribute_not_exists(#lat_ts) OR #lat_ts < :lat_ts)");
+            assertThat(sent.transactItems().get(2).update().conditionExpression())
+                    .isEqualTo("attribute_not_exists(#lat_ts) OR #lat_ts < :lat_ts");
+            assertThat(sent.transactItems()).allSatisfy(a -> assertThat(
+                    a.put() != null ? a.put().returnValuesOnConditionCheckFailure()
+                            : a.delete() != null ? a.delete().returnValuesOnConditionCheckFailure()
+                            : a.update().returnValuesOnConditionCheckFailure())
+                    .isEqualTo(ReturnValuesOnConditionCheckFailure.ALL_OLD));
+
+            // Newer items: cancelled, and only the item the caller asked for is left in the reasons.
+            TransactionCanceledException newer = TransactionCanceledException.builder().message("cancelled")
+                    .cancellationReasons(
+                            CancellationReason.builder().code("ConditionalCheckFailed").item(storedWith(stamp + 1))
+                                    .build(),
+                            CancellationReason.builder().code("ConditionalCheckFailed").item(storedWith(stamp + 2))
+                                    .build(),
+                            CancellationReason.builder().code("None").build())
+                    .build();
+            Throwable thrown = catchThrowable(() -> routed.call(region("us-east-1"), q -> {
+                throw newer;
+            }));
+            assertThat(thrown).isExactlyInstanceOf(TransactionCanceledException.class);
+            List<CancellationReason> reasons = ((TransactionCanceledException) thrown).cancellationReasons();
+            assertThat(reasons.get(0).hasItem()).isFalse();
+            assertThat(reasons.get(1).item()).isEqualTo(storedWith(stamp + 2));
+            assertThat(session.token().isKeyLevel(ORDERS, ItemKeys.encode(orderKey("a")))).isFalse();
+
+            // One item carries the transaction's own stamp: it was committed before; the others have not replicated.
+            TransactionCanceledException repeat = TransactionCanceledException.builder().message("cancelled")
+                    .cancellationReasons(
+                            CancellationReason.builder().code("None").build(),
+                            CancellationReason.builder().code("None").build(),
+                            CancellationReason.builder().code("ConditionalCheckFailed").item(storedWith(stamp))
+                                    .build())
+                    .build();
+            Routed.Answer<TransactWriteItemsResponse> answer = routed.call(region("us-east-1"), q -> {
+                throw repeat;
+            });
+            routed.finish(answer);
+            assertThat(session.token().requirement(ORDERS, ItemKeys.encode(orderKey("a"))))
+                    .isEqualTo(new Watermark(stamp, "us-east-1"));
+            assertThat(router.supersededWrites()).isZero();
+        }
     }
 }
