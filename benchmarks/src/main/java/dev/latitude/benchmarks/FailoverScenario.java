@@ -14,6 +14,7 @@ import dev.latitude.Plan;
 import dev.latitude.RegionCall;
 import dev.latitude.RegionSpec;
 import dev.latitude.RegionStatus;
+import dev.latitude.WarmUpReport;
 import dev.latitude.RoutingPolicy;
 import dev.latitude.Topology;
 import dev.latitude.testkit.FakeRegion;
@@ -193,6 +194,11 @@ public final class FailoverScenario {
         @Override
         public List<RegionStatus> status() {
             return delegate.status();
+        }
+
+        @Override
+        public WarmUpReport warmUp(Duration timeout) {
+            return delegate.warmUp(timeout);
         }
 
         @Override
