@@ -1,0 +1,382 @@
+package dev.latitude;
+
+import static dev.latitude.RecordingCall.failure;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.latitude.testing.ManualClock;
+import io.opentelemetry.api.OpenTelemetry;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An attempt timeout stops waiting only for that region: the next region starts beside the slow attempt when the call
+ * may go elsewhere, and otherwise the slow attempt keeps its chance until the deadline. Writes whose outcome is
+ * unknown end in {@link AmbiguousWriteException}. Attempt timeout 500 ms, deadline 3 s, no hedging.
+ */
+class SlowIsNotDeadTest {
+    private static final String EAST = "us-east-1";
+    private static final String WEST = "us-west-2";
+    private static final String EU = "eu-west-1";
+
+    private final ManualClock clock = new ManualClock();
+    private final List<Latitude> engines = new ArrayList<>();
+    private final RecordingCall call = new RecordingCall();
+
+    /** Three writer regions; "gdpr" lives only in the EU (one region), "us-orders" only in the US (two regions). */
+    private static Topology threeWriters() {
+        return Topology.builder()
+                .region(RegionSpec.builder(EAST).writer().jurisdiction("US").build())
+                .region(RegionSpec.builder(WEST).writer().jurisdiction("US").build())
+                .region(RegionSpec.builder(EU).writer().jurisdiction("EU").build())
+                .localRegion(EAST)
+                .build();
+    }
+
+    /** One writer (us-east-1); the other regions only serve reads. */
+    private static Topology singleWriter() {
+        return Topology.builder()
+                .region(RegionSpec.builder(EAST).writer().jurisdiction("US").build())
+                .region(RegionSpec.builder(WEST).roles(RegionRole.READER).jurisdiction("US").build())
+                .region(RegionSpec.builder(EU).roles(RegionRole.READER).jurisdiction("EU").build())
+                .localRegion(EAST)
+                .build();
+    }
+
+    private Latitude engine(Topology topology, DataPolicies policies) {
+        Latitude l = Latitude.builder()
+                .topology(topology)
+                .routingPolicy(RoutingPolicy.failover().priority(EAST, WEST, EU).build())
+                .dataPolicies(policies)
+                .ticker(clock)
+                .scheduler(clock)
+                .openTelemetry(OpenTelemetry.noop())
+                .hedging(HedgingConfig.disabled())
+                .attemptTimeout(Duration.ofMillis(500))
+                .deadline(Duration.ofSeconds(3))
+                .build();
+        engines.add(l);
+        return l;
+    }
+
+    private Latitude engine() {
+        return engine(threeWriters(), DataPolicies.builder()
+                .exact("gdpr", DataPolicy.builder().residency("EU").build())
+                .exact("us-orders", DataPolicy.builder().residency("US").build())
+                .build());
+    }
+
+    @AfterEach
+    void close() {
+        engines.forEach(Latitude::close);
+    }
+
+    private static Operation read(String dataClass) {
+        return Operation.read("GetItem").dataClass(dataClass).build();
+    }
+
+    private static Operation write(String dataClass, boolean idempotent) {
+        return Operation.write(idempotent ? "PutItem" : "UpdateItem").dataClass(dataClass).idempotent(idempotent)
+                .build();
+    }
+
+    // Rule 1: an idempotent read past its attempt timeout, with another region to go to.
+
+    @Test
+    void executeAsync_readPastAttemptTimeout_nextRegionStartsBesideAndItsAnswerWins() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(read("orders"), call);
+
+        clock.advanceMillis(499);
+        assertThat(call.regions()).containsExactly(EAST);
+        clock.advanceMillis(1);
+
+        assertThat(call.regions()).containsExactly(EAST, WEST);
+        assertThat(call.attempt(0)).as("the slow attempt is not cancelled").isNotDone();
+        assertThat(result).isNotDone();
+        call.attempt(1).complete("west");
+        assertThat(result).isCompletedWithValue("west");
+        assertThat(call.attempt(0)).as("the loser is cancelled").isCancelled();
+        assertThat(l.status()).allSatisfy(s -> assertThat(s.inFlight()).isZero());
+    }
+
+    @Test
+    void executeAsync_readPastAttemptTimeout_slowAttemptAnswersFirstAndWins() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(read("orders"), call);
+        clock.advanceMillis(600);
+        assertThat(call.regions()).containsExactly(EAST, WEST);
+
+        call.attempt(0).complete("east, late");
+
+        assertThat(result).isCompletedWithValue("east, late");
+        assertThat(call.attempt(1)).as("the attempt beside it is cancelled").isCancelled();
+        assertThat(l.status()).allSatisfy(s -> assertThat(s.inFlight()).isZero());
+    }
+
+    @Test
+    void executeAsync_secondAttemptWithinItsTimeout_noThirdRegionUntilItTimesOutToo() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(read("orders"), call);
+        clock.advanceMillis(500);
+        clock.advanceMillis(499);
+        assertThat(call.regions()).as("us-west-2 is still within its own timeout").containsExactly(EAST, WEST);
+
+        clock.advanceMillis(1);
+
+        assertThat(call.regions()).containsExactly(EAST, WEST, EU);
+        assertThat(call.attempt(0)).isNotDone();
+        assertThat(call.attempt(1)).isNotDone();
+        call.attempt(0).complete("east, very late");
+        assertThat(result).isCompletedWithValue("east, very late");
+        assertThat(call.attempt(1)).isCancelled();
+        assertThat(call.attempt(2)).isCancelled();
+    }
+
+    @Test
+    void executeAsync_attemptBesideSlowOneFails_slowAttemptKeepsItsChance() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(read("us-orders"), call);
+        clock.advanceMillis(500);
+        assertThat(call.regions()).containsExactly(EAST, WEST);
+
+        call.attempt(1).completeExceptionally(new ConnectException("refused"));
+
+        assertThat(result).as("the plan ran out but the slow attempt still runs").isNotDone();
+        assertThat(call.attempt(0)).isNotDone();
+        clock.advanceMillis(2000);
+        call.attempt(0).complete("east, late");
+        assertThat(result).isCompletedWithValue("east, late");
+    }
+
+    // Rule 2: the last region the call may use.
+
+    @Test
+    void executeAsync_readPinnedToOneRegionPastTimeout_nothingElseStartsAndLateAnswerWins() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(read("gdpr"), call);
+
+        clock.advanceMillis(500);
+        assertThat(call.regions()).containsExactly(EU);
+        assertThat(call.attempt(0)).as("the only region keeps running").isNotDone();
+        clock.advanceMillis(2499);
+        assertThat(call.regions()).containsExactly(EU);
+        assertThat(result).isNotDone();
+
+        call.attempt(0).complete("eu, late");
+        assertThat(result).isCompletedWithValue("eu, late");
+    }
+
+    @Test
+    void executeAsync_readPinnedToOneRegionStillRunningAtDeadline_regionsUnavailableDeadlineExceeded() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(read("gdpr"), call);
+        clock.advanceMillis(2999);
+        assertThat(result).isNotDone();
+
+        clock.advanceMillis(1);
+
+        Throwable t = failure(result);
+        assertThat(t).isExactlyInstanceOf(RegionsUnavailableException.class);
+        RegionsUnavailableException e = (RegionsUnavailableException) t;
+        assertThat(e.deadlineExceeded()).isTrue();
+        assertThat(e.attempts()).extracting(AttemptRecord::region).containsExactly(EU);
+        assertThat(e.attempts()).extracting(AttemptRecord::failure).containsExactly(FailureKind.TIMEOUT);
+        assertThat(call.attempt(0)).isCancelled();
+        assertThat(call.regions()).containsExactly(EU);
+    }
+
+    @Test
+    void executeAsync_readWhoseLastPlannedRegionIsSlow_itsLateAnswerWins() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(read("orders"), call);
+        call.attempt(0).completeExceptionally(new ConnectException("refused"));
+        call.attempt(1).completeExceptionally(new ConnectException("refused"));
+        assertThat(call.regions()).containsExactly(EAST, WEST, EU);
+
+        clock.advanceMillis(2900);
+
+        assertThat(call.regions()).containsExactly(EAST, WEST, EU);
+        assertThat(call.attempt(2)).isNotDone();
+        call.attempt(2).complete("eu, late");
+        assertThat(result).isCompletedWithValue("eu, late");
+    }
+
+    @Test
+    void executeAsync_nonIdempotentWritePinnedToOneRegionAtDeadline_isAmbiguous() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(write("gdpr", false), call);
+        clock.advanceMillis(500);
+        assertThat(call.attempt(0)).isNotDone();
+
+        clock.advanceMillis(2500);
+
+        Throwable t = failure(result);
+        assertThat(t).isExactlyInstanceOf(AmbiguousWriteException.class)
+                .hasMessageContaining("may or may not have been applied").hasMessageContaining("deadline");
+        assertThat(((AmbiguousWriteException) t).region()).isEqualTo(EU);
+        assertThat(call.regions()).containsExactly(EU);
+        assertThat(call.attempt(0)).isCancelled();
+    }
+
+    @Test
+    void executeAsync_idempotentWritePinnedToOneRegion_nothingElseStartsAndDeadlineIsAmbiguous() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(write("gdpr", true), call);
+        clock.advanceMillis(2999);
+        assertThat(call.regions()).containsExactly(EU);
+        assertThat(call.attempt(0)).isNotDone();
+
+        clock.advanceMillis(1);
+
+        Throwable t = failure(result);
+        assertThat(t).as("it may have been applied: never 'regions unavailable'")
+                .isExactlyInstanceOf(AmbiguousWriteException.class);
+        assertThat(((AmbiguousWriteException) t).region()).isEqualTo(EU);
+        assertThat(((AmbiguousWriteException) t).attempts()).extracting(AttemptRecord::failure)
+                .containsExactly(FailureKind.TIMEOUT);
+    }
+
+    @Test
+    void executeAsync_idempotentWriteToSingleWriterPastTimeout_nothingElseStartsAndLateAnswerWins() {
+        Latitude l = engine(singleWriter(), DataPolicies.defaults());
+        CompletableFuture<String> result = l.executeAsync(write("orders", true), call);
+        clock.advanceMillis(2500);
+        assertThat(call.regions()).containsExactly(EAST);
+        assertThat(call.attempt(0)).isNotDone();
+
+        call.attempt(0).complete("written, late");
+
+        assertThat(result).isCompletedWithValue("written, late");
+    }
+
+    @Test
+    void executeAsync_writesToSingleWriterStillRunningAtDeadline_areAmbiguous() {
+        Latitude l = engine(singleWriter(), DataPolicies.defaults());
+        RecordingCall other = new RecordingCall();
+        CompletableFuture<String> idempotent = l.executeAsync(write("orders", true), call);
+        CompletableFuture<String> nonIdempotent = l.executeAsync(write("orders", false), other);
+
+        clock.advanceMillis(3000);
+
+        assertThat(failure(idempotent)).isExactlyInstanceOf(AmbiguousWriteException.class);
+        assertThat(failure(nonIdempotent)).isExactlyInstanceOf(AmbiguousWriteException.class);
+        assertThat(call.regions()).containsExactly(EAST);
+        assertThat(other.regions()).containsExactly(EAST);
+    }
+
+    // Rule 3: a non-idempotent write.
+
+    @Test
+    void executeAsync_nonIdempotentWritePastTimeout_neverStartsSecondRegion() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(write("orders", false), call);
+
+        clock.advanceMillis(2999);
+
+        assertThat(call.regions()).containsExactly(EAST);
+        assertThat(call.attempt(0)).isNotDone();
+        call.attempt(0).complete("applied");
+        assertThat(result).isCompletedWithValue("applied");
+    }
+
+    @Test
+    void executeAsync_nonIdempotentWriteFailsAmbiguouslyAfterTimeout_ambiguousWithoutSecondRegion() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(write("orders", false), call);
+        clock.advanceMillis(800);
+        IOException reset = new IOException("connection reset");
+
+        call.attempt(0).completeExceptionally(reset);
+
+        Throwable t = failure(result);
+        assertThat(t).isExactlyInstanceOf(AmbiguousWriteException.class);
+        assertThat(((AmbiguousWriteException) t).region()).isEqualTo(EAST);
+        assertThat(t.getCause()).isSameAs(reset);
+        assertThat(call.regions()).containsExactly(EAST);
+    }
+
+    @Test
+    void executeAsync_nonIdempotentWriteRefusedAfterTimeout_movesToNextRegion() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(write("orders", false), call);
+        clock.advanceMillis(800);
+        assertThat(call.regions()).containsExactly(EAST);
+
+        call.attempt(0).completeExceptionally(new ConnectException("refused"));
+
+        assertThat(call.regions()).as("refused: certainly not applied").containsExactly(EAST, WEST);
+        call.attempt(1).complete("written in west");
+        assertThat(result).isCompletedWithValue("written in west");
+    }
+
+    @Test
+    void executeAsync_nonIdempotentWriteMovedOnThenSlowAgain_doesNotMoveAgainOnTimeout() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(write("orders", false), call);
+        call.attempt(0).completeExceptionally(new ConnectException("refused"));
+        assertThat(call.regions()).containsExactly(EAST, WEST);
+
+        clock.advanceMillis(2999);
+
+        assertThat(call.regions()).containsExactly(EAST, WEST);
+        clock.advanceMillis(1);
+        Throwable t = failure(result);
+        assertThat(t).isExactlyInstanceOf(AmbiguousWriteException.class);
+        assertThat(((AmbiguousWriteException) t).region()).isEqualTo(WEST);
+    }
+
+    // Rule 4: an idempotent write whose first attempt's outcome is unknown.
+
+    @Test
+    void executeAsync_idempotentWriteAmbiguousThenRefusedAndNothingLeft_isAmbiguousNamingFirstRegion() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(write("us-orders", true), call);
+
+        call.attempt(0).completeExceptionally(new IOException("connection reset"));
+        assertThat(call.regions()).as("idempotent: it may go elsewhere").containsExactly(EAST, WEST);
+        call.attempt(1).completeExceptionally(new ConnectException("refused"));
+
+        Throwable t = failure(result);
+        assertThat(t).as("it may have been applied in us-east-1").isExactlyInstanceOf(AmbiguousWriteException.class);
+        AmbiguousWriteException e = (AmbiguousWriteException) t;
+        assertThat(e.region()).isEqualTo(EAST);
+        assertThat(e.attempts()).extracting(AttemptRecord::region).containsExactly(EAST, WEST);
+        assertThat(e.attempts()).extracting(AttemptRecord::failure)
+                .containsExactly(FailureKind.AMBIGUOUS, FailureKind.REGION_UNAVAILABLE);
+        assertThat(e.getMessage()).contains("may or may not have been applied");
+    }
+
+    @Test
+    void executeAsync_idempotentWriteAmbiguousThenEveryOtherRegionRefuses_isAmbiguous() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(write("orders", true), call);
+
+        call.attempt(0).completeExceptionally(new IOException("connection reset"));
+        call.attempt(1).completeExceptionally(new ConnectException("refused"));
+        call.attempt(2).completeExceptionally(new ConnectException("refused"));
+
+        Throwable t = failure(result);
+        assertThat(t).isExactlyInstanceOf(AmbiguousWriteException.class);
+        assertThat(((AmbiguousWriteException) t).region()).isEqualTo(EAST);
+        assertThat(call.regions()).containsExactly(EAST, WEST, EU);
+    }
+
+    @Test
+    void executeAsync_idempotentWriteRefusedEverywhere_isRegionsUnavailable() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(write("orders", true), call);
+
+        call.attempt(0).completeExceptionally(new ConnectException("refused"));
+        call.attempt(1).completeExceptionally(new ConnectException("refused"));
+        call.attempt(2).completeExceptionally(new ConnectException("refused"));
+
+        assertThat(failure(result)).as("certainly applied nowhere")
+                .isExactlyInstanceOf(RegionsUnavailableException.class);
+    }
+}
