@@ -70,7 +70,7 @@ public final class DataPolicy {
 
     /** Returns whether {@code region} may hold this data. */
     public boolean allows(RegionSpec region) {
-        return residency.isEmpty() || residency.contains(region.jurisdiction());
+        return residency.isEmpty() || region.jurisdiction() != null && residency.contains(region.jurisdiction());
     }
 
     /**

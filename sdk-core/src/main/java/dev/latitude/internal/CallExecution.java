@@ -139,6 +139,9 @@ final class CallExecution<T> {
         if (first == null) {
             Throwable error;
             synchronized (this) {
+                if (deadlineTimer != null) {
+                    deadlineTimer.cancel();
+                }
                 error = exhausted(null);
             }
             finish(null, null, error);
@@ -315,8 +318,9 @@ final class CallExecution<T> {
             if (deadlineTimer == null) {
                 armDeadline(deadlineAt - now);
             }
-            boolean mayMove = op.idempotent() || op.kind() != Operation.Kind.WRITE;
-            if (mayMove && !runningWithinTimeout()) {
+            // Like an ambiguous failure: only an idempotent operation may be sent elsewhere while this one may
+            // still be applied.
+            if (op.idempotent() && !runningWithinTimeout()) {
                 fallback = reserve(false, order.length);
             }
         }
@@ -426,7 +430,7 @@ final class CallExecution<T> {
         Attempt unknown = unknownOutcome();
         if (unknown != null) {
             return new AmbiguousWriteException(op.name(), unknown.region.spec.id(), "an attempt there failed with an"
-                    + " unknown outcome and no other region could take the write", records(), cause);
+                    + " unknown outcome and no other region could take the write", records(), unknown.cause);
         }
         if (plan.outsideResidency > 0) {
             engine.telemetry.residencyRefused(span, op.dataClass(), plan.policy.residency());

@@ -128,8 +128,9 @@ public final class Engine implements Latitude, RegionState.Events {
     @Override
     public WarmUpReport warmUp(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative() || timeout.isZero()) {
-            throw new LatitudeConfigException("warmUp", timeout + " is not positive; use a second or two");
+        if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(Duration.ofMinutes(1)) > 0) {
+            throw new LatitudeConfigException("warmUp", timeout + " is outside (0, 1 min]; use a second or two, such"
+                    + " as Duration.ofSeconds(2)");
         }
         if (config.probe() == null) {
             throw new LatitudeConfigException("warmUp", "needs a cheap request to send to each region: build the"

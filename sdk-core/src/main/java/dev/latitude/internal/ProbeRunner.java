@@ -32,8 +32,11 @@ final class ProbeRunner {
     private final long intervalNanos;
     private final long timeoutNanos;
     private volatile boolean stopped;
+    /** Each region's latest probe, cancelled when the next one starts if it is still silent. */
+    private final CompletableFuture<?>[] latest;
 
     ProbeRunner(Engine engine, HealthProbe probe, ProbeConfig config) {
+        this.latest = new CompletableFuture<?>[engine.regions.length];
         this.engine = engine;
         this.probe = probe;
         this.config = config;
@@ -83,6 +86,14 @@ final class ProbeRunner {
             }
             return;
         }
+        CompletableFuture<?> previous;
+        synchronized (latest) {
+            previous = latest[region.index];
+            latest[region.index] = stage.toCompletableFuture();
+        }
+        if (previous != null && !previous.isDone()) {
+            previous.cancel(true); // silent for a whole interval: stop holding its request
+        }
         stage.whenComplete((v, e) -> {
             if (stopped) {
                 return;
@@ -110,13 +121,18 @@ final class ProbeRunner {
     static WarmUpReport warmUp(HealthProbe probe, RegionState[] regions, Duration timeout) {
         long start = System.nanoTime();
         Map<String, CompletableFuture<Long>> pending = new LinkedHashMap<>();
+        Map<String, CompletableFuture<?>> sent = new LinkedHashMap<>();
         for (RegionState r : regions) {
             CompletableFuture<Long> f;
             try {
                 CompletionStage<?> stage = probe.probe(r.spec);
-                f = stage == null
-                        ? CompletableFuture.failedFuture(new NullPointerException("the HealthProbe returned null"))
-                        : stage.toCompletableFuture().thenApply(v -> System.nanoTime() - start);
+                if (stage == null) {
+                    f = CompletableFuture.failedFuture(new NullPointerException("the HealthProbe returned null"));
+                } else {
+                    CompletableFuture<?> request = stage.toCompletableFuture();
+                    sent.put(r.spec.id(), request);
+                    f = request.thenApply(v -> System.nanoTime() - start);
+                }
             } catch (RuntimeException e) {
                 f = CompletableFuture.failedFuture(e);
             }
@@ -134,6 +150,10 @@ final class ProbeRunner {
         Map<String, String> failed = new LinkedHashMap<>();
         pending.forEach((id, f) -> {
             if (!f.isDone()) {
+                CompletableFuture<?> request = sent.get(id);
+                if (request != null) {
+                    request.cancel(true); // stop holding the silent region's request
+                }
                 f.cancel(true);
                 failed.put(id, "no answer within " + timeout.toMillis() + " ms");
             } else if (f.isCompletedExceptionally()) {

@@ -49,6 +49,11 @@ final class RegionBreaker {
         return state;
     }
 
+    /** Whether a half-open circuit has handed out any of its trial permits. */
+    synchronized boolean trialsTaken() {
+        return state == CircuitState.HALF_OPEN && permits < successThreshold;
+    }
+
     /** Grants a permit: always when closed, never when open, one of the trial permits when half-open. */
     synchronized boolean tryAcquirePermit() {
         switch (state) {

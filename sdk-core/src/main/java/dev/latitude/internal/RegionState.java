@@ -63,6 +63,9 @@ public final class RegionState {
     private void transition(CircuitState from, CircuitState to, long now) {
         if (to == CircuitState.OPEN) {
             openedAtNanos = now;
+            synchronized (this) {
+                probeSuccesses = 0; // each outage needs its own run of probe successes before trial calls
+            }
         } else if (to == CircuitState.HALF_OPEN) {
             halfOpenedAtNanos = now;
         }
@@ -86,9 +89,11 @@ public final class RegionState {
                 return false;
             }
             breaker.halfOpen(now);
-        } else if (s == CircuitState.HALF_OPEN && now - halfOpenedAtNanos >= openDelayNanos) {
+        } else if (s == CircuitState.HALF_OPEN && now - halfOpenedAtNanos >= openDelayNanos
+                && breaker.trialsTaken()) {
             // Trial calls did not conclude within a whole open delay (they were cancelled or abandoned and never
-            // reported back, so their permits are gone): treat the trial as failed; it restarts after the delay.
+            // reported back, so their permits are gone): treat the trial as failed; it restarts after the delay. A
+            // half-open region that got no trial call at all (no traffic) just stays half-open.
             breaker.open(now);
             return false;
         }
@@ -217,6 +222,7 @@ public final class RegionState {
     void probeResult(boolean success, long latencyNanos, int successThreshold, int failureThreshold) {
         ProbeState from;
         ProbeState to;
+        boolean upAgain;
         synchronized (this) {
             from = probe;
             if (success) {
@@ -229,11 +235,12 @@ public final class RegionState {
                 to = probeFailures >= failureThreshold ? ProbeState.DOWN : from;
             }
             probe = to;
+            upAgain = probeSuccesses >= successThreshold;
         }
         long now = ticker.read();
         if (success) {
             latency.updateEwma(latencyNanos);
-            if (to == ProbeState.UP) {
+            if (upAgain) {
                 breaker.halfOpen(now); // the region answers again: try real calls now rather than after the delay
             }
         } else if (to == ProbeState.DOWN && from != ProbeState.DOWN) {
@@ -245,7 +252,8 @@ public final class RegionState {
     }
 
     RegionStatus status(long now) {
-        return new RegionStatus(spec, circuit(), probe, available(now), latency.ewmaNanos(),
+        boolean available = available(now); // first: it may move the circuit on (open -> half-open)
+        return new RegionStatus(spec, circuit(), probe, available, latency.ewmaNanos(),
                 latency.percentileNanos(now), inFlight());
     }
 }
