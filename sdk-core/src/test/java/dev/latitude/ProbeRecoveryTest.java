@@ -180,4 +180,58 @@ class ProbeRecoveryTest {
         assertThat(circuit(l, A)).isEqualTo(CircuitState.CLOSED);
         assertThat(probesOf(B)).isZero();
     }
+
+    @Test
+    void eachOutage_needsItsOwnRunOfProbeSuccessesBeforeTrialCalls() {
+        Latitude l = engine(countingProbe(), probeConfig().unhealthyOnly(true).build(), Duration.ofSeconds(30));
+        failInA(l);
+        clock.advance(Duration.ofSeconds(2));
+        assertThat(answer(l)).isCompletedWithValue(A);
+        assertThat(circuit(l, A)).isEqualTo(CircuitState.CLOSED);
+
+        failInA(l); // a second outage: the probe verdict is still UP from the first
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(circuit(l, A)).as("one probe success of the two needed").isEqualTo(CircuitState.OPEN);
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(circuit(l, A)).isEqualTo(CircuitState.HALF_OPEN);
+    }
+
+    @Test
+    void idleHalfOpenRegion_staysHalfOpenInsteadOfFlapping() {
+        List<String> transitions = new ArrayList<>();
+        Latitude l = Latitude.builder()
+                .topology(Topology.builder()
+                        .region(RegionSpec.builder(A).writer().build())
+                        .region(RegionSpec.builder(B).writer().build())
+                        .region(RegionSpec.builder(C).writer().build())
+                        .localRegion(A)
+                        .build())
+                .routingPolicy(RoutingPolicy.failover().priority(A, B, C).build())
+                .breaker(BreakerConfig.builder().failureThreshold(1, 1).successThreshold(1)
+                        .openDelay(Duration.ofSeconds(5)).build())
+                .healthProbe(countingProbe(), probeConfig().unhealthyOnly(true).build())
+                .healthListener(new HealthListener() {
+                    @Override
+                    public void onCircuitStateChange(RegionSpec region, CircuitState from, CircuitState to) {
+                        transitions.add(region.id() + " " + from + "->" + to);
+                    }
+                })
+                .ticker(clock)
+                .scheduler(clock)
+                .openTelemetry(OpenTelemetry.noop())
+                .hedging(HedgingConfig.disabled())
+                .build();
+        engines.add(l);
+        // C, last in failover order, fails once (A and B refuse too), then gets no traffic: A serves everything.
+        l.executeAsync(READ, region -> CompletableFuture.failedFuture(new ConnectException("refused")));
+        clock.advance(Duration.ofSeconds(2));
+        for (int i = 0; i < 30; i++) {
+            assertThat(answer(l)).isCompletedWithValue(A);
+            clock.advance(Duration.ofSeconds(1));
+        }
+
+        assertThat(circuit(l, C)).isEqualTo(CircuitState.HALF_OPEN);
+        assertThat(transitions.stream().filter(t -> t.startsWith(C))).as("no open/half-open flapping for C")
+                .containsExactly(C + " CLOSED->OPEN", C + " OPEN->HALF_OPEN");
+    }
 }

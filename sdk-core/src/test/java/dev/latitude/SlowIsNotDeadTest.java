@@ -338,7 +338,8 @@ class SlowIsNotDeadTest {
         Latitude l = engine();
         CompletableFuture<String> result = l.executeAsync(write("us-orders", true), call);
 
-        call.attempt(0).completeExceptionally(new IOException("connection reset"));
+        IOException reset = new IOException("connection reset");
+        call.attempt(0).completeExceptionally(reset);
         assertThat(call.regions()).as("idempotent: it may go elsewhere").containsExactly(EAST, WEST);
         call.attempt(1).completeExceptionally(new ConnectException("refused"));
 
@@ -346,6 +347,7 @@ class SlowIsNotDeadTest {
         assertThat(t).as("it may have been applied in us-east-1").isExactlyInstanceOf(AmbiguousWriteException.class);
         AmbiguousWriteException e = (AmbiguousWriteException) t;
         assertThat(e.region()).isEqualTo(EAST);
+        assertThat(e.getCause()).as("the failure in the region where it may have been applied").isSameAs(reset);
         assertThat(e.attempts()).extracting(AttemptRecord::region).containsExactly(EAST, WEST);
         assertThat(e.attempts()).extracting(AttemptRecord::failure)
                 .containsExactly(FailureKind.AMBIGUOUS, FailureKind.REGION_UNAVAILABLE);
