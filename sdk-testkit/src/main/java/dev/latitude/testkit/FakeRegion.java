@@ -36,6 +36,15 @@ import wiremock.org.eclipse.jetty.util.thread.ThreadPool;
  * in flight when the port closes (refusing, a flapping outage, close) fail at once with a closed connection. The
  * request journal ({@link #requestCount()}) says how many requests reached the region, faulty or not.
  *
+ * <p><b>Blackhole and heal.</b> A blackholed region reads each request's headers and holds the request without an
+ * answer and without a thread (the request is suspended, not slept on), so however many it swallows, it serves the
+ * moment it is healed. When the blackhole ends ({@link #heal()}, any other fault, or {@link #close()}), the
+ * connection of every request it swallowed is closed (an HTTP/2 stream is reset) before that call returns: a
+ * swallowed request is never answered, not even late, and its client, if still waiting, sees a broken connection as
+ * after a real network outage (some HTTP clients then retry an idempotent request once; the retry is a new request,
+ * served). At most {@value #MAX_SWALLOWED_REQUESTS} swallowed requests are held at a time; beyond that the oldest is
+ * dropped the same way. Swallowed requests count in {@link #requestCount()} but never reach a proxied backend.
+ *
  * <p>Latency is a {@link LatencyModel}, sampled for every request, so jitter and heavy tails apply per request;
  * {@link #start(String, Duration)} uses a fixed one. Error-rate decisions use a random generator that the
  * {@linkplain Builder#faultSeed(long) fault seed} makes reproducible: with a seed, each {@code apply} of an
@@ -56,8 +65,13 @@ import wiremock.org.eclipse.jetty.util.thread.ThreadPool;
  * }</pre>
  */
 public final class FakeRegion implements FaultTarget, AutoCloseable {
-    /** Long enough to outlast any test or demo, short enough that a forgotten request is eventually released. */
-    private static final Duration BLACKHOLE = Duration.ofMinutes(5);
+    /**
+     * The most requests a blackholed region holds unanswered at a time; when one more arrives, the oldest is dropped
+     * (its connection closed), as its client has most likely given up by then.
+     */
+    public static final int MAX_SWALLOWED_REQUESTS = 2048;
+
+    private static final int CONTAINER_THREADS = 64;
     private static final int BASE_PRIORITY = 10;
     private static final Duration FLAP_RETRY = Duration.ofMillis(20);
     private static final Duration POOL_STOP_TIMEOUT = Duration.ofMillis(40);
@@ -68,13 +82,19 @@ public final class FakeRegion implements FaultTarget, AutoCloseable {
     private final URI backend;
     private final Long faultSeed;
     private final FaultTransformer transformer;
+    private final SwallowedRequests swallowed;
     private final int port;
 
     private WireMockServer server;
+    /** The thread pool of the current server (for tests of this class). */
+    private volatile QueuedThreadPool pool;
     private boolean serving;
     private boolean closed;
     private Fault fault = Fault.none();
-    /** What the transformer does to each request: the fault, or none while a flapping region is up. */
+    /**
+     * What the transformer does to each request: the fault, or none while a flapping region is up or while blackholed
+     * (blackholed requests are held by {@link SwallowedRequests} before WireMock sees them).
+     */
     private volatile Fault httpFault = Fault.none();
     private volatile Random faultRandom = new Random();
 
@@ -89,6 +109,7 @@ public final class FakeRegion implements FaultTarget, AutoCloseable {
         this.backend = b.backend;
         this.faultSeed = b.faultSeed;
         this.transformer = new FaultTransformer();
+        this.swallowed = new SwallowedRequests(id, b.swallowLimit);
         this.server = newServer(0);
         server.start();
         this.port = server.port();
@@ -101,10 +122,12 @@ public final class FakeRegion implements FaultTarget, AutoCloseable {
                 .bindAddress("127.0.0.1")
                 // Delays run on Jetty's request threads (not WireMock's asynchronous scheduler, whose pending
                 // responses outlive stop() and keep a JVM alive): stop() interrupts them, so nothing lingers.
+                // Blackholed requests hold no thread: SwallowedRequests suspends them in front of WireMock.
                 .asynchronousResponseEnabled(false)
-                .containerThreads(64)
+                .containerThreads(CONTAINER_THREADS)
                 .jettyStopTimeout(0L)
-                .threadPoolFactory(FakeRegion::threadPool)
+                .threadPoolFactory(this::threadPool)
+                .httpServerFactory(swallowed.serverFactory())
                 .stubRequestLoggingDisabled(true)
                 .extensions(transformer);
         if (backend != null) {
@@ -114,15 +137,18 @@ public final class FakeRegion implements FaultTarget, AutoCloseable {
     }
 
     /**
-     * Jetty's default pool waits half of a 5 s stop timeout for threads still sleeping in a delay (a blackholed or
-     * slow request) before interrupting them, which made every stop with a request in flight take 2.5 s. Jetty stops
+     * Jetty's default pool waits half of a 5 s stop timeout for threads still sleeping in a delay (a slow request)
+     * before interrupting them, which made every stop with a request in flight take 2.5 s. Jetty stops
      * the connectors before the pool, so by the time these threads are interrupted their connections are closed and
-     * nothing more reaches the client. Daemon threads never keep a JVM alive.
+     * nothing more reaches the client. Daemon threads never keep a JVM alive; their names start with
+     * {@code latitude-fake-region-<id>}.
      */
-    private static ThreadPool threadPool(Options options) {
+    private ThreadPool threadPool(Options options) {
         QueuedThreadPool pool = new QueuedThreadPool(options.containerThreads());
+        pool.setName("latitude-fake-region-" + id);
         pool.setStopTimeout(POOL_STOP_TIMEOUT.toMillis());
         pool.setDaemon(true);
+        this.pool = pool;
         return pool;
     }
 
@@ -251,9 +277,16 @@ public final class FakeRegion implements FaultTarget, AutoCloseable {
             throw new IllegalStateException("fake region " + id + " is closed; start a new one to apply " + f);
         }
         stopFlapping();
+        if (f.kind() != Fault.Kind.BLACKHOLE) {
+            swallowed.close(); // Breaks the connections of the requests a blackhole swallowed; they are never answered.
+        }
         switch (f.kind()) {
-            case NONE:
             case BLACKHOLE:
+                httpFault = Fault.none(); // For requests that got in just before; SwallowedRequests holds the rest.
+                startServing();
+                swallowed.open();
+                break;
+            case NONE:
             case LATENCY:
             case RESET:
             case ERROR_RATE:
@@ -324,7 +357,10 @@ public final class FakeRegion implements FaultTarget, AutoCloseable {
         return timer;
     }
 
-    /** Accepts connections and requests but never answers. */
+    /**
+     * Accepts connections and requests but never answers; the next fault or {@link #heal()} breaks the connections of
+     * the requests it swallowed (see {@link Fault#blackhole()}).
+     */
     public void blackhole() {
         apply(Fault.blackhole());
     }
@@ -371,6 +407,7 @@ public final class FakeRegion implements FaultTarget, AutoCloseable {
                 throw e;
             }
             server = restarted;
+            swallowed.resetCount(); // The journal starts afresh with the new server.
             serveNormally();
             serving = true;
         }
@@ -388,21 +425,36 @@ public final class FakeRegion implements FaultTarget, AutoCloseable {
      * stopped refusing connections (the journal starts afresh then).
      */
     public synchronized int requestCount() {
-        return serving ? server.getAllServeEvents().size() : 0;
+        return serving ? server.getAllServeEvents().size() + swallowed.swallowedCount() : 0;
     }
 
     /** Clears the request journal. */
     public synchronized void resetRequests() {
         if (serving) {
             server.resetRequests();
+            swallowed.resetCount();
         }
     }
 
-    /** Stops the server and any flapping timer, and frees the port. Idempotent. */
+    /** For tests of this class: how many blackholed requests are held unanswered right now. */
+    int heldRequests() {
+        return swallowed.heldCount();
+    }
+
+    /** For tests of this class: the thread pool of the running server. */
+    QueuedThreadPool serverThreadPool() {
+        return pool;
+    }
+
+    /**
+     * Stops the server and any flapping timer, and frees the port; requests in flight, blackholed ones included, see
+     * their connections closed. Idempotent.
+     */
     @Override
     public synchronized void close() {
         closed = true;
         stopFlapping();
+        swallowed.close();
         if (timer != null) {
             timer.shutdownNow();
         }
@@ -429,8 +481,6 @@ public final class FakeRegion implements FaultTarget, AutoCloseable {
             ResponseDefinition normal = serveEvent.getResponseDefinition();
             Fault f = httpFault;
             switch (f.kind()) {
-                case BLACKHOLE:
-                    return aResponse().withStatus(200).withBody(id).withFixedDelay((int) BLACKHOLE.toMillis()).build();
                 case RESET:
                     return aResponse().withFault(com.github.tomakehurst.wiremock.http.Fault.CONNECTION_RESET_BY_PEER)
                             .build();
@@ -471,6 +521,7 @@ public final class FakeRegion implements FaultTarget, AutoCloseable {
         private LatencyModel latency = LatencyModel.fixed(Duration.ZERO);
         private URI backend;
         private Long faultSeed;
+        private int swallowLimit = MAX_SWALLOWED_REQUESTS;
 
         private Builder(String id) {
             if (id == null || id.isBlank()) {
@@ -537,6 +588,16 @@ public final class FakeRegion implements FaultTarget, AutoCloseable {
          */
         public Builder faultSeed(long seed) {
             this.faultSeed = seed;
+            return this;
+        }
+
+        /** For tests of this class: a lower limit than {@link #MAX_SWALLOWED_REQUESTS}, to see the oldest dropped. */
+        Builder swallowLimit(int limit) {
+            if (limit < 1 || limit > MAX_SWALLOWED_REQUESTS) {
+                throw new IllegalArgumentException("swallow limit must be 1.." + MAX_SWALLOWED_REQUESTS + ", got "
+                        + limit);
+            }
+            this.swallowLimit = limit;
             return this;
         }
 

@@ -8,7 +8,10 @@ import java.util.Objects;
  * {@link #none()} is the healthy state.
  *
  * <ul>
- *   <li>{@link #blackhole()}: accepts connections and requests, never answers.</li>
+ *   <li>{@link #blackhole()}: accepts connections and requests, never answers. The requests (or bytes) it swallows
+ *       hold no thread, and when the blackhole ends (healed, replaced by another fault, or the target closed) their
+ *       connections are closed: a swallowed request is never answered, not even late, and a healed target serves
+ *       the next request at once however many it swallowed.</li>
  *   <li>{@link #refuseConnections()}: the port is closed; connecting fails at once.</li>
  *   <li>{@link #latency(Duration)}: answers normally, later by the given amount.</li>
  *   <li>{@link #errorRate(double, int, String)}: that share of requests gets the given HTTP status and body (HTTP
@@ -62,7 +65,10 @@ public final class Fault {
         return NONE;
     }
 
-    /** Returns the fault that accepts and never answers. */
+    /**
+     * Returns the fault that accepts connections and requests and never answers them; ending it closes the connections
+     * of what it swallowed, unanswered.
+     */
     public static Fault blackhole() {
         return BLACKHOLE;
     }

@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link Fault#none()}: forwards.</li>
  *   <li>{@link Fault#blackhole()}: connections are accepted and bytes read from either side are discarded; nothing is
  *       forwarded or answered. Connections that lost bytes this way (and those accepted during the blackhole, which
- *       have no upstream) are closed when the blackhole ends: their byte streams are broken.</li>
+ *       have no upstream) are closed when the blackhole ends, before {@link #apply(Fault)} returns: their byte streams
+ *       are broken, and nothing sent into the blackhole is ever forwarded, not even late. However many connections it
+ *       swallowed, a healed proxy forwards new ones at once.</li>
  *   <li>{@link Fault#refuseConnections()}: the listening socket and every open connection are closed, so connecting
  *       fails at once with "connection refused"; healing listens again on the same port.</li>
  *   <li>{@link Fault#latency(Duration)}: every forwarded byte is delivered that much later, in each direction, in
@@ -51,10 +53,13 @@ import org.slf4j.LoggerFactory;
  *       {@link UnsupportedOperationException}.</li>
  * </ul>
  *
- * <p>Resources are bounded: one thread per proxy (non-blocking I/O), at most {@value #MAX_CONNECTIONS} connections
- * (more are closed on accept), and at most {@value #MAX_PENDING_BYTES} bytes held per direction per connection (reading
- * pauses beyond that). {@link #apply(Fault)} returns once the fault is in force. {@link #close()} frees the port, closes
- * every connection and stops the thread.
+ * <p>Resources are bounded: one thread per proxy (non-blocking I/O), at most {@value #MAX_CONNECTIONS} forwarding
+ * connections (more are closed on accept), at most {@value #MAX_PENDING_BYTES} bytes held per direction per connection
+ * (reading pauses beyond that), and at most {@value #MAX_BLACKHOLED_CONNECTIONS} connections accepted during a
+ * blackhole, which hold no upstream and no bytes (when one more arrives, the oldest of them is closed, as its client
+ * has most likely given up, so new connections still meet a blackhole rather than a closed connection).
+ * {@link #apply(Fault)} returns once the fault is in force. {@link #close()} frees the port, closes every connection
+ * and stops the thread.
  *
  * <pre>{@code
  * try (TcpFaultProxy proxy = TcpFaultProxy.start("db-eu", "127.0.0.1", 5432)) {
@@ -66,8 +71,16 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  */
 public final class TcpFaultProxy implements FaultTarget, AutoCloseable {
-    /** The most connections open through one proxy at a time; further ones are closed as soon as accepted. */
+    /**
+     * The most forwarding connections open through one proxy at a time; further ones are closed as soon as accepted.
+     * Connections accepted during a blackhole count against {@link #MAX_BLACKHOLED_CONNECTIONS} instead.
+     */
     public static final int MAX_CONNECTIONS = 256;
+    /**
+     * The most connections accepted during a blackhole held open at a time (they have no upstream and hold no bytes);
+     * when one more arrives, the oldest of them is closed.
+     */
+    public static final int MAX_BLACKHOLED_CONNECTIONS = 2048;
     /** The most bytes held per direction of one connection (delayed or waiting for a slow reader). */
     public static final int MAX_PENDING_BYTES = 1 << 20;
 
@@ -78,6 +91,7 @@ public final class TcpFaultProxy implements FaultTarget, AutoCloseable {
     private final String name;
     private final InetSocketAddress target;
     private final InetSocketAddress listenAddress;
+    private final int blackholeLimit;
     private final Selector selector;
     private final Thread loopThread;
     private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
@@ -85,6 +99,8 @@ public final class TcpFaultProxy implements FaultTarget, AutoCloseable {
 
     // Owned by the loop thread.
     private final Set<Conn> conns = new LinkedHashSet<>();
+    /** The connections accepted during the blackhole, oldest first: a subset of conns, without upstream. */
+    private final Set<Conn> swallowed = new LinkedHashSet<>();
     private ServerSocketChannel server;
     private boolean flapDown;
     private long nextFlapNanos;
@@ -94,9 +110,10 @@ public final class TcpFaultProxy implements FaultTarget, AutoCloseable {
     private volatile boolean closing;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
-    private TcpFaultProxy(String name, InetSocketAddress target, int port) throws IOException {
+    private TcpFaultProxy(String name, InetSocketAddress target, int port, int blackholeLimit) throws IOException {
         this.name = name;
         this.target = target;
+        this.blackholeLimit = blackholeLimit;
         this.selector = Selector.open();
         try {
             this.server = listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
@@ -135,6 +152,15 @@ public final class TcpFaultProxy implements FaultTarget, AutoCloseable {
      * @throws UncheckedIOException if the port could not be opened
      */
     public static TcpFaultProxy start(String name, String targetHost, int targetPort, int listenPort) {
+        return start(name, targetHost, targetPort, listenPort, MAX_BLACKHOLED_CONNECTIONS);
+    }
+
+    /** For tests of this class: a lower limit than {@link #MAX_BLACKHOLED_CONNECTIONS}, to see the oldest closed. */
+    static TcpFaultProxy start(String name, String targetHost, int targetPort, int listenPort, int blackholeLimit) {
+        if (blackholeLimit < 1 || blackholeLimit > MAX_BLACKHOLED_CONNECTIONS) {
+            throw new IllegalArgumentException("blackholeLimit must be 1.." + MAX_BLACKHOLED_CONNECTIONS + ", got "
+                    + blackholeLimit);
+        }
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(targetHost, "targetHost");
         if (targetPort < 1 || targetPort > 65535) {
@@ -144,7 +170,7 @@ public final class TcpFaultProxy implements FaultTarget, AutoCloseable {
             throw new IllegalArgumentException("listenPort must be 0..65535, got " + listenPort);
         }
         try {
-            return new TcpFaultProxy(name, new InetSocketAddress(targetHost, targetPort), listenPort);
+            return new TcpFaultProxy(name, new InetSocketAddress(targetHost, targetPort), listenPort, blackholeLimit);
         } catch (IOException e) {
             throw new UncheckedIOException("TCP fault proxy '" + name + "' could not listen on 127.0.0.1:" + listenPort
                     + " (" + e.getMessage() + "); pass port 0 for a free port", e);
@@ -499,23 +525,36 @@ public final class TcpFaultProxy implements FaultTarget, AutoCloseable {
                 reset(client);
                 continue;
             }
-            if (conns.size() >= MAX_CONNECTIONS) {
+            boolean blackholed = f.kind() == Fault.Kind.BLACKHOLE;
+            if (blackholed && swallowed.size() >= blackholeLimit) {
+                Conn oldest = swallowed.iterator().next();
+                LOG.debug("TCP fault proxy '{}' holds {} blackholed connections, its maximum; closing the oldest", name,
+                        blackholeLimit);
+                oldest.close(false);
+            } else if (!blackholed && conns.size() - swallowed.size() >= MAX_CONNECTIONS) {
                 LOG.warn("TCP fault proxy '{}' has {} connections open, its maximum; closing a new one", name,
                         MAX_CONNECTIONS);
                 closeQuietly(client);
                 continue;
             }
+            Conn c = null;
             try {
-                Conn c = new Conn(client);
+                c = new Conn(client);
                 conns.add(c);
                 connectionCount = conns.size();
-                if (f.kind() != Fault.Kind.BLACKHOLE) {
+                if (blackholed) {
+                    swallowed.add(c);
+                } else {
                     c.connectUpstream();
                 }
                 c.updateInterest();
             } catch (IOException e) {
                 LOG.debug("TCP fault proxy '{}': could not set up a connection", name, e);
-                closeQuietly(client);
+                if (c != null) {
+                    c.close(false);
+                } else {
+                    closeQuietly(client);
+                }
             }
         }
     }
@@ -711,6 +750,7 @@ public final class TcpFaultProxy implements FaultTarget, AutoCloseable {
             }
             closed = true;
             conns.remove(this);
+            swallowed.remove(this);
             connectionCount = conns.size();
             if (reset) {
                 TcpFaultProxy.reset(client);

@@ -1,5 +1,7 @@
 package dev.latitude.testkit;
 
+import static dev.latitude.testkit.RawClients.Outcome.BROKEN_WITHOUT_ANSWER;
+import static dev.latitude.testkit.RawClients.Outcome.SILENT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -33,6 +35,12 @@ import org.junit.jupiter.api.Test;
  * Each fault of {@link TcpFaultProxy}, seen by a plain socket client talking to a tiny echo server through the proxy.
  */
 class TcpFaultProxyTest {
+    /**
+     * From heal's return to the first round trip on a new connection. Typically a few milliseconds; the deadline leaves
+     * room for a busy two-core machine (a GC or scheduling pause) while still failing a proxy that stays stuck.
+     */
+    private static final Duration FIRST_ANSWER_DEADLINE = Duration.ofMillis(500);
+
     private EchoServer echo;
     private TcpFaultProxy proxy;
     private final List<Socket> clients = new ArrayList<>();
@@ -83,17 +91,8 @@ class TcpFaultProxyTest {
 
     /** Bounded polling: checks {@code condition} every 10 ms until it holds or {@code timeout} passes. */
     static void await(Duration timeout, BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("not within " + timeout.toMillis() + " ms: " + what);
-            }
-            try {
-                TimeUnit.MILLISECONDS.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for: " + what, e);
-            }
+        if (!Polling.eventually(timeout, Duration.ofMillis(10), condition)) {
+            throw new AssertionError("not within " + timeout.toMillis() + " ms: " + what);
         }
     }
 
@@ -165,6 +164,78 @@ class TcpFaultProxyTest {
         // The blackholed connection lost its bytes, so it is closed; new connections work.
         assertThat(closedByPeer(s)).isTrue();
         assertThat(roundTrip(connect(), "after")).isEqualTo("after");
+    }
+
+    @Test
+    void healForwardsAtOnceAfterAThousandBlackholedConnectionsAndNeverForwardsWhatTheySent() throws Exception {
+        int count = 1_000;
+        // Warm-up: the proxy's loop, the echo server and this JVM's socket path are warm before anything is measured.
+        Socket warm = connect();
+        assertThat(roundTrip(warm, "warm-up")).isEqualTo("warm-up");
+        warm.close();
+        await(Duration.ofSeconds(2), () -> proxy.connectionCount() == 0, "the warm-up connection closed");
+        long forwarded = echo.bytesReceived();
+
+        proxy.apply(Fault.blackhole());
+        try (RawClients swallowed = RawClients.open(proxy.port(), count,
+                i -> ("lost " + i + "\n").getBytes(StandardCharsets.UTF_8))) {
+            // Every one is held open, none closed on accept: to its client the proxy is a blackhole. One thread serves
+            // them all.
+            await(Duration.ofSeconds(30), () -> proxy.connectionCount() == count, "all " + count + " connections held");
+            assertThat(Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals("latitude-tcp-proxy-echo")).count()).isEqualTo(1);
+            assertThat(RawClients.read(swallowed.sockets().get(count - 1), Duration.ofMillis(200)))
+                    .isEqualTo(SILENT);
+            swallowed.abandonFirst(count / 2); // Clients that gave up; the other half still waits.
+            await(Duration.ofSeconds(10), () -> proxy.connectionCount() == count / 2, "abandoned connections closed");
+
+            proxy.heal();
+            long start = System.nanoTime();
+            String answer = roundTrip(connect(), "after");
+            long millis = millisSince(start);
+            System.out.printf("TcpFaultProxy: first round trip %d ms after heal, with %d connections blackholed%n",
+                    millis, count);
+            assertThat(answer).isEqualTo("after");
+            assertThat(millis).as("ms from heal to the first round trip").isLessThan(FIRST_ANSWER_DEADLINE.toMillis());
+
+            // The clients still waiting see their connections closed, with nothing forwarded or answered.
+            for (Socket s : swallowed.sockets()) {
+                assertThat(RawClients.read(s, Duration.ofSeconds(2))).isEqualTo(BROKEN_WITHOUT_ANSWER);
+            }
+            assertThat(echo.bytesReceived()).isEqualTo(forwarded + "after\n".length());
+        }
+    }
+
+    @Test
+    void beyondTheLimitTheOldestBlackholedConnectionIsClosed() throws Exception {
+        try (TcpFaultProxy small = TcpFaultProxy.start("echo-small", "127.0.0.1", echo.port(), 0, 3)) {
+            small.apply(Fault.blackhole());
+            List<Socket> sockets = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                RawClients one = RawClients.open(small.port(), 1, n -> "lost\n".getBytes(StandardCharsets.UTF_8));
+                sockets.add(one.sockets().get(0));
+                clients.add(one.sockets().get(0));
+                if (i >= 3) {
+                    // Accepting it closed the oldest still held.
+                    assertThat(RawClients.read(sockets.get(i - 3), Duration.ofSeconds(2)))
+                            .isEqualTo(BROKEN_WITHOUT_ANSWER);
+                } else {
+                    int held = i + 1;
+                    await(Duration.ofSeconds(2), () -> small.connectionCount() == held, held + " held");
+                }
+            }
+            // The last one is added just after the oldest is closed for it.
+            await(Duration.ofSeconds(2), () -> small.connectionCount() == 3, "the 3 newest held");
+            for (Socket s : sockets.subList(2, 5)) {
+                assertThat(RawClients.read(s, Duration.ofMillis(200))).isEqualTo(SILENT);
+            }
+
+            small.heal();
+            for (Socket s : sockets.subList(2, 5)) {
+                assertThat(RawClients.read(s, Duration.ofSeconds(2))).isEqualTo(BROKEN_WITHOUT_ANSWER);
+            }
+            assertThat(echo.bytesReceived()).isZero();
+        }
     }
 
     @Test
