@@ -2,7 +2,8 @@
 # Builds and runs Latitude's benchmarks; see docs/BENCHMARKS.md.
 #
 #   benchmarks/run.sh plan       JMH: cost and allocation of one routing decision
-#   benchmarks/run.sh failover   scenario: blackhole the preferred region under load, measure the failover
+#   benchmarks/run.sh failover   scenario: blackhole the preferred region under load, measure the failover; a cold
+#                                pass (client in a fresh JVM, no pre-warm), then a warm pass
 #   benchmarks/run.sh token      JMH: encode, decode, verify and merge session tokens; encoded sizes
 #   benchmarks/run.sh dynamodb   scenario: MultiRegionDynamoDbClient on DynamoDB Local regions (overhead, sessions, failover)
 #   benchmarks/run.sh all        all of them, then rewrite docs/BENCHMARKS.md
@@ -67,20 +68,47 @@ MD
         ;;
     failover)
         cat <<'MD'
-## failover: blackholing the preferred region under load
+## failover: blackholing the preferred region under load, from a cold start and warm
 
 A scenario (`FailoverScenario`, plain `main`), end to end over HTTP on 127.0.0.1. Three `FakeRegion`s (WireMock):
 us-east-1 5 ms, us-west-2 25 ms, eu-west-1 70 ms. The engine prefers us-east-1
-(`RoutingPolicy.failover().priority("us-east-1", "us-west-2", "eu-west-1")`), attempt timeout 100 ms, default
-deadline (5 s), hedging on with `HedgingConfig.defaults()` (hedge at the region's p95, budget 5 % of calls, burst 10)
-and `BreakerConfig.defaults()` (open at 5 failures of the last 10 attempts, stay open 5 s, close after 3 successful
-trial calls), OpenTelemetry no-op. A `FakeRegionClient` sends idempotent reads at 200 calls/s from 4 threads
-(at most 3,800 calls).
+(`RoutingPolicy.failover().priority("us-east-1", "us-west-2", "eu-west-1")`), attempt timeout 100 ms; everything
+else is the engine's default: deadline 5 s, `HedgingConfig.defaults()` (hedge at the region's p95, budget 5 % of
+calls, burst 10), `BreakerConfig.defaults()` (open at 5 failures of the last 10 attempts once at least 10 were judged
+within 10 s, stay open 5 s, close after 3 successful trial calls), OpenTelemetry no-op. The bare engine has no health
+probe, so a healed region would wait for the breaker's 5 s open delay; the user in this scenario supplies one, as
+`FailoverDemo` does: a GET of the region's `/health`, with `ProbeConfig.builder().interval(250 ms).timeout(250 ms)
+.unhealthyOnly(true)` (the DynamoDB client's default: only regions whose circuit is not closed, or whose probe is
+down, are probed; a region that answers twice in a row half-opens its circuit at once). The probe's HTTP request is
+cut after 1 s (an answer past the probe timeout still counts as a success). A `FakeRegionClient` sends idempotent
+reads at 200 calls/s from 4 threads (at most 3,800 calls).
 
-Timeline: the JVM is first pre-warmed with 200 reads per region through a throwaway engine (a cold JVM's first HTTP
-calls take well over 100 ms and would open every circuit); then 5 s of load, then us-east-1 is blackholed (accepts,
-never answers) for 8 s (longer than the breaker's 5 s open delay, so its half-open trial calls meet the blackhole
-too), then healed, then 5 s more load.
+Timeline of a pass: the load starts, 5 s later us-east-1 is blackholed (accepts, never answers) for 8 s (longer than
+the breaker's open delay, so half-open trial calls can meet the blackhole too), then healed, then 5 s more load.
+
+`benchmarks/run.sh failover` runs two passes, cold first:
+
+- **Cold pass** (`failover-cold` in the log; the `cold_*` figures and `recovered_ms`): the client (engine, HTTP
+  client, probe) runs in a fresh JVM that has run nothing else; the engine is built with the settings above and the
+  load starts at once, as when a service boots. No pre-warm, no `warmUp(...)`. The fake regions run in the parent
+  process and are warmed there first with 200 plain GETs each: a booting service meets servers that have been up for
+  a while (and WireMock's own cold start would otherwise compete with the client's for the same two cores). The
+  parent applies the blackhole and the heal when the client asks for them.
+- **Warm pass** (`failover` in the log; the other figures): fake regions and client in one JVM, pre-warmed first with
+  200 reads per region through a throwaway engine; then the same engine settings, load and timeline. This measures
+  the failover itself.
+
+Cold-pass figures:
+
+- `cold_failed_calls`: calls that failed or did not complete over the whole cold run, fault included (target 0).
+- `cold_circuits_opened_before_fault`: circuit CLOSED -> OPEN transitions of any region before the blackhole
+  (target 0: nothing is wrong with any region then).
+- `cold_start_p99_ms`, `cold_start_max_ms`: latency of the calls started in the first second of load.
+- `recovered_ms`: time from the heal to the start of the first call served by us-east-1 (target ≤ 1,000); -1 if none
+  was before the end. The log also says from when every call went to us-east-1 first and was served there.
+- `cold_total_calls`: calls made.
+
+Warm-pass figures:
 
 - `baseline_p50_ms`, `baseline_p99_ms`: latency of calls started in the 3 s before the blackhole.
 - `moved_ms`: time from the blackhole to the last routing decision that still sent an ordinary call to us-east-1
@@ -91,9 +119,12 @@ too), then healed, then 5 s more load.
 - `p99_ms`, `fault_p50_ms`, `fault_max_ms`: latency of the calls started during the fault window (8 s), including
   those caught by it.
 - `trial_calls`: calls during the fault whose first attempt was a breaker trial in us-east-1.
-- `recovered_ms`: time from the heal to the start of the first call after which every call went first to
-  us-east-1 and was answered there; -1 if that did not happen within the 5 s after the heal.
+- `warm_recovered_ms`: as `recovered_ms`, for the warm pass.
 - `total_calls`, `failed_calls`: calls made, and calls that failed or did not complete (target 0).
+
+`java -jar benchmarks/target/benchmarks.jar failover-cold-warmup` runs the cold pass with
+`Latitude.Builder.warmUp(Duration.ofSeconds(2))` (the probe's request sent to every region before `build()`
+returns); its figures are named `cold_warmup_*`. `failover-cold` and `failover-warm` run one pass alone.
 MD
         ;;
     token)
@@ -206,21 +237,21 @@ MD
             echo '```'
             if [ "$b" = failover ]; then
                 echo
-                echo "From the run's log (circuit transitions, per-phase summary, engine status at the end):"
+                echo "From the run's log (per-second and per-phase summaries, failures, circuit and probe transitions, engine"
+                echo "status at the end; at most 20 transitions per pass):"
                 echo
                 echo '```'
-                grep -E '^failover: (t=.*circuit|baseline|fault window|recovery window|requests reaching|status|trial call|the circuit|[0-9]+ calls had)' \
-                    "$RESULTS/$b.txt" || true
+                grep -E '^failover(-cold)?: (regions:|machine|t=[0-9]+ ms \(.*\) (circuit|probe)|second [0-9]|baseline|fault window|recovery window|requests reaching|status|[0-9]+ circuits opened|traffic back|[0-9]+ calls (failed|had)| +[0-9]+ (before|blackhole|after))' \
+                    "$RESULTS/$b.txt" |
+                    awk '/ ms \(.*\) (circuit|probe) / { if (++n[$1] > 20) { if (n[$1] == 21) print $1 " ..."; next } } { print }' || true
                 echo '```'
-                if grep -qx 'failover.recovered_ms=-1.0 ms' "$RESULTS/$b.txt"; then
+                if grep -q 'right after the heal got no answer' "$RESULTS/$b.txt"; then
                     cat <<'MD'
 
-`recovered_ms=-1` means us-east-1 got no traffic back after the heal. When every half-open trial attempt of a
-region is abandoned (its call was won by a hedge, cancelled or cut by the deadline), the trial permits are never
-returned; `RegionState.available()` then calls Failsafe's `halfOpen()` to grant fresh ones, but on a breaker that
-is already half-open that call does nothing, so the circuit stays half-open with no permits and every call skips
-the region for good. Whether all three trials get hedged depends on the hedge budget at that moment, so some runs
-recover (about 2.3 s after the heal, when the next open delay ends) and some do not.
+A plain GET sent to us-east-1 right after the heal got no answer: `FakeRegion.blackhole()` answers each swallowed
+request after 5 minutes on one of the region's 64 Jetty threads, so once about 60 requests were swallowed (calls
+before the circuit opened, probes every 250 ms, trial calls) the healed region cannot serve anything, and
+`recovered_ms` is -1 for a reason in the test kit, not in the engine.
 MD
                 fi
             fi

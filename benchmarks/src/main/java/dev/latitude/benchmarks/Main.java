@@ -23,15 +23,24 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar plan       # JMH: PlanBenchmark with the gc profiler
- * java -jar benchmarks/target/benchmarks.jar failover   # scenario: blackhole the preferred region under load
+ * java -jar benchmarks/target/benchmarks.jar failover   # scenario: blackhole the preferred region under load, first
+ *                                                      # with the client in a fresh JVM (cold pass), then pre-warmed
+ * java -jar benchmarks/target/benchmarks.jar failover-cold          # the cold pass alone
+ * java -jar benchmarks/target/benchmarks.jar failover-cold-warmup   # the cold pass with Builder.warmUp(2 s)
+ * java -jar benchmarks/target/benchmarks.jar failover-warm          # the warm pass alone
  * java -jar benchmarks/target/benchmarks.jar token      # JMH: TokenBenchmark (session token encode/decode/merge)
  * java -jar benchmarks/target/benchmarks.jar dynamodb   # scenario: MultiRegionDynamoDbClient on DynamoDB Local regions
  * </pre>
  *
+ * <p>{@value #FAILOVER_CLIENT} is the client side of a cold pass, started by {@code failover} in a fresh JVM.
+ *
  * <p>Exit status: 0 on success, 2 for an unknown name, 1 if the benchmark failed.
  */
 public final class Main {
-    static final String USAGE = "usage: java -jar benchmarks.jar plan|failover|token|dynamodb";
+    static final String USAGE = "usage: java -jar benchmarks.jar plan|failover|token|dynamodb"
+            + " (or failover-cold|failover-cold-warmup|failover-warm: one pass of failover)";
+    /** The client side of a failover cold pass, run in a fresh JVM by {@link FailoverScenario#inFreshJvm}. */
+    static final String FAILOVER_CLIENT = "failover-client";
     private static final String ALLOC_NORM = "gc.alloc.rate.norm";
 
     private Main() {
@@ -52,7 +61,22 @@ public final class Main {
                 metrics = plan();
                 break;
             case "failover":
-                metrics = new FailoverScenario().run();
+                // The cold pass needs a client JVM that has run nothing yet: its own process, before the warm pass.
+                metrics = new ArrayList<>(FailoverScenario.inFreshJvm(FailoverScenario.Pass.COLD));
+                metrics.addAll(new FailoverScenario(FailoverScenario.Pass.WARM).run());
+                break;
+            case "failover-cold":
+                metrics = FailoverScenario.inFreshJvm(FailoverScenario.Pass.COLD);
+                break;
+            case "failover-cold-warmup":
+                metrics = FailoverScenario.inFreshJvm(FailoverScenario.Pass.COLD_WARM_UP);
+                break;
+            case "failover-warm":
+                metrics = new FailoverScenario(FailoverScenario.Pass.WARM).run();
+                break;
+            case FAILOVER_CLIENT:
+                metrics = new FailoverScenario(FailoverScenario.Pass.valueOf(System.getProperty("failover.pass",
+                        FailoverScenario.Pass.COLD.name()))).run();
                 break;
             case "token":
                 metrics = token();
