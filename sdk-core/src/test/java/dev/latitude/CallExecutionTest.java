@@ -152,6 +152,29 @@ class CallExecutionTest {
     }
 
     @Test
+    void executeAsync_attemptTimesOut_noExtraAttemptInARegionThatIsItselfSlow_untilItRecovers() {
+        Latitude l = engine();
+        CompletableFuture<String> first = l.executeAsync(read(), recorder);
+        clock.advanceMillis(500);
+        assertThat(recorder.regions()).containsExactly("us-east-1", "us-west-2");
+        clock.advanceMillis(500); // us-west-2 is slow too: eu-west-1 is tried beside both
+        assertThat(recorder.regions()).containsExactly("us-east-1", "us-west-2", "eu-west-1");
+
+        CompletableFuture<String> second = l.executeAsync(read(), recorder);
+        clock.advanceMillis(500);
+        assertThat(recorder.regions()).as("us-west-2's only attempt is slow: a cold or stalled region gets no more")
+                .containsExactly("us-east-1", "us-west-2", "eu-west-1", "us-east-1");
+
+        recorder.attempt(1).complete("west");
+        assertThat(first).isCompletedWithValue("west");
+        clock.advanceMillis(500); // looked at again one attempt timeout later: us-west-2 is no longer slow
+        assertThat(recorder.regions()).containsExactly("us-east-1", "us-west-2", "eu-west-1", "us-east-1",
+                "us-west-2");
+        recorder.attempt(4).complete("west again");
+        assertThat(second).isCompletedWithValue("west again");
+    }
+
+    @Test
     void executeAsync_everyRegionFails_throwsRegionsUnavailableListingEachAttempt() {
         Latitude l = engine();
         CompletableFuture<String> result = l.executeAsync(read(), recorder);

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An attempt timeout means "stop waiting only for this region", never "throw the answer away": when it fires and
  * the call may go elsewhere, the next region's attempt starts beside the slow one and the first good answer wins (the
- * other is cancelled); when nothing else may serve the call (the plan's last region, a single writer, residency, a
+ * other is cancelled), unless that region is itself slow right now (then adding attempts would only add load: the
+ * engine looks again one attempt timeout later); when nothing else may serve the call (the plan's last region, a single writer, residency, a
  * non-idempotent write), the slow attempt keeps its chance until the deadline. A write whose outcome is unknown when
  * the call ends fails with {@link AmbiguousWriteException}, never with an exception that reads as "not applied".
  * Regions whose half-open circuit has no trial permit left are tried last, without a permit, when no other region
@@ -310,27 +311,46 @@ final class CallExecution<T> {
     private void onTimeout(Attempt a) {
         long now = engine.ticker.read();
         Attempt fallback = null;
+        boolean first;
         synchronized (this) {
             if (a.finished || done) {
                 return;
             }
-            a.slow = true;
+            first = !a.slow;
+            if (first) {
+                a.slow = true;
+                a.region.attemptSlow();
+            }
             if (deadlineTimer == null) {
                 armDeadline(deadlineAt - now);
             }
             // Like an ambiguous failure: only an idempotent operation may be sent elsewhere while this one may
             // still be applied.
             if (op.idempotent() && !runningWithinTimeout()) {
-                fallback = reserve(false, order.length);
+                if (nextRegionSlow()) {
+                    // Every region is slow (a cold start, a stalled host): adding attempts would only add load.
+                    // Look again one attempt timeout later.
+                    a.timeout = engine.scheduler.schedule(() -> onTimeout(a), engine.config.attemptTimeoutNanos());
+                } else {
+                    fallback = reserve(false, order.length);
+                }
             }
         }
-        engine.telemetry.attemptSlow(span, a.region, now - a.start);
+        if (first) {
+            engine.telemetry.attemptSlow(span, a.region, now - a.start);
+        }
         if (fallback != null) {
             LOG.debug("{}: {} is slow (past the attempt timeout), also trying {}", op.name(), a.region.spec.id(),
                     fallback.region.spec.id());
             engine.telemetry.fallback(span, a.region, fallback.region, FailureKind.TIMEOUT);
             dispatch(fallback);
         }
+    }
+
+    /** Whether the region the next attempt would go to is itself slow right now. Must hold the lock. */
+    private boolean nextRegionSlow() {
+        int index = next < order.length ? order[next] : deferredNext < deferredCount ? deferred[deferredNext] : -1;
+        return index >= 0 && engine.regions[index].slowNow();
     }
 
     /** Whether an attempt is running that has not yet reached its timeout (its outcome or timeout decides). */
@@ -554,7 +574,7 @@ final class CallExecution<T> {
         for (Attempt a : cut) {
             a.timeout.cancel();
             if (a.slow || (hedgeWon && !a.hedge)) {
-                a.region.attemptOutpaced();
+                a.region.attemptOutpaced(a.slow, a.start);
             } else {
                 a.region.attemptAbandoned();
             }

@@ -11,11 +11,11 @@ import dev.latitude.CircuitState;
  * {@code minimumVolume} were judged within it. The volume rule is the cold-start guard (Envoy's minimum request volume): a handful of slow or
  * failed first calls, or a trickle of old outcomes, cannot open a circuit. Open, it refuses permits until the open
  * delay has passed, then half-opens. Half-open, it grants {@code successThreshold} trial permits; that many successes
- * close it, one failure reopens it. Thread-safe: every method holds the breaker's lock briefly, and transitions are
- * reported after it is released.
+ * close it, one failure reopens it; only attempts started after it half-opened are trials. Thread-safe: every method
+ * holds the breaker's lock briefly, and transitions are reported, in order, under it.
  */
 final class RegionBreaker {
-    /** Receives transitions, outside the breaker's lock. */
+    /** Receives transitions, in order, under the breaker's lock: must be fast. */
     interface Listener {
         void transitioned(CircuitState from, CircuitState to, long now);
     }
@@ -34,6 +34,7 @@ final class RegionBreaker {
     private CircuitState state = CircuitState.CLOSED;
     private int permits;
     private int trialSuccesses;
+    private long halfOpenedAt;
 
     RegionBreaker(BreakerConfig config, Listener listener) {
         this.failureThreshold = config.failureThreshold();
@@ -70,66 +71,62 @@ final class RegionBreaker {
         }
     }
 
-    /** Records a success: closed, it fills the window; half-open, it counts towards closing. */
-    void recordSuccess(long now) {
-        CircuitState from;
-        synchronized (this) {
-            from = state;
-            if (state == CircuitState.CLOSED) {
-                add(false, now);
-                return;
-            }
-            if (state != CircuitState.HALF_OPEN || ++trialSuccesses < successThreshold) {
-                return;
-            }
-            state = CircuitState.CLOSED;
+    /**
+     * Records a success: closed, it fills the window; half-open, a trial's success counts towards closing (an attempt
+     * started before the circuit half-opened is not a trial and proves nothing).
+     */
+    synchronized void recordSuccess(long now, long startedAt) {
+        if (state == CircuitState.CLOSED) {
+            add(false, now);
+        } else if (state == CircuitState.HALF_OPEN && startedAt >= halfOpenedAt
+                && ++trialSuccesses >= successThreshold) {
             size = 0;
+            moveTo(CircuitState.CLOSED, now);
         }
-        listener.transitioned(from, CircuitState.CLOSED, now);
     }
 
-    /** Records a failure: closed, it may open the circuit (threshold and volume met); half-open, it reopens it. */
-    void recordFailure(long now) {
-        synchronized (this) {
-            if (state == CircuitState.OPEN) {
-                return;
+    /**
+     * Records a failure: closed, it may open the circuit (threshold and volume met); half-open, a trial's failure
+     * reopens it (a failure of an attempt started before the circuit half-opened does not).
+     */
+    synchronized void recordFailure(long now, long startedAt) {
+        if (state == CircuitState.CLOSED) {
+            add(true, now);
+            if (thresholdMet(now)) {
+                open(now);
             }
-            if (state == CircuitState.CLOSED) {
-                add(true, now);
-                if (!thresholdMet(now)) {
-                    return;
-                }
-            }
+        } else if (state == CircuitState.HALF_OPEN && startedAt >= halfOpenedAt) {
+            open(now);
         }
-        open(now);
     }
 
     /** Opens the circuit (a probe saw the region down, or trials failed); no-op if already open. */
-    void open(long now) {
-        CircuitState from;
-        synchronized (this) {
-            from = state;
-            if (from == CircuitState.OPEN) {
-                return;
-            }
-            state = CircuitState.OPEN;
+    synchronized void open(long now) {
+        if (state != CircuitState.OPEN) {
             permits = 0;
             size = 0;
+            moveTo(CircuitState.OPEN, now);
         }
-        listener.transitioned(from, CircuitState.OPEN, now);
     }
 
     /** Half-opens an open circuit: trial permits are granted again. No-op unless open. */
-    void halfOpen(long now) {
-        synchronized (this) {
-            if (state != CircuitState.OPEN) {
-                return;
-            }
-            state = CircuitState.HALF_OPEN;
+    synchronized void halfOpen(long now) {
+        if (state == CircuitState.OPEN) {
             permits = successThreshold;
             trialSuccesses = 0;
+            halfOpenedAt = now;
+            moveTo(CircuitState.HALF_OPEN, now);
         }
-        listener.transitioned(CircuitState.OPEN, CircuitState.HALF_OPEN, now);
+    }
+
+    /**
+     * Changes state and reports it while holding the lock, so listeners see transitions in the order they happened
+     * (they must be fast and must not block on another thread that uses this breaker).
+     */
+    private void moveTo(CircuitState to, long now) {
+        CircuitState from = state;
+        state = to;
+        listener.transitioned(from, to, now);
     }
 
     private void add(boolean failure, long now) {

@@ -31,6 +31,7 @@ public final class RegionState {
     final long estimatedLatencyNanos;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger occupied = new AtomicInteger();
+    private final AtomicInteger slowInFlight = new AtomicInteger();
     private final AtomicLong answers = new AtomicLong();
     private final int maxOccupied;
     private final int warmAfter;
@@ -139,6 +140,21 @@ public final class RegionState {
         inFlight.incrementAndGet();
     }
 
+    /** An attempt here ran past the attempt timeout and is still running. */
+    void attemptSlow() {
+        slowInFlight.incrementAndGet();
+    }
+
+    /**
+     * Whether this region is itself slow right now: most of its attempts in flight are past their timeout. A call
+     * does not start an extra attempt here beside a slow one elsewhere: when every region is slow (a cold start, a
+     * stalled host), fanning out would only multiply the load.
+     */
+    boolean slowNow() {
+        int slow = slowInFlight.get();
+        return slow > 0 && slow * 2 >= inFlight.get();
+    }
+
     /**
      * Records how an attempt ended and releases its in-flight slot.
      *
@@ -151,13 +167,17 @@ public final class RegionState {
      */
     void attemptEnded(FailureKind failure, long latencyNanos, boolean lastResort, boolean slow, long now) {
         inFlight.decrementAndGet();
+        if (slow) {
+            slowInFlight.decrementAndGet();
+        }
         if (failure == null || failure == FailureKind.CALLER || failure == FailureKind.STALE_READ) {
             boolean warm = answers.getAndIncrement() >= warmAfter;
+            long startedAt = now - latencyNanos;
             if (slow && warm) {
                 // Slow is not dead (the call got its answer), but a warm region answering past the attempt timeout
                 // counts against it as a slow call. Its first answers (connections, TLS, class loading, JIT) are not
                 // judged for speed.
-                breaker.recordFailure(now);
+                breaker.recordFailure(now, startedAt);
                 return;
             }
             if (!slow) {
@@ -167,13 +187,14 @@ public final class RegionState {
                 if (!lastResort) {
                     return; // a late answer to an attempt sent before the circuit opened proves little
                 }
-                breaker.halfOpen(now); // a last-resort attempt got through: let trial calls decide
+                breaker.halfOpen(now); // a last-resort attempt got through: it is the first trial
+                startedAt = now;
             }
-            breaker.recordSuccess(now);
+            breaker.recordSuccess(now, startedAt);
         } else if (failure != FailureKind.CIRCUIT_OPEN && failure != FailureKind.BULKHEAD_FULL) {
             // Failures and timeouts charge the breaker but not the latency EWMA: a region that timed out would
             // otherwise look slow forever to the latency policy, since it gets no traffic to prove otherwise.
-            breaker.recordFailure(now);
+            breaker.recordFailure(now, now - latencyNanos);
         }
     }
 
@@ -183,9 +204,12 @@ public final class RegionState {
      * timeout that another region answered first or the deadline cut. It counts as a failure for the breaker, so a
      * blackholed region is detected as fast by hedged and fallen-back calls as by failed ones.
      */
-    void attemptOutpaced() {
+    void attemptOutpaced(boolean slow, long startedAt) {
         inFlight.decrementAndGet();
-        breaker.recordFailure(ticker.read());
+        if (slow) {
+            slowInFlight.decrementAndGet();
+        }
+        breaker.recordFailure(ticker.read(), startedAt);
     }
 
     /** Releases the in-flight slot of an attempt abandoned because the call ended (deadline or another winner). */

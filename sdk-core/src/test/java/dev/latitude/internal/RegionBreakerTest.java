@@ -24,11 +24,11 @@ class RegionBreakerTest {
         RegionBreaker b = breaker(BreakerConfig.builder().failureThreshold(2, 10)
                 .minimumVolume(4, Duration.ofSeconds(10)).build());
 
-        b.recordFailure(0);
-        b.recordFailure(1 * MS);
-        b.recordFailure(2 * MS);
+        b.recordFailure(0, 0);
+        b.recordFailure(1 * MS, 1 * MS);
+        b.recordFailure(2 * MS, 2 * MS);
         assertThat(b.state()).isEqualTo(CircuitState.CLOSED);
-        b.recordFailure(3 * MS);
+        b.recordFailure(3 * MS, 3 * MS);
 
         assertThat(b.state()).isEqualTo(CircuitState.OPEN);
         assertThat(transitions).containsExactly("CLOSED->OPEN@3");
@@ -38,11 +38,11 @@ class RegionBreakerTest {
     void recordFailure_successesCountTowardsVolume() {
         RegionBreaker b = breaker(BreakerConfig.builder().failureThreshold(2, 10)
                 .minimumVolume(4, Duration.ofSeconds(10)).build());
-        b.recordSuccess(0);
-        b.recordSuccess(0);
-        b.recordFailure(0);
+        b.recordSuccess(0, 0);
+        b.recordSuccess(0, 0);
+        b.recordFailure(0, 0);
 
-        b.recordFailure(0);
+        b.recordFailure(0, 0);
 
         assertThat(b.state()).isEqualTo(CircuitState.OPEN);
     }
@@ -51,12 +51,12 @@ class RegionBreakerTest {
     void recordFailure_outcomesOlderThanVolumePeriod_countNeitherAsFailuresNorVolume() {
         RegionBreaker b = breaker(BreakerConfig.builder().failureThreshold(2, 10)
                 .minimumVolume(2, Duration.ofSeconds(1)).build());
-        b.recordFailure(0);
+        b.recordFailure(0, 0);
 
-        b.recordFailure(1001 * MS);
+        b.recordFailure(1001 * MS, 1001 * MS);
 
         assertThat(b.state()).as("the first failure is 1001 ms old").isEqualTo(CircuitState.CLOSED);
-        b.recordFailure(2000 * MS);
+        b.recordFailure(2000 * MS, 2000 * MS);
         assertThat(b.state()).as("999 ms apart: both count").isEqualTo(CircuitState.OPEN);
     }
 
@@ -64,9 +64,9 @@ class RegionBreakerTest {
     void recordFailure_exactlyOneVolumePeriodOld_stillCounts() {
         RegionBreaker b = breaker(BreakerConfig.builder().failureThreshold(2, 10)
                 .minimumVolume(2, Duration.ofSeconds(1)).build());
-        b.recordFailure(0);
+        b.recordFailure(0, 0);
 
-        b.recordFailure(1000 * MS);
+        b.recordFailure(1000 * MS, 1000 * MS);
 
         assertThat(b.state()).isEqualTo(CircuitState.OPEN);
     }
@@ -75,22 +75,22 @@ class RegionBreakerTest {
     void recordFailure_failuresSlidOutOfTheWindow_doNotCount() {
         RegionBreaker b = breaker(BreakerConfig.builder().failureThreshold(2, 3)
                 .minimumVolume(1, Duration.ofSeconds(10)).build());
-        b.recordFailure(0);
-        b.recordSuccess(0);
-        b.recordSuccess(0);
-        b.recordSuccess(0); // the failure is no longer among the last 3
+        b.recordFailure(0, 0);
+        b.recordSuccess(0, 0);
+        b.recordSuccess(0, 0);
+        b.recordSuccess(0, 0); // the failure is no longer among the last 3
 
-        b.recordFailure(0);
+        b.recordFailure(0, 0);
 
         assertThat(b.state()).isEqualTo(CircuitState.CLOSED);
-        b.recordFailure(0);
+        b.recordFailure(0, 0);
         assertThat(b.state()).isEqualTo(CircuitState.OPEN);
     }
 
     @Test
     void tryAcquirePermit_open_refusedUntilHalfOpenThenOnlySuccessThresholdPermits() {
         RegionBreaker b = breaker(BreakerConfig.builder().failureThreshold(1, 1).successThreshold(2).build());
-        b.recordFailure(0);
+        b.recordFailure(0, 0);
         assertThat(b.tryAcquirePermit()).isFalse();
 
         b.halfOpen(5000 * MS);
@@ -105,16 +105,16 @@ class RegionBreakerTest {
     void recordSuccess_halfOpenTrialsSucceed_closesWithAFreshWindow() {
         RegionBreaker b = breaker(BreakerConfig.builder().failureThreshold(2, 5)
                 .minimumVolume(1, Duration.ofSeconds(10)).successThreshold(2).build());
-        b.recordFailure(0);
-        b.recordFailure(0);
+        b.recordFailure(0, 0);
+        b.recordFailure(0, 0);
         b.halfOpen(5000 * MS);
 
-        b.recordSuccess(5001 * MS);
+        b.recordSuccess(5001 * MS, 5001 * MS);
         assertThat(b.state()).isEqualTo(CircuitState.HALF_OPEN);
-        b.recordSuccess(5002 * MS);
+        b.recordSuccess(5002 * MS, 5002 * MS);
 
         assertThat(b.state()).isEqualTo(CircuitState.CLOSED);
-        b.recordFailure(5003 * MS);
+        b.recordFailure(5003 * MS, 5003 * MS);
         assertThat(b.state()).as("the failures before it opened are forgotten").isEqualTo(CircuitState.CLOSED);
         assertThat(transitions).containsExactly("CLOSED->OPEN@0", "OPEN->HALF_OPEN@5000", "HALF_OPEN->CLOSED@5002");
     }
@@ -125,18 +125,32 @@ class RegionBreakerTest {
         b.open(0);
         b.halfOpen(10 * MS);
 
-        b.recordFailure(20 * MS);
+        b.recordFailure(20 * MS, 20 * MS);
 
         assertThat(b.state()).isEqualTo(CircuitState.OPEN);
         assertThat(b.tryAcquirePermit()).isFalse();
     }
 
     @Test
+    void halfOpen_outcomesOfAttemptsStartedBeforeIt_areNotTrials() {
+        RegionBreaker b = breaker(BreakerConfig.builder().failureThreshold(5, 10).successThreshold(1).build());
+        b.open(0);
+        b.halfOpen(10 * MS);
+
+        b.recordFailure(11 * MS, 5 * MS);
+        assertThat(b.state()).as("a failure of an attempt sent before the trial began").isEqualTo(CircuitState.HALF_OPEN);
+        b.recordSuccess(12 * MS, 9 * MS);
+        assertThat(b.state()).as("nor does an old success close it").isEqualTo(CircuitState.HALF_OPEN);
+        b.recordSuccess(13 * MS, 10 * MS);
+        assertThat(b.state()).isEqualTo(CircuitState.CLOSED);
+    }
+
+    @Test
     void recordSuccess_open_isIgnored() {
         RegionBreaker b = breaker(BreakerConfig.builder().failureThreshold(1, 1).successThreshold(1).build());
-        b.recordFailure(0);
+        b.recordFailure(0, 0);
 
-        b.recordSuccess(1);
+        b.recordSuccess(1, 1);
 
         assertThat(b.state()).isEqualTo(CircuitState.OPEN);
     }
