@@ -134,7 +134,12 @@ final class SwallowedRequests implements Filter {
      * set, Jetty keeps nothing else of it, and it is garbage once released here.
      */
     private static void breakConnection(AsyncContext suspended) {
-        Request base = Request.getBaseRequest(suspended.getRequest());
+        Request base;
+        try {
+            base = Request.getBaseRequest(suspended.getRequest());
+        } catch (IllegalStateException e) {
+            return; // the client went away first and Jetty has already ended and recycled the exchange
+        }
         if (base != null) {
             base.getHttpChannel().abort(new EofException("the blackhole of a fake region ended"));
         }

@@ -91,6 +91,33 @@ class FakeRegionBlackholeTest {
     }
 
     @Test
+    void heal_afterClientsGaveUpOnSwallowedRequests_doesNotThrowAndServes() throws Exception {
+        FakeRegion region = closing(FakeRegion.start("us-east-1", Duration.ZERO));
+        // The JDK client's default (HTTP/2 over cleartext, upgraded): a stream it gives up on is reset, which ends
+        // the exchange on the server while the blackhole still holds it.
+        HttpClient http = HttpClient.newHttpClient();
+        URI uri = region.uri();
+        assertThat(send(http, uri.resolve("/warm")).statusCode()).isEqualTo(200);
+        region.blackhole();
+        List<CompletableFuture<HttpResponse<String>>> gaveUp = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            gaveUp.add(http.sendAsync(HttpRequest.newBuilder(uri.resolve("/given-up/" + i))
+                    .timeout(Duration.ofMillis(50)).GET().build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (CompletableFuture<HttpResponse<String>> f : gaveUp) {
+            try {
+                f.get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(HttpTimeoutException.class);
+            }
+        }
+
+        region.heal();
+
+        assertThat(send(http, uri.resolve("/after-heal")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void heal_afterAThousandSwallowedRequests_answersTheNextRequestAtOnceAndNeverTheSwallowedOnes() throws Exception {
         String id = "blackhole-1000";
         FakeRegion region = closing(FakeRegion.start(id, Duration.ZERO));
