@@ -343,7 +343,8 @@ final class CallExecution<T> {
             LOG.debug("{}: {} is slow (past the attempt timeout), also trying {}", op.name(), a.region.spec.id(),
                     fallback.region.spec.id());
             engine.telemetry.fallback(span, a.region, fallback.region, FailureKind.TIMEOUT);
-            dispatch(fallback);
+            Attempt started = fallback;
+            engine.offTimer(() -> dispatch(started));
         }
     }
 
@@ -386,7 +387,7 @@ final class CallExecution<T> {
             hedged = true;
         }
         engine.telemetry.hedge(span, primary.region, h.region, h.start - primary.start);
-        dispatch(h);
+        engine.offTimer(() -> dispatch(h));
     }
 
     private void failed(Attempt a, FailureKind kind, Throwable cause) {
@@ -523,8 +524,10 @@ final class CallExecution<T> {
                             + " before its outcome was known", records(), null)
                     : new RegionsUnavailableException(op.name(), true, records(), null);
         }
-        abandon(cut, false);
-        finish(null, null, terminal);
+        engine.offTimer(() -> {
+            abandon(cut, false);
+            finish(null, null, terminal);
+        });
     }
 
     private void abandonAll(String why) {

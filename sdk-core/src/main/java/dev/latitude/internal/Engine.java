@@ -118,6 +118,23 @@ public final class Engine implements Latitude, RegionState.Events {
         this.probes = config.probe() == null ? null : new ProbeRunner(this, config.probe(), config.probeConfig());
     }
 
+    /**
+     * Runs work a timer started that calls user code (a region call, the caller's continuations, a probe) off the
+     * engine's own scheduler thread, so one slow callback cannot delay every other call's timeouts and deadline. With
+     * a scheduler given to the builder (tests' manual clocks) the work runs where the timer fired.
+     */
+    void offTimer(Runnable work) {
+        if (ownScheduler == null) {
+            work.run();
+            return;
+        }
+        try {
+            attemptExecutor.execute(work);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            work.run(); // closing, or a bounded executor is full: run it here rather than lose it
+        }
+    }
+
     /** Starts the health probes, if there is a probe; once, after any warm-up. */
     public void startProbes() {
         if (probes != null) {

@@ -69,6 +69,11 @@ final class ProbeRunner {
                 region.probeResult(false, 0, config.successThreshold(), config.failureThreshold());
             }
         }, timeoutNanos);
+        engine.offTimer(() -> send(region, start, decided));
+    }
+
+    /** Sends one probe of {@code region} and records its outcome, unless its timeout decided first. */
+    private void send(RegionState region, long start, AtomicBoolean decided) {
         CompletionStage<?> stage;
         try {
             stage = probe.probe(region.spec);
