@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Probes every region on the engine's scheduler: one probe per region at a time, each bounded by the probe timeout,
  * the next one interval after the previous started. A probe past its timeout counts as a failure; if it answers later,
- * that answer still counts as a success (slow is not dead), which breaks the failure streak. With {@link ProbeConfig#unhealthyOnly()}, a region whose circuit
+ * that answer still counts as a success (slow is not dead), which breaks the failure streak. A probe still silent
+ * two intervals (and at least a second past its timeout) after it started is cancelled. With {@link ProbeConfig#unhealthyOnly()}, a region whose circuit
  * is closed and whose probe is not down is skipped at that tick (nothing is sent): probing costs nothing while all is
  * well, and a region that failed is probed until it answers again.
  */
@@ -32,16 +33,16 @@ final class ProbeRunner {
     private final long intervalNanos;
     private final long timeoutNanos;
     private volatile boolean stopped;
-    /** Each region's latest probe, cancelled when the next one starts if it is still silent. */
-    private final CompletableFuture<?>[] latest;
+    /** How long a silent probe is left running (its late answer still counts) before it is cancelled. */
+    private final long abandonNanos;
 
     ProbeRunner(Engine engine, HealthProbe probe, ProbeConfig config) {
-        this.latest = new CompletableFuture<?>[engine.regions.length];
         this.engine = engine;
         this.probe = probe;
         this.config = config;
         this.intervalNanos = config.interval().toNanos();
         this.timeoutNanos = config.timeout().toNanos();
+        this.abandonNanos = Math.max(2 * intervalNanos, timeoutNanos + TimeUnit.SECONDS.toNanos(1));
     }
 
     void start() {
@@ -91,14 +92,9 @@ final class ProbeRunner {
             }
             return;
         }
-        CompletableFuture<?> previous;
-        synchronized (latest) {
-            previous = latest[region.index];
-            latest[region.index] = stage.toCompletableFuture();
-        }
-        if (previous != null && !previous.isDone()) {
-            previous.cancel(true); // silent for a whole interval: stop holding its request
-        }
+        CompletableFuture<?> pending = stage.toCompletableFuture();
+        // Silent long after its timeout: stop holding its request (a late answer before then still counts).
+        engine.scheduler.schedule(() -> pending.cancel(true), abandonNanos);
         stage.whenComplete((v, e) -> {
             if (stopped) {
                 return;

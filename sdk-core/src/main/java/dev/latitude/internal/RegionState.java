@@ -202,12 +202,17 @@ public final class RegionState {
      * Records an attempt the call stopped waiting for because it was beaten: a primary that a hedge to another region
      * beat (slower than this region's hedging percentile plus the other region's round trip), or an attempt past its
      * timeout that another region answered first or the deadline cut. It counts as a failure for the breaker, so a
-     * blackholed region is detected as fast by hedged and fallen-back calls as by failed ones.
+     * blackholed region is detected as fast by hedged and fallen-back calls as by failed ones; except while a region
+     * that has answered is still among its first answers (warming up: slow, not dead).
      */
     void attemptOutpaced(boolean slow, long startedAt) {
         inFlight.decrementAndGet();
         if (slow) {
             slowInFlight.decrementAndGet();
+        }
+        long answered = answers.get();
+        if (answered > 0 && answered < warmAfter) {
+            return; // a region that answers but is still warming up (its first answers) is not judged for speed
         }
         breaker.recordFailure(ticker.read(), startedAt);
     }
