@@ -6,10 +6,10 @@ import java.time.Duration;
  * Settings of the per-region circuit breaker (timed by the engine's ticker); immutable.
  *
  * <p>What counts as a failure: a region-level failure (unavailable, ambiguous); an attempt that ran past the attempt
- * timeout and then failed, or never answered before the call ended elsewhere or at its deadline; a slow answer (past
- * the attempt timeout) from a region that has already answered {@link #minimumVolume()} times (its first answers
- * build connections and warm code, and are not judged for speed); and a primary attempt that a hedge to another region
- * beat. A caller error counts as a success. Attempts the call abandoned before their timeout (another attempt won,
+ * timeout and then failed, or never answered before the call ended elsewhere or at its deadline; and a primary attempt
+ * that a hedge to another region beat. A slow answer (past the attempt timeout) is an answer, not a failure: slow is
+ * not dead (a cold process, a busy host); routing by latency and hedging deal with slowness. A caller error counts as
+ * a success. Attempts the call abandoned before their timeout (another attempt won,
  * cancellation) count as nothing.
  *
  * <p>Defaults: open when 5 of the last 10 attempts in a region failed, once at least 10 attempts were judged in the
@@ -67,7 +67,7 @@ public final class BreakerConfig {
 
     /**
      * Returns how many attempts must have been judged within the {@linkplain #volumePeriod() volume period} before the
-     * circuit may open; also how many answers a region gives before its slow answers count against it.
+     * circuit may open.
      */
     public int minimumVolume() {
         return minimumVolume;
@@ -92,8 +92,7 @@ public final class BreakerConfig {
 
         /**
          * Sets the minimum volume: the circuit may open only once this many attempts were judged within
-         * {@code period}, and failures older than {@code period} do not count. A region's first {@code calls} answers
-         * are not judged for speed either (a slow answer is not a failure while the region warms up).
+         * {@code period}, and failures older than {@code period} do not count.
          *
          * @param calls 1 to the failure window (default: the failure window, 10)
          * @param period 100 ms to 1 hour (default 10 s)

@@ -460,6 +460,16 @@ final class CallExecution<T> {
         return new RegionsUnavailableException(op.name(), false, records(), cause);
     }
 
+    /** Returns the failure of the latest attempt that failed with one, or {@code null}. Must hold the lock. */
+    private Throwable lastCause() {
+        for (int i = attempts.size() - 1; i >= 0; i--) {
+            if (attempts.get(i).cause != null) {
+                return attempts.get(i).cause;
+            }
+        }
+        return null;
+    }
+
     /**
      * Returns the last attempt of a write that may have been applied (it failed ambiguously, or was cut while
      * running), or {@code null} if the call is not a write or every attempt certainly failed. Must hold the lock.
@@ -519,10 +529,16 @@ final class CallExecution<T> {
                 a.failure = FailureKind.TIMEOUT;
             }
             Attempt unknown = unknownOutcome();
-            terminal = unknown != null
-                    ? new AmbiguousWriteException(op.name(), unknown.region.spec.id(), "the call's deadline passed"
-                            + " before its outcome was known", records(), null)
-                    : new RegionsUnavailableException(op.name(), true, records(), null);
+            if (unknown != null) {
+                terminal = new AmbiguousWriteException(op.name(), unknown.region.spec.id(), "the call's deadline"
+                        + " passed before its outcome was known", records(), unknown.cause);
+            } else if (plan.outsideResidency > 0) {
+                engine.telemetry.residencyRefused(span, op.dataClass(), plan.policy.residency());
+                terminal = new ResidencyException(op.name(), op.dataClass(), plan.policy.residency(), records(),
+                        lastCause());
+            } else {
+                terminal = new RegionsUnavailableException(op.name(), true, records(), lastCause());
+            }
         }
         engine.offTimer(() -> {
             abandon(cut, false);

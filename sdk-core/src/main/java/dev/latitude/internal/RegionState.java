@@ -8,7 +8,6 @@ import dev.latitude.RegionSpec;
 import dev.latitude.RegionStatus;
 import dev.latitude.spi.Ticker;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Everything the engine tracks about one region: circuit breaker, probe verdict, latency, calls in flight and the
@@ -32,9 +31,7 @@ public final class RegionState {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger occupied = new AtomicInteger();
     private final AtomicInteger slowInFlight = new AtomicInteger();
-    private final AtomicLong answers = new AtomicLong();
     private final int maxOccupied;
-    private final int warmAfter;
     private final RegionBreaker breaker;
     private final long openDelayNanos;
     private final Ticker ticker;
@@ -54,7 +51,6 @@ public final class RegionState {
         this.latency = latency;
         this.estimatedLatencyNanos = estimatedLatencyNanos;
         this.openDelayNanos = config.openDelay().toNanos();
-        this.warmAfter = config.minimumVolume();
         this.maxOccupied = maxConcurrentAttempts;
         this.ticker = ticker;
         this.events = events;
@@ -171,15 +167,10 @@ public final class RegionState {
             slowInFlight.decrementAndGet();
         }
         if (failure == null || failure == FailureKind.CALLER || failure == FailureKind.STALE_READ) {
-            boolean warm = answers.getAndIncrement() >= warmAfter;
             long startedAt = now - latencyNanos;
-            if (slow && warm) {
-                // Slow is not dead (the call got its answer), but a warm region answering past the attempt timeout
-                // counts against it as a slow call. Its first answers (connections, TLS, class loading, JIT) are not
-                // judged for speed.
-                breaker.recordFailure(now, startedAt);
-                return;
-            }
+            // Slow is not dead: an answer past the attempt timeout is an answer, not a failure (a cold process, a
+            // busy host). Routing by latency and hedging deal with slowness; the breaker with regions that fail or
+            // never answer. Slow answers do not feed the latency estimate either (a cold start's would linger).
             if (!slow) {
                 latency.record(latencyNanos, now);
             }
@@ -202,17 +193,12 @@ public final class RegionState {
      * Records an attempt the call stopped waiting for because it was beaten: a primary that a hedge to another region
      * beat (slower than this region's hedging percentile plus the other region's round trip), or an attempt past its
      * timeout that another region answered first or the deadline cut. It counts as a failure for the breaker, so a
-     * blackholed region is detected as fast by hedged and fallen-back calls as by failed ones; except while a region
-     * that has answered is still among its first answers (warming up: slow, not dead).
+     * blackholed region is detected as fast by hedged and fallen-back calls as by failed ones.
      */
     void attemptOutpaced(boolean slow, long startedAt) {
         inFlight.decrementAndGet();
         if (slow) {
             slowInFlight.decrementAndGet();
-        }
-        long answered = answers.get();
-        if (answered > 0 && answered < warmAfter) {
-            return; // a region that answers but is still warming up (its first answers) is not judged for speed
         }
         breaker.recordFailure(ticker.read(), startedAt);
     }

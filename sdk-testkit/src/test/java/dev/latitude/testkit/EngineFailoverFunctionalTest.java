@@ -353,7 +353,8 @@ class EngineFailoverFunctionalTest {
         assertThat(millisSince(start)).isGreaterThanOrEqualTo(ATTEMPT_TIMEOUT.toMillis());
         assertThat(failure).isInstanceOf(RegionsUnavailableException.class);
         RegionsUnavailableException e = (RegionsUnavailableException) failure;
-        assertThat(e.deadlineExceeded()).isFalse();
+        // The last region, blackholed, kept its chance until the deadline (slow is not dead).
+        assertThat(e.deadlineExceeded()).isTrue();
         assertThat(e.operation()).isEqualTo("GetItem");
         assertThat(e.attempts()).extracting(AttemptRecord::region, AttemptRecord::failure).containsExactly(
                 tuple(EAST, FailureKind.REGION_UNAVAILABLE),
