@@ -105,6 +105,23 @@ class SlowCallBreakerTest {
     }
 
     @Test
+    void slowAttempt_beatenByAnotherRegion_isNotAFailureIfItsRegionAnsweredSinceItWasSent() {
+        Latitude l = engine(BreakerConfig.builder().failureThreshold(1, 1).minimumVolume(1, Duration.ofSeconds(10))
+                .build());
+        RecordingCall first = new RecordingCall();
+        CompletableFuture<String> slow = l.executeAsync(READ, first);
+        clock.advanceMillis(600);
+        assertThat(first.regions()).containsExactly(A, B);
+        assertThat(fastAnswer(l)).as("us-east-1 answers another call meanwhile").isCompletedWithValue(A);
+
+        first.attempt(1).complete("b");
+
+        assertThat(slow).isCompletedWithValue("b");
+        assertThat(circuit(l, A)).as("it answered since the slow attempt was sent: alive, only slow")
+                .isEqualTo(CircuitState.CLOSED);
+    }
+
+    @Test
     void slowAttempt_beatenByAnotherRegion_countsAsFailureEvenWhenCold() {
         Latitude l = engine(BreakerConfig.builder().failureThreshold(3, 5).minimumVolume(3, Duration.ofSeconds(10))
                 .build());

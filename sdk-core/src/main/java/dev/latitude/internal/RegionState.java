@@ -37,6 +37,7 @@ public final class RegionState {
     private final Ticker ticker;
     private final Events events;
     private volatile long openedAtNanos;
+    private volatile long lastAnswerAtNanos = Long.MIN_VALUE;
     private volatile long halfOpenedAtNanos;
 
     // Probe verdict; counters are guarded by 'this' (one probe per region runs at a time).
@@ -168,6 +169,7 @@ public final class RegionState {
         }
         if (failure == null || failure == FailureKind.CALLER || failure == FailureKind.STALE_READ) {
             long startedAt = now - latencyNanos;
+            lastAnswerAtNanos = now;
             // Slow is not dead: an answer past the attempt timeout is an answer, not a failure (a cold process, a
             // busy host). Routing by latency and hedging deal with slowness; the breaker with regions that fail or
             // never answer. Slow answers do not feed the latency estimate either (a cold start's would linger).
@@ -193,12 +195,16 @@ public final class RegionState {
      * Records an attempt the call stopped waiting for because it was beaten: a primary that a hedge to another region
      * beat (slower than this region's hedging percentile plus the other region's round trip), or an attempt past its
      * timeout that another region answered first or the deadline cut. It counts as a failure for the breaker, so a
-     * blackholed region is detected as fast by hedged and fallen-back calls as by failed ones.
+     * blackholed region is detected as fast by hedged and fallen-back calls as by failed ones. Not if the region has
+     * answered any attempt since this one was sent: then it is alive, only slow (a cold start, a busy host).
      */
     void attemptOutpaced(boolean slow, long startedAt) {
         inFlight.decrementAndGet();
         if (slow) {
             slowInFlight.decrementAndGet();
+        }
+        if (lastAnswerAtNanos > startedAt) {
+            return; // the region has answered since this attempt was sent: slow (a cold start, a busy host), not dead
         }
         breaker.recordFailure(ticker.read(), startedAt);
     }
