@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -77,21 +78,23 @@ public final class FailoverDemo {
                 .localRegion("us-east-1")
                 .build();
 
-        long t0 = System.nanoTime();
+        // The timeline starts with the load, once the engine is built and warmed up; earlier events show before 0.
+        AtomicLong start = new AtomicLong(System.nanoTime());
         ConcurrentLinkedQueue<String> events = new ConcurrentLinkedQueue<>();
         ConcurrentLinkedQueue<Long> victimOpened = new ConcurrentLinkedQueue<>();
         HealthListener listener = new HealthListener() {
             @Override
             public void onCircuitStateChange(RegionSpec region, CircuitState from, CircuitState to) {
-                events.add(String.format("%+8.3fs  %s circuit %s -> %s", secondsSince(t0), region.id(), from, to));
+                events.add(String.format("%+8.3fs  %s circuit %s -> %s", secondsSince(start.get()), region.id(), from, to));
                 if (to == CircuitState.OPEN && region.id().equals("us-east-1")) {
-                    victimOpened.add(System.nanoTime() - t0);
+                    victimOpened.add(System.nanoTime() - start.get());
                 }
             }
 
             @Override
             public void onProbeStateChange(RegionSpec region, ProbeState from, ProbeState to) {
-                events.add(String.format("%+8.3fs  %s probe %s -> %s", secondsSince(t0), region.id(), from, to));
+                events.add(String.format("%+8.3fs  %s probe %s -> %s", secondsSince(start.get()), region.id(), from,
+                        to));
             }
         };
 
@@ -118,7 +121,8 @@ public final class FailoverDemo {
                                     .failureThreshold(2).successThreshold(2).build())
                     .warmUp(Duration.ofSeconds(2)) // the first HTTP calls of a fresh JVM are paid here, not by reads
                     .build()) {
-                run(out, lab, latitude, seconds, rate, t0, events, victimOpened);
+                start.set(System.nanoTime());
+                run(out, lab, latitude, seconds, rate, start.get(), events, victimOpened);
             }
         }
     }
