@@ -76,19 +76,12 @@ public final class FakeRegionClient {
                 return CompletableFuture.failedFuture(new IllegalStateException("no endpoint for region " + region.id()));
             }
             HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).GET().build();
-            CompletableFuture<HttpResponse<String>> sent = http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
-            CompletableFuture<String> answer = sent.thenApply(r -> {
+            return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
                 if (r.statusCode() != 200) {
                     throw new HttpStatusException(region.id(), r.statusCode());
                 }
                 return r.body();
             });
-            answer.whenComplete((v, e) -> {
-                if (answer.isCancelled()) {
-                    sent.cancel(true); // the engine gave up on this attempt: abort the exchange and free its connection
-                }
-            });
-            return answer;
         });
     }
 
