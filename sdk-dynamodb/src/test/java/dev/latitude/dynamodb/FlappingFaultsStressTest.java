@@ -145,7 +145,7 @@ class FlappingFaultsStressTest {
         List<DynamoDbAsyncClient> asyncClients = new ArrayList<>();
         MultiRegionDynamoDbClient.Builder sb = MultiRegionDynamoDbClient.builder().topology(topology())
                 .keySchema(TABLE, "pk").router(r -> settings(r));
-        if (Boolean.getBoolean("latitude.stress.unguarded")) {
+        if (Boolean.getBoolean("latitude.stress.unguarded")) { // to see what the write guard prevents
             sb.unstampedTables(TABLE);
         }
         MultiRegionDynamoDbAsyncClient.Builder ab = MultiRegionDynamoDbAsyncClient.builder().topology(topology())
@@ -420,10 +420,6 @@ class FlappingFaultsStressTest {
         List<String> ids = List.of(LOCAL, WRITER, FAR);
         int round = 0;
         while (System.nanoTime() < end) {
-            if (Boolean.getBoolean("latitude.stress.nofaults")) {
-                LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
-                continue;
-            }
             String current = faulted.get();
             if (current != null) {
                 lab.front(current).heal();
