@@ -159,8 +159,8 @@ public interface Latitude extends AutoCloseable {
      * {@link BreakerConfig#defaults()}; {@link HedgingConfig#defaults()}; no probe; {@link GlobalOpenTelemetry}; the
      * system ticker; an engine-owned scheduler thread and attempt pool; {@code ThreadLocalRandom}; EWMA α 0.2;
      * hedging percentile over the last 60 s; {@link DataPolicies#defaults()}; no replication watermarks; the system UTC
-     * clock with a 500 ms skew bound for the hybrid logical clock; at most 256 attempts per region at a time; no
-     * warm-up.
+     * clock with a 500 ms skew bound for the hybrid logical clock; at most 256 attempts per region at a time;
+     * fallbacks beside slow attempts limited to 20 % of calls in flight (at least 10); no warm-up.
      */
     final class Builder {
         private Topology topology;
@@ -186,6 +186,8 @@ public interface Latitude extends AutoCloseable {
         private Duration maxClockSkew;
         private Boolean callerRunsFirstAttempt;
         private Integer maxConcurrentAttempts;
+        private Double slowFallbackShare;
+        private int slowFallbackMinimum;
         private Duration warmUp;
 
         private Builder() {
@@ -508,6 +510,37 @@ public interface Latitude extends AutoCloseable {
         }
 
         /**
+         * Limits the attempts that run beside a slow one. When an attempt passes its timeout and the call may go
+         * elsewhere, the next region's attempt starts beside it (slow is not dead: the slow one keeps running). Each
+         * such fallback adds load, so at most {@code max(minimum, share × calls in flight)} run at a time,
+         * engine-wide; a call refused by the limit keeps waiting for its slow attempt and asks again one attempt
+         * timeout later (its deadline still holds). A region outage needs few at a time, since each lasts one round
+         * trip to a healthy region, while a slowdown of everything at once (a cold JVM, a saturated host, every region
+         * overloaded) would otherwise multiply the load by the number of regions and feed itself. Fallbacks after a
+         * failure are not limited: the failed attempt holds nothing. Hedges have their own budget
+         * ({@link HedgingConfig}). Envoy's retry budget (20 % of active requests, at least 3) is the model.
+         *
+         * @param share a share of the calls in flight, in (0, 10] (default 0.2)
+         * @param minimum fallbacks always allowed at a time, 0 to 100,000 (default 10)
+         * @return this builder
+         * @throws LatitudeConfigException if out of range or set twice
+         */
+        public Builder slowFallbackLimit(double share, int minimum) {
+            once(this.slowFallbackShare, "slowFallbackLimit");
+            if (!(share > 0 && share <= 10)) {
+                throw new LatitudeConfigException("slowFallbackLimit", "share " + share + " is outside (0, 10]; use"
+                        + " 0.2 for at most one fallback per five calls in flight");
+            }
+            if (minimum < 0 || minimum > 100_000) {
+                throw new LatitudeConfigException("slowFallbackLimit", "minimum " + minimum + " is outside"
+                        + " [0, 100000]; use about 10");
+            }
+            this.slowFallbackShare = share;
+            this.slowFallbackMinimum = minimum;
+            return this;
+        }
+
+        /**
          * Warms every region up when the engine is built: {@link #build()} sends the health probe's cheap request to
          * all regions in parallel and returns when they answered or {@code timeout} passed, whichever is first (see
          * {@link Latitude#warmUp(Duration)}). Probes start after it. Never fails the build.
@@ -565,7 +598,9 @@ public interface Latitude extends AutoCloseable {
                     (latencyWindow != null ? latencyWindow : Duration.ofSeconds(60)).toNanos(), dp,
                     replicationWatermarks != null ? replicationWatermarks : ReplicationWatermarks.NONE, hlc,
                     callerRunsFirstAttempt != null && callerRunsFirstAttempt,
-                    maxConcurrentAttempts != null ? maxConcurrentAttempts : 256));
+                    maxConcurrentAttempts != null ? maxConcurrentAttempts : 256,
+                    slowFallbackShare != null ? slowFallbackShare : 0.2,
+                    slowFallbackShare != null ? slowFallbackMinimum : 10));
             if (warmUp != null) {
                 engine.warmUp(warmUp);
             }

@@ -157,13 +157,29 @@ class HealthTest {
     }
 
     @Test
-    void breaker_halfOpenTrialsThatNeverConclude_reopenThenRetryAfterDelay() {
+    void breaker_halfOpenTrialCancelledBeforeItsVerdict_givesItsPermitBackToTheNextCall() {
         Latitude l = engine(BreakerConfig.builder().failureThreshold(1, 1).successThreshold(1).build(), b -> { });
         l.executeAsync(READ, down("us-east-1"));
         clock.advance(Duration.ofSeconds(5));
         CompletableFuture<String> trial = l.executeAsync(READ, region -> new CompletableFuture<>());
-        trial.cancel(true); // the trial never reports back to the breaker: its permit is gone
+        assertThat(circuit(l, "us-east-1")).isEqualTo(CircuitState.HALF_OPEN);
+
+        trial.cancel(true);
+
+        assertThat(l.executeAsync(READ, down())).as("the next call takes the trial at once")
+                .isCompletedWithValue("us-east-1");
+        assertThat(circuit(l, "us-east-1")).isEqualTo(CircuitState.CLOSED);
+    }
+
+    @Test
+    void breaker_halfOpenTrialsThatNeverConclude_reopenThenRetryAfterDelay() {
+        Latitude l = engine(BreakerConfig.builder().failureThreshold(1, 1).successThreshold(1).build(),
+                b -> b.deadline(Duration.ofSeconds(30)));
+        l.executeAsync(READ, down("us-east-1"));
         clock.advance(Duration.ofSeconds(5));
+        CompletableFuture<String> trial = l.executeAsync(READ, region -> new CompletableFuture<>());
+        clock.advance(Duration.ofSeconds(5)); // the trial hangs (every region does): no verdict within the open delay
+        assertThat(trial).isNotDone();
         assertThat(ids(l.plan(READ)).get(0)).isEqualTo("us-west-2");
         assertThat(circuit(l, "us-east-1")).isEqualTo(CircuitState.OPEN);
         clock.advance(Duration.ofSeconds(5));

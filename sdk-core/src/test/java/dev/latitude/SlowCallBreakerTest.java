@@ -137,6 +137,29 @@ class SlowCallBreakerTest {
     }
 
     @Test
+    void slowAttempt_beatenByAnotherSlowAnswer_isNotAFailure() {
+        // One failure opens: a cold JVM whose every region answers past the attempt timeout must not open any.
+        Latitude l = engine(BreakerConfig.builder().failureThreshold(1, 1).minimumVolume(1, Duration.ofSeconds(10))
+                .build());
+        for (int i = 0; i < 3; i++) {
+            RecordingCall call = new RecordingCall();
+            CompletableFuture<String> result = l.executeAsync(READ, call);
+            clock.advanceMillis(500);
+            assertThat(call.regions()).containsExactly(A, B);
+            clock.advanceMillis(600); // us-west-2 is past its own timeout too
+            call.attempt(1).complete("b, slow");
+
+            assertThat(result).isCompletedWithValue("b, slow");
+            assertThat(call.attempt(0)).isCancelled();
+        }
+
+        assertThat(circuit(l, A)).as("losing to a slow answer proves nothing: the whole path is slow")
+                .isEqualTo(CircuitState.CLOSED);
+        assertThat(circuit(l, B)).isEqualTo(CircuitState.CLOSED);
+        assertThat(l.status()).allSatisfy(s -> assertThat(s.inFlight()).isZero());
+    }
+
+    @Test
     void failures_belowMinimumVolume_doNotOpen() {
         Latitude l = engine(BreakerConfig.builder().failureThreshold(2, 10).minimumVolume(5, Duration.ofSeconds(10))
                 .build());

@@ -2,6 +2,7 @@ package dev.latitude;
 
 import static dev.latitude.RecordingCall.failure;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.latitude.testing.ManualClock;
 import io.opentelemetry.api.OpenTelemetry;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -49,7 +51,11 @@ class SlowIsNotDeadTest {
     }
 
     private Latitude engine(Topology topology, DataPolicies policies) {
-        Latitude l = Latitude.builder()
+        return engine(topology, policies, b -> { });
+    }
+
+    private Latitude engine(Topology topology, DataPolicies policies, Consumer<Latitude.Builder> settings) {
+        Latitude.Builder b = Latitude.builder()
                 .topology(topology)
                 .routingPolicy(RoutingPolicy.failover().priority(EAST, WEST, EU).build())
                 .dataPolicies(policies)
@@ -58,8 +64,9 @@ class SlowIsNotDeadTest {
                 .openTelemetry(OpenTelemetry.noop())
                 .hedging(HedgingConfig.disabled())
                 .attemptTimeout(Duration.ofMillis(500))
-                .deadline(Duration.ofSeconds(3))
-                .build();
+                .deadline(Duration.ofSeconds(3));
+        settings.accept(b);
+        Latitude l = b.build();
         engines.add(l);
         return l;
     }
@@ -379,5 +386,58 @@ class SlowIsNotDeadTest {
 
         assertThat(failure(result)).as("certainly applied nowhere")
                 .isExactlyInstanceOf(RegionsUnavailableException.class);
+    }
+
+    // The limit on fallbacks beside slow attempts.
+
+    @Test
+    void executeAsync_slowFallbackLimitReached_callKeepsWaitingAndAsksAgainOneAttemptTimeoutLater() {
+        Latitude l = engine(threeWriters(), DataPolicies.defaults(), b -> b.slowFallbackLimit(0.2, 1));
+        RecordingCall other = new RecordingCall();
+        CompletableFuture<String> r1 = l.executeAsync(read("orders"), call);
+        CompletableFuture<String> r2 = l.executeAsync(read("orders"), other);
+
+        clock.advanceMillis(500);
+
+        // Two calls in flight: 20 % of them is less than one, so the minimum of one fallback applies.
+        RecordingCall got = call.regions().size() == 2 ? call : other;
+        RecordingCall waits = got == call ? other : call;
+        assertThat(got.regions()).containsExactly(EAST, WEST);
+        assertThat(waits.regions()).as("put off: the limit is reached").containsExactly(EAST);
+        got.attempt(1).complete("west");
+        clock.advanceMillis(499);
+        assertThat(waits.regions()).as("asks again only one attempt timeout later").containsExactly(EAST);
+        clock.advanceMillis(1);
+        assertThat(waits.regions()).containsExactly(EAST, WEST);
+        waits.attempt(1).complete("west");
+
+        assertThat(r1).isCompletedWithValue("west");
+        assertThat(r2).isCompletedWithValue("west");
+        assertThat(l.status()).allSatisfy(s -> assertThat(s.inFlight()).isZero());
+    }
+
+    @Test
+    void executeAsync_slowFallbackLimitOfZero_failuresStillFallBackAtOnce() {
+        Latitude l = engine(threeWriters(), DataPolicies.defaults(), b -> b.slowFallbackLimit(0.01, 0));
+        CompletableFuture<String> result = l.executeAsync(read("orders"), call);
+        clock.advanceMillis(1000);
+        assertThat(call.regions()).as("no fallback beside the slow attempt").containsExactly(EAST);
+
+        call.attempt(0).completeExceptionally(new ConnectException("refused"));
+
+        assertThat(call.regions()).as("the failed attempt holds nothing: fall back at once").containsExactly(EAST, WEST);
+        call.attempt(1).complete("west");
+        assertThat(result).isCompletedWithValue("west");
+    }
+
+    @Test
+    void slowFallbackLimit_outOfRange_namesTheSettingAndAFix() {
+        assertThatThrownBy(() -> Latitude.builder().slowFallbackLimit(0, 10))
+                .isInstanceOf(LatitudeConfigException.class).hasMessageContaining("slowFallbackLimit")
+                .hasMessageContaining("0.2");
+        assertThatThrownBy(() -> Latitude.builder().slowFallbackLimit(0.2, -1))
+                .isInstanceOf(LatitudeConfigException.class).hasMessageContaining("minimum -1");
+        assertThatThrownBy(() -> Latitude.builder().slowFallbackLimit(0.2, 10).slowFallbackLimit(0.2, 10))
+                .isInstanceOf(LatitudeConfigException.class).hasMessageContaining("set twice");
     }
 }

@@ -98,6 +98,8 @@ final class CallExecution<T> {
         boolean finished;
         /** Ran past the attempt timeout while still running. */
         boolean slow;
+        /** Started beside a slow attempt: holds a place of {@link SlowFallbackLimit} until it ends. */
+        boolean extra;
         long end;
         FailureKind failure;
         Throwable cause;
@@ -115,7 +117,9 @@ final class CallExecution<T> {
     }
 
     void start() {
+        engine.slowFallbacks.callStarted();
         result.whenComplete((v, e) -> {
+            engine.slowFallbacks.callEnded();
             if (result.isCancelled()) {
                 abandonAll("cancelled by the caller");
             }
@@ -296,7 +300,7 @@ final class CallExecution<T> {
         }
         ended(a, now);
         if (losers != null) {
-            abandon(losers, a.hedge);
+            abandon(losers, a.hedge, a.slow);
             advanceSession(a, stamp);
             finish(a, value, null);
         } else if (kind != null) {
@@ -311,6 +315,7 @@ final class CallExecution<T> {
     private void onTimeout(Attempt a) {
         long now = engine.ticker.read();
         Attempt fallback = null;
+        String putOff = null;
         boolean first;
         synchronized (this) {
             if (a.finished || done) {
@@ -326,18 +331,31 @@ final class CallExecution<T> {
             }
             // Like an ambiguous failure: only an idempotent operation may be sent elsewhere while this one may
             // still be applied.
-            if (op.idempotent() && !runningWithinTimeout()) {
+            if (op.idempotent() && !runningWithinTimeout() && hasNextRegion()) {
+                // Every region slow (a cold start, a stalled host) or too many fallbacks beside slow attempts
+                // already: adding attempts would only add load. Look again one attempt timeout later.
                 if (nextRegionSlow()) {
-                    // Every region is slow (a cold start, a stalled host): adding attempts would only add load.
-                    // Look again one attempt timeout later.
-                    a.timeout = engine.scheduler.schedule(() -> onTimeout(a), engine.config.attemptTimeoutNanos());
+                    putOff = "next_region_slow";
+                } else if (!engine.slowFallbacks.tryAcquire()) {
+                    putOff = "limit";
                 } else {
                     fallback = reserve(false, order.length);
+                    if (fallback == null) {
+                        engine.slowFallbacks.release();
+                    } else {
+                        fallback.extra = true;
+                    }
+                }
+                if (putOff != null) {
+                    a.timeout = engine.scheduler.schedule(() -> onTimeout(a), engine.config.attemptTimeoutNanos());
                 }
             }
         }
         if (first) {
             engine.telemetry.attemptSlow(span, a.region, now - a.start);
+        }
+        if (putOff != null) {
+            engine.telemetry.fallbackPutOff(span, a.region, putOff);
         }
         if (fallback != null) {
             LOG.debug("{}: {} is slow (past the attempt timeout), also trying {}", op.name(), a.region.spec.id(),
@@ -346,6 +364,11 @@ final class CallExecution<T> {
             Attempt started = fallback;
             engine.offTimer(() -> dispatch(started));
         }
+    }
+
+    /** Whether the plan has a region left for another attempt. Must hold the lock. */
+    private boolean hasNextRegion() {
+        return next < order.length || deferredNext < deferredCount;
     }
 
     /** Whether the region the next attempt would go to is itself slow right now. Must hold the lock. */
@@ -364,8 +387,21 @@ final class CallExecution<T> {
         return false;
     }
 
+    /** Gives back the {@link SlowFallbackLimit} place of an attempt that ended or was abandoned, once. */
+    private void releaseExtra(Attempt a) {
+        boolean held;
+        synchronized (this) {
+            held = a.extra;
+            a.extra = false;
+        }
+        if (held) {
+            engine.slowFallbacks.release();
+        }
+    }
+
     /** Health, latency and metrics for an attempt that ended on its own (not abandoned). */
     private void ended(Attempt a, long now) {
+        releaseExtra(a);
         long duration = a.end - a.start;
         a.region.attemptEnded(a.failure, duration, a.lastResort, a.slow, now);
         engine.telemetry.attemptEnded(a.region, a.failure, duration);
@@ -428,7 +464,7 @@ final class CallExecution<T> {
             dispatch(fallback);
             return;
         }
-        abandon(losers, false);
+        abandon(losers, false, false);
         finish(null, null, terminal);
     }
 
@@ -541,7 +577,7 @@ final class CallExecution<T> {
             }
         }
         engine.offTimer(() -> {
-            abandon(cut, false);
+            abandon(cut, false, false);
             finish(null, null, terminal);
         });
     }
@@ -556,7 +592,7 @@ final class CallExecution<T> {
             cut = stopLocked();
         }
         LOG.debug("{}: {}", op.name(), why);
-        abandon(cut, false);
+        abandon(cut, false, false);
         span.setStatus(StatusCode.ERROR, why);
         span.end();
     }
@@ -587,15 +623,21 @@ final class CallExecution<T> {
 
     /**
      * Stops attempts the call no longer needs. They are not charged to their region's health, except an attempt past
-     * its timeout (slow, and beaten or cut) and a primary that a hedge beat: those count as slow calls.
+     * its timeout (slow, and beaten or cut) and a primary that a hedge beat: those count as outpaced. Not when the
+     * winner itself answered past its attempt timeout: losing to a slow answer proves nothing about the loser, since
+     * then the whole path is slow (a cold JVM, a stalled host, a saturated link), not one region dead.
+     *
+     * @param hedgeWon whether the winner was a hedge
+     * @param winnerSlow whether the winner answered past its attempt timeout
      */
-    private void abandon(List<Attempt> cut, boolean hedgeWon) {
+    private void abandon(List<Attempt> cut, boolean hedgeWon, boolean winnerSlow) {
         for (Attempt a : cut) {
             a.timeout.cancel();
-            if (a.slow || (hedgeWon && !a.hedge)) {
-                a.region.attemptOutpaced(a.slow, a.start);
+            releaseExtra(a);
+            if (!winnerSlow && (a.slow || (hedgeWon && !a.hedge))) {
+                a.region.attemptOutpaced(a.slow, !a.lastResort, a.start);
             } else {
-                a.region.attemptAbandoned();
+                a.region.attemptAbandoned(a.slow, !a.lastResort, a.start);
             }
             CompletableFuture<T> f;
             synchronized (this) {

@@ -56,6 +56,7 @@ public final class Engine implements Latitude, RegionState.Events {
     final Scheduler scheduler;
     final Telemetry telemetry;
     final HedgeBudget hedgeBudget;
+    final SlowFallbackLimit slowFallbacks;
     final long hedgeMinDelayNanos;
     private final Executor attemptExecutor;
     private final SystemScheduler ownScheduler;
@@ -94,6 +95,7 @@ public final class Engine implements Latitude, RegionState.Events {
         }
         this.telemetry = new Telemetry(config.openTelemetry(), List.of(regions));
         this.hedgeBudget = new HedgeBudget(config.hedging().budgetRatio(), config.hedging().maxBurst());
+        this.slowFallbacks = new SlowFallbackLimit(config.slowFallbackShare(), config.slowFallbackMinimum());
         this.hedgeMinDelayNanos = config.hedging().minDelay().toNanos();
         if (config.scheduler() != null) {
             this.scheduler = config.scheduler();

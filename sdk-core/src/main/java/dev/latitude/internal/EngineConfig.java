@@ -42,6 +42,8 @@ import java.util.random.RandomGenerator;
  * @param hybridClock the clock writes are stamped with
  * @param callerRunsFirstAttempt whether an unhedged blocking call's first attempt runs on the calling thread
  * @param maxConcurrentAttempts the per-region bulkhead
+ * @param slowFallbackShare fallbacks beside slow attempts allowed at a time, as a share of calls in flight
+ * @param slowFallbackMinimum fallbacks beside slow attempts always allowed at a time
  */
 public record EngineConfig(Topology topology, RoutingPolicy policy, ErrorClassifier classifier,
         long attemptTimeoutNanos, long deadlineNanos, BreakerConfig breaker, HedgingConfig hedging, HealthProbe probe,
@@ -49,5 +51,5 @@ public record EngineConfig(Topology topology, RoutingPolicy policy, ErrorClassif
         Scheduler scheduler, Executor attemptExecutor, RandomGenerator random, double latencyAlpha,
         long latencyWindowNanos, DataPolicies dataPolicies, ReplicationWatermarks watermarks,
         HybridLogicalClock hybridClock, boolean callerRunsFirstAttempt,
-        int maxConcurrentAttempts) {
+        int maxConcurrentAttempts, double slowFallbackShare, int slowFallbackMinimum) {
 }

@@ -100,6 +100,19 @@ final class RegionBreaker {
         }
     }
 
+    /**
+     * Gives back the trial permit of an attempt that ended without a verdict (abandoned before its timeout, beaten by
+     * an answer that was slow too, or its region answered since), so that another call takes the trial instead of
+     * the circuit waiting a whole open delay for lost trials. No-op unless the attempt started in the current
+     * half-open period.
+     */
+    synchronized void returnTrialPermit(long startedAt) {
+        if (state == CircuitState.HALF_OPEN && startedAt >= halfOpenedAt
+                && permits < successThreshold - trialSuccesses) {
+            permits++;
+        }
+    }
+
     /** Opens the circuit (a probe saw the region down, or trials failed); no-op if already open. */
     synchronized void open(long now) {
         if (state != CircuitState.OPEN) {

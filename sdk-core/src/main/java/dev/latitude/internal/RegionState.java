@@ -196,22 +196,45 @@ public final class RegionState {
      * beat (slower than this region's hedging percentile plus the other region's round trip), or an attempt past its
      * timeout that another region answered first or the deadline cut. It counts as a failure for the breaker, so a
      * blackholed region is detected as fast by hedged and fallen-back calls as by failed ones. Not if the region has
-     * answered any attempt since this one was sent: then it is alive, only slow (a cold start, a busy host).
+     * answered any attempt since this one was sent: then it is alive, only slow (a cold start, a busy host), and a
+     * trial's permit is given back.
+     *
+     * @param slow whether it ran past the attempt timeout
+     * @param permitted whether it was sent with a breaker permit (not as a last resort)
+     * @param startedAt when it was sent
      */
-    void attemptOutpaced(boolean slow, long startedAt) {
+    void attemptOutpaced(boolean slow, boolean permitted, long startedAt) {
         inFlight.decrementAndGet();
         if (slow) {
             slowInFlight.decrementAndGet();
         }
         if (lastAnswerAtNanos > startedAt) {
-            return; // the region has answered since this attempt was sent: slow (a cold start, a busy host), not dead
+            // The region has answered since this attempt was sent: slow (a cold start, a busy host), not dead.
+            if (permitted) {
+                breaker.returnTrialPermit(startedAt);
+            }
+            return;
         }
         breaker.recordFailure(ticker.read(), startedAt);
     }
 
-    /** Releases the in-flight slot of an attempt abandoned because the call ended (deadline or another winner). */
-    void attemptAbandoned() {
+    /**
+     * Releases the in-flight slot of an attempt abandoned because the call ended (another winner, the caller), with no
+     * verdict on the region.
+     *
+     * @param slow whether it ran past the attempt timeout
+     * @param permitted whether it was sent with a breaker permit (not as a last resort): a trial's permit is given
+     *     back
+     * @param startedAt when it was sent
+     */
+    void attemptAbandoned(boolean slow, boolean permitted, long startedAt) {
         inFlight.decrementAndGet();
+        if (slow) {
+            slowInFlight.decrementAndGet();
+        }
+        if (permitted) {
+            breaker.returnTrialPermit(startedAt);
+        }
     }
 
     int inFlight() {

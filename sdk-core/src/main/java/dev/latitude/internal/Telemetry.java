@@ -60,6 +60,7 @@ final class Telemetry implements AutoCloseable {
     private final DoubleHistogram attemptDuration;
     private final LongCounter attempts;
     private final LongCounter fallbacks;
+    private final LongCounter fallbacksPutOff;
     private final LongCounter hedges;
     private final LongCounter transitions;
     private final ObservableLongGauge circuitGauge;
@@ -85,6 +86,9 @@ final class Telemetry implements AutoCloseable {
                 .setDescription("Attempts by region and outcome").build();
         this.fallbacks = meter.counterBuilder("latitude.fallbacks").setUnit("{fallback}")
                 .setDescription("Calls that moved on from a region, by region and reason").build();
+        this.fallbacksPutOff = meter.counterBuilder("latitude.fallbacks.put_off").setUnit("{fallback}")
+                .setDescription("Fallbacks beside a slow attempt put off by one attempt timeout, by the slow region and"
+                        + " reason (next_region_slow, limit)").build();
         this.hedges = meter.counterBuilder("latitude.hedges").setUnit("{hedge}")
                 .setDescription("Hedged attempts, by the region hedged to").build();
         this.transitions = meter.counterBuilder("latitude.circuit.transitions").setUnit("{transition}")
@@ -204,6 +208,13 @@ final class Telemetry implements AutoCloseable {
         if (span.isRecording()) {
             span.addEvent("latitude.fallback", Attributes.of(FROM, from.spec.id(), TO, to.spec.id(),
                     REASON, reason.name().toLowerCase(java.util.Locale.ROOT)));
+        }
+    }
+
+    void fallbackPutOff(Span span, RegionState slow, String reason) {
+        fallbacksPutOff.add(1, Attributes.of(CLOUD_REGION, slow.spec.id(), REASON, reason));
+        if (span.isRecording()) {
+            span.addEvent("latitude.fallback.put_off", Attributes.of(CLOUD_REGION, slow.spec.id(), REASON, reason));
         }
     }
 

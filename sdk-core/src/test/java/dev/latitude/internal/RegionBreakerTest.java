@@ -164,4 +164,56 @@ class RegionBreakerTest {
         assertThat(b.state()).isEqualTo(CircuitState.CLOSED);
         assertThat(transitions).isEmpty();
     }
+
+    @Test
+    void returnTrialPermit_trialEndedWithoutVerdict_anotherCallMayTakeTheTrial() {
+        RegionBreaker b = breaker(BreakerConfig.builder().failureThreshold(1, 1).minimumVolume(1, Duration.ofSeconds(10))
+                .successThreshold(2).build());
+        b.recordFailure(0, 0);
+        b.halfOpen(100 * MS);
+        assertThat(b.tryAcquirePermit()).isTrue();
+        assertThat(b.tryAcquirePermit()).isTrue();
+        assertThat(b.tryAcquirePermit()).as("both trials taken").isFalse();
+
+        b.returnTrialPermit(100 * MS); // one trial was abandoned: no verdict
+
+        assertThat(b.tryAcquirePermit()).isTrue();
+        assertThat(b.tryAcquirePermit()).isFalse();
+        b.recordSuccess(110 * MS, 100 * MS);
+        b.recordSuccess(120 * MS, 105 * MS);
+        assertThat(b.state()).isEqualTo(CircuitState.CLOSED);
+    }
+
+    @Test
+    void returnTrialPermit_neverMoreThanTheTrialsLeft() {
+        RegionBreaker b = breaker(BreakerConfig.builder().failureThreshold(1, 1).minimumVolume(1, Duration.ofSeconds(10))
+                .successThreshold(2).build());
+        b.recordFailure(0, 0);
+        b.halfOpen(100 * MS);
+        assertThat(b.tryAcquirePermit()).isTrue();
+        b.recordSuccess(110 * MS, 100 * MS);
+
+        b.returnTrialPermit(100 * MS);
+        b.returnTrialPermit(100 * MS);
+
+        assertThat(b.tryAcquirePermit()).as("one success in: one trial left").isTrue();
+        assertThat(b.tryAcquirePermit()).isFalse();
+    }
+
+    @Test
+    void returnTrialPermit_attemptFromBeforeTheHalfOpen_orCircuitNotHalfOpen_changesNothing() {
+        RegionBreaker b = breaker(BreakerConfig.builder().failureThreshold(1, 1).minimumVolume(1, Duration.ofSeconds(10))
+                .successThreshold(1).build());
+        b.returnTrialPermit(0);
+        assertThat(b.state()).isEqualTo(CircuitState.CLOSED);
+        b.recordFailure(0, 0);
+        b.returnTrialPermit(0);
+        assertThat(b.tryAcquirePermit()).as("open").isFalse();
+        b.halfOpen(100 * MS);
+        assertThat(b.tryAcquirePermit()).isTrue();
+
+        b.returnTrialPermit(50 * MS);
+
+        assertThat(b.tryAcquirePermit()).as("sent before the half-open: not a trial").isFalse();
+    }
 }
