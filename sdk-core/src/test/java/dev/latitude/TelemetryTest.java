@@ -206,4 +206,36 @@ class TelemetryTest {
         assertThat(metric("latitude.watermark.checks").getLongSumData().getPoints()).singleElement()
                 .satisfies(p -> assertThat(p.getAttributes().get(AttributeKey.stringKey("latitude.outcome"))).isEqualTo("stale"));
     }
+
+    @Test
+    void fallbackPutOffByTheLimit_countedAndRecordedOnTheCallsSpan() {
+        List<CompletableFuture<String>> pending = new java.util.ArrayList<>();
+        AsyncRegionCall<String> hang = region -> {
+            CompletableFuture<String> f = new CompletableFuture<>();
+            synchronized (pending) {
+                pending.add(f);
+            }
+            return f;
+        };
+        List<CompletableFuture<String>> calls = new java.util.ArrayList<>();
+        for (int i = 0; i < 11; i++) {
+            calls.add(latitude.executeAsync(READ, hang));
+        }
+
+        clock.advance(Duration.ofSeconds(1)); // every first attempt passes its timeout: 10 may fall back (the minimum)
+
+        assertThat(pending).as("11 first attempts and 10 fallbacks beside them").hasSize(21);
+        LongPointData putOff = (LongPointData) metric("latitude.fallbacks.put_off").getData().getPoints().iterator()
+                .next();
+        assertThat(putOff.getValue()).isEqualTo(1);
+        assertThat(putOff.getAttributes().get(AttributeKey.stringKey("cloud.region"))).isEqualTo("us-east-1");
+        assertThat(putOff.getAttributes().get(AttributeKey.stringKey("latitude.reason"))).isEqualTo("limit");
+        synchronized (pending) {
+            pending.forEach(f -> f.complete("answer"));
+        }
+        assertThat(calls).allSatisfy(c -> assertThat(c).isCompletedWithValue("answer"));
+        assertThat(spans.getFinishedSpanItems()).hasSize(11)
+                .filteredOn(sp -> sp.getEvents().stream().anyMatch(e -> e.getName().equals("latitude.fallback.put_off")))
+                .hasSize(1);
+    }
 }
