@@ -165,12 +165,18 @@ class RegionBreakerTest {
         assertThat(transitions).isEmpty();
     }
 
-    @Test
-    void returnTrialPermit_trialEndedWithoutVerdict_anotherCallMayTakeTheTrial() {
+    /** A breaker opened by one failure at 0 ms and half-opened at 100 ms. */
+    private RegionBreaker halfOpenedAt100Ms(int successThreshold) {
         RegionBreaker b = breaker(BreakerConfig.builder().failureThreshold(1, 1).minimumVolume(1, Duration.ofSeconds(10))
-                .successThreshold(2).build());
+                .successThreshold(successThreshold).build());
         b.recordFailure(0, 0);
         b.halfOpen(100 * MS);
+        return b;
+    }
+
+    @Test
+    void returnTrialPermit_trialEndedWithoutVerdict_anotherCallMayTakeTheTrial() {
+        RegionBreaker b = halfOpenedAt100Ms(2);
         assertThat(b.tryAcquirePermit()).isTrue();
         assertThat(b.tryAcquirePermit()).isTrue();
         assertThat(b.tryAcquirePermit()).as("both trials taken").isFalse();
@@ -186,10 +192,7 @@ class RegionBreakerTest {
 
     @Test
     void returnTrialPermit_neverMoreThanTheTrialsLeft() {
-        RegionBreaker b = breaker(BreakerConfig.builder().failureThreshold(1, 1).minimumVolume(1, Duration.ofSeconds(10))
-                .successThreshold(2).build());
-        b.recordFailure(0, 0);
-        b.halfOpen(100 * MS);
+        RegionBreaker b = halfOpenedAt100Ms(2);
         assertThat(b.tryAcquirePermit()).isTrue();
         b.recordSuccess(110 * MS, 100 * MS);
 
