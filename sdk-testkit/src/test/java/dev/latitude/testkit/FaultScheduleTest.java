@@ -72,7 +72,7 @@ class FaultScheduleTest {
         try (FaultSchedule s = schedule) {
             started = System.nanoTime();
             s.start();
-            assertThat(s.awaitCompletion(Duration.ofSeconds(2))).isTrue();
+            assertThat(s.awaitCompletion(Duration.ofSeconds(10))).isTrue();
             assertThat(s.isComplete()).isTrue();
 
             assertThat(s.applied()).extracting(FaultSchedule.Applied::target, FaultSchedule.Applied::fault,
@@ -83,9 +83,10 @@ class FaultScheduleTest {
                             tuple("us-east-1", Fault.none(), Duration.ofMillis(150), true),
                             tuple("us-west-2", Fault.errorRate(0.5, 503, "busy"), Duration.ofMillis(300), true));
             for (FaultSchedule.Applied a : s.applied()) {
-                // Never early; late by at most a generous margin on a loaded machine.
+                // Never early; late by at most a generous margin on a loaded machine (a thread descheduled for a
+                // while on a busy 2-core box is slow, not wrong).
                 assertThat(a.actualOffset()).isGreaterThanOrEqualTo(a.plannedOffset())
-                        .isLessThan(a.plannedOffset().plus(Duration.ofMillis(250)));
+                        .isLessThan(a.plannedOffset().plus(Duration.ofSeconds(1)));
                 assertThat(a.at()).isEqualTo(wall);
                 assertThat(a.toString()).contains(a.target()).contains("planned +" + a.plannedOffset().toMillis());
             }
@@ -96,7 +97,7 @@ class FaultScheduleTest {
             assertThat(west.faults()).containsExactly(Fault.latency(Duration.ofMillis(50)),
                     Fault.errorRate(0.5, 503, "busy"));
             long westErrorAt = ((long) west.calls.get(1)[1] - started) / 1_000_000;
-            assertThat(westErrorAt).isBetween(300L, 550L);
+            assertThat(westErrorAt).isBetween(300L, 1300L);
             assertThatThrownBy(() -> s.at(Duration.ZERO, east, Fault.blackhole()))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("before start()");
             assertThatThrownBy(s::start).isInstanceOf(IllegalStateException.class)

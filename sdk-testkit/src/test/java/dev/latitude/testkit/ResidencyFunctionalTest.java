@@ -92,7 +92,8 @@ class ResidencyFunctionalTest {
     private static final Operation US_WRITE = Operation.write("PutItem").dataClass("items").build();
     private static final Operation UNCLASSIFIED_READ = Operation.read("Ping").build();
 
-    private static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(250);
+    /** Long enough that a healthy region answers within it even on a busy machine or for a cold first request. */
+    private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(1);
     /** Failures (of the last 5 attempts) that open a circuit. */
     private static final int FAILURES = 3;
 
@@ -540,8 +541,10 @@ class ResidencyFunctionalTest {
             }
             return ++reads[0] >= 20 && status(latitude, EU_WEST).hedgePercentileNanos() >= 0;
         });
+        // Hedges must fire well before the second of latency the tests add (a busy machine may make it a few
+        // hundred ms): then only a hedge can answer a read in less than that second.
         assertThat(status(latitude, EU_WEST).hedgePercentileNanos()).as("eu-west-1's hedging percentile")
-                .isLessThan(ATTEMPT_TIMEOUT.toNanos());
+                .isLessThan(Duration.ofMillis(700).toNanos());
     }
 
     private static List<EventData> events(SpanData span, String name) {
@@ -571,8 +574,9 @@ class ResidencyFunctionalTest {
         for (int i = 0; i < calls; i++) {
             long start = System.nanoTime();
             assertThat(call(client, EU_READ)).as("EU read %d", i).isEqualTo(EU_CENTRAL);
-            // Neither eu-west-1's answer nor a fallback after its attempt timeout could come this soon: a hedge did.
-            assertThat(millisSince(start)).as("EU read %d", i).isLessThan(added.toMillis() / 2);
+            // Neither eu-west-1's answer (1 s) nor a fallback after its attempt timeout (1.5 s) could come this soon:
+            // a hedge did.
+            assertThat(millisSince(start)).as("EU read %d", i).isLessThan(added.toMillis());
         }
         assertUsJournalsEmpty();
         assertThat(requests(EU_CENTRAL)).isBetween(calls, calls + WARM_UP_STRAGGLERS);
