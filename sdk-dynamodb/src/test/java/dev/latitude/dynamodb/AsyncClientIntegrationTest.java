@@ -128,10 +128,10 @@ class AsyncClientIntegrationTest {
                 "v", AttributeValue.fromS("y"))));
         lab.replication().awaitQuiescent(Duration.ofSeconds(10));
         lab.front("eu-west-1").apply(Fault.blackhole());
-        long start = System.nanoTime();
         CompletableFuture<GetItemResponse> read = client.getItem(g -> g.tableName(TABLE).key(key("a3")));
-        long returnedAfterMs = (System.nanoTime() - start) / 1_000_000;
-        assertThat(returnedAfterMs).as("the call returned its future without waiting for a region").isLessThan(400);
+        // The blackholed region never answers and the fallback starts only at the attempt timeout: a caller that had
+        // waited for a region would get a completed future.
+        assertThat(read).as("the call returned its future without waiting for a region").isNotDone();
         assertThat(read.get(10, TimeUnit.SECONDS).item()).containsEntry("v", AttributeValue.fromS("y"));
         assertThat(lab.front("eu-west-1").requestCount()).as("the local region was tried first").isPositive();
     }
