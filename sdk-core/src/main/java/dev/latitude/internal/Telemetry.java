@@ -3,6 +3,7 @@ package dev.latitude.internal;
 import dev.latitude.CircuitState;
 import dev.latitude.FailureKind;
 import dev.latitude.Operation;
+import dev.latitude.SensitiveData;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -31,6 +32,9 @@ import java.util.List;
  * {@code latitude.watermark.checks} (by outcome: fresh or stale), {@code latitude.residency.refusals}. Spans also
  * carry {@code latitude.consistency} and the events {@code latitude.replicas.skipped},
  * {@code latitude.stale_read_avoided} and {@code latitude.residency.refused}.
+ *
+ * <p>No attribute or event holds data values: the operation's key is put on its span ({@code latitude.key}) only when
+ * {@link SensitiveData#PROPERTY} asks for values, for debugging.
  */
 final class Telemetry implements AutoCloseable {
     static final String SCOPE = "dev.latitude";
@@ -41,6 +45,7 @@ final class Telemetry implements AutoCloseable {
     static final AttributeKey<String> OPERATION = AttributeKey.stringKey("latitude.operation");
     static final AttributeKey<String> KIND = AttributeKey.stringKey("latitude.operation.kind");
     static final AttributeKey<String> DATA_CLASS = AttributeKey.stringKey("latitude.data_class");
+    static final AttributeKey<String> KEY = AttributeKey.stringKey("latitude.key");
     static final AttributeKey<Long> ATTEMPTS = AttributeKey.longKey("latitude.attempts");
     static final AttributeKey<Boolean> HEDGED = AttributeKey.booleanKey("latitude.hedged");
     static final AttributeKey<Boolean> PANIC = AttributeKey.booleanKey("latitude.panic");
@@ -142,6 +147,9 @@ final class Telemetry implements AutoCloseable {
                 span.setAttribute(DATA_CLASS, op.dataClass());
             }
             span.setAllAttributes(op.attributes());
+            if (op.key() != null && SensitiveData.shown()) {
+                span.setAttribute(KEY, op.key());
+            }
         }
         return span;
     }
