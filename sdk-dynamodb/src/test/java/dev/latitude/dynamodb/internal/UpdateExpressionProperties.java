@@ -35,7 +35,7 @@ class UpdateExpressionProperties {
         }
     }
 
-    @Property(tries = 3000)
+    @Property(tries = 2000)
     void anyCharactersParseOrAreMalformed(@ForAll("characters") String text) {
         parsesOrIsMalformed(text);
     }
@@ -46,7 +46,7 @@ class UpdateExpressionProperties {
                 .ofMaxLength(40);
     }
 
-    @Property(tries = 5000)
+    @Property(tries = 3000)
     void anyTokenSequenceParsesOrIsMalformed(@ForAll("tokenSequences") String text) {
         parsesOrIsMalformed(text);
     }
@@ -59,7 +59,7 @@ class UpdateExpressionProperties {
         return token.list().ofMaxSize(25).map(l -> String.join(" ", l));
     }
 
-    @Property(tries = 2000)
+    @Property(tries = 1000)
     void grammaticalExpressionsParse(@ForAll("expressions") String text) {
         assertThat(UpdateExpression.parse(text, NAMES).clauses()).isNotEmpty();
     }
