@@ -65,15 +65,4 @@ public final class SensitiveData {
         }
         return sb.toString();
     }
-
-    /**
-     * Returns {@code value} if data values may be {@linkplain #shown() shown}, otherwise its
-     * {@linkplain #fingerprint(String) fingerprint}.
-     *
-     * @param value the value
-     * @return what a log line or message may show of it
-     */
-    public static String describe(String value) {
-        return shown() ? value : fingerprint(value);
-    }
 }

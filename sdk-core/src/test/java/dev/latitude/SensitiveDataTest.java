@@ -39,7 +39,6 @@ class SensitiveDataTest {
         assertThat(get(KEY + "x").toString()).isNotEqualTo(described);
         assertThat(Operation.read("Query").dataClass("people").build()).hasToString("Query(READ, idempotent, people)");
         assertThat(SensitiveData.fingerprint(null)).isEqualTo("null");
-        assertThat(SensitiveData.describe(KEY)).isEqualTo(SensitiveData.fingerprint(KEY));
     }
 
     @Test
@@ -47,7 +46,6 @@ class SensitiveDataTest {
         System.setProperty(SensitiveData.PROPERTY, "true");
         assertThat(SensitiveData.shown()).isTrue();
         assertThat(get(KEY)).hasToString("GetItem(READ, idempotent, people/" + KEY + ")");
-        assertThat(SensitiveData.describe(KEY)).isEqualTo(KEY);
     }
 
     @Test
