@@ -662,8 +662,7 @@ final class CallExecution<T> {
             span.setAttribute(Telemetry.HEDGED, hedgedSnapshot());
             span.setAttribute(Telemetry.PANIC, healthy == 0);
             if (error != null) {
-                span.setStatus(StatusCode.ERROR, String.valueOf(error.getMessage()));
-                span.recordException(error);
+                engine.telemetry.callFailed(span, error);
             }
         }
         span.end();

@@ -13,6 +13,7 @@ import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.metrics.ObservableLongGauge;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import java.util.List;
@@ -34,7 +35,9 @@ import java.util.List;
  * {@code latitude.stale_read_avoided} and {@code latitude.residency.refused}.
  *
  * <p>No attribute or event holds data values: the operation's key is put on its span ({@code latitude.key}) only when
- * {@link SensitiveData#PROPERTY} asks for values, for debugging.
+ * {@link SensitiveData#PROPERTY} asks for values, for debugging. For the same reason a failed call's span says the
+ * exception's type (status description and an {@code exception} event with {@code exception.type}) but not its
+ * message, which may quote what a region answered; with the property set, the exception is recorded whole.
  */
 final class Telemetry implements AutoCloseable {
     static final String SCOPE = "dev.latitude";
@@ -53,6 +56,7 @@ final class Telemetry implements AutoCloseable {
     static final AttributeKey<String> TO = AttributeKey.stringKey("latitude.to_region");
     static final AttributeKey<Double> DURATION_MS = AttributeKey.doubleKey("latitude.duration_ms");
     static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
+    static final AttributeKey<String> EXCEPTION_TYPE = AttributeKey.stringKey("exception.type");
     static final AttributeKey<String> CONSISTENCY = AttributeKey.stringKey("latitude.consistency");
     static final AttributeKey<String> CHECK = AttributeKey.stringKey("latitude.check");
     static final AttributeKey<Long> REQUIRED = AttributeKey.longKey("latitude.watermark.required");
@@ -231,6 +235,17 @@ final class Telemetry implements AutoCloseable {
         if (span.isRecording()) {
             span.addEvent("latitude.hedge", Attributes.of(FROM, from.spec.id(), TO, to.spec.id(),
                     DURATION_MS, delayNanos / 1e6));
+        }
+    }
+
+    /** Marks a recording call span failed with {@code error}: its type only, unless data values may be shown. */
+    void callFailed(Span span, Throwable error) {
+        if (SensitiveData.shown()) {
+            span.setStatus(StatusCode.ERROR, String.valueOf(error.getMessage()));
+            span.recordException(error);
+        } else {
+            span.setStatus(StatusCode.ERROR, error.getClass().getSimpleName());
+            span.addEvent("exception", Attributes.of(EXCEPTION_TYPE, error.getClass().getName()));
         }
     }
 
