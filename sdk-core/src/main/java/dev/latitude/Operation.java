@@ -114,7 +114,10 @@ public final class Operation {
         return dataClass;
     }
 
-    /** Returns the key within the data class, or {@code null}. */
+    /**
+     * Returns the key within the data class, or {@code null}. It may be personal data: Latitude does not log it or put
+     * it on spans unless {@link SensitiveData#PROPERTY} is set.
+     */
     public String key() {
         return key;
     }
@@ -154,10 +157,17 @@ public final class Operation {
         return attributes;
     }
 
+    /**
+     * Describes the operation for logs: its name, kind, data class and key. The key is shown as a
+     * {@linkplain SensitiveData#fingerprint(String) fingerprint} ({@code GetItem(READ, idempotent, orders, key
+     * #3f9a0c12d4e5)}) unless {@link SensitiveData#PROPERTY} asks for values ({@code GetItem(READ, idempotent,
+     * orders/order#42)}).
+     */
     @Override
     public String toString() {
+        String k = key == null ? "" : SensitiveData.shown() ? "/" + key : ", key " + SensitiveData.fingerprint(key);
         return name + "(" + kind + (idempotent ? ", idempotent" : "") + (dataClass == null ? "" : ", " + dataClass)
-                + (key == null ? "" : "/" + key) + ")";
+                + k + ")";
     }
 
     /** Builds an {@link Operation}. */

@@ -358,7 +358,7 @@ final class CallExecution<T> {
             engine.telemetry.fallbackPutOff(span, a.region, putOff);
         }
         if (fallback != null) {
-            LOG.debug("{}: {} is slow (past the attempt timeout), also trying {}", op.name(), a.region.spec.id(),
+            LOG.debug("{}: {} is slow (past the attempt timeout), also trying {}", op, a.region.spec.id(),
                     fallback.region.spec.id());
             engine.telemetry.fallback(span, a.region, fallback.region, FailureKind.TIMEOUT);
             Attempt started = fallback;
@@ -458,7 +458,7 @@ final class CallExecution<T> {
             }
         }
         if (fallback != null) {
-            LOG.debug("{}: {} failed ({}), falling back to {}", op.name(), a.region.spec.id(), kind,
+            LOG.debug("{}: {} failed ({}), falling back to {}", op, a.region.spec.id(), kind,
                     fallback.region.spec.id());
             engine.telemetry.fallback(span, a.region, fallback.region, kind);
             dispatch(fallback);
@@ -547,7 +547,7 @@ final class CallExecution<T> {
         try {
             return watermark.of(value);
         } catch (RuntimeException e) {
-            LOG.warn("ResultWatermark of {} threw; the result is treated as carrying no watermark", op.name(), e);
+            LOG.warn("ResultWatermark of {} threw; the result is treated as carrying no watermark", op, e);
             return ResultWatermark.NONE;
         }
     }
@@ -591,7 +591,7 @@ final class CallExecution<T> {
             done = true;
             cut = stopLocked();
         }
-        LOG.debug("{}: {}", op.name(), why);
+        LOG.debug("{}: {}", op, why);
         abandon(cut, false, false);
         span.setStatus(StatusCode.ERROR, why);
         span.end();
@@ -662,8 +662,7 @@ final class CallExecution<T> {
             span.setAttribute(Telemetry.HEDGED, hedgedSnapshot());
             span.setAttribute(Telemetry.PANIC, healthy == 0);
             if (error != null) {
-                span.setStatus(StatusCode.ERROR, String.valueOf(error.getMessage()));
-                span.recordException(error);
+                engine.telemetry.callFailed(span, error);
             }
         }
         span.end();

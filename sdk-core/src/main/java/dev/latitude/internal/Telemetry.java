@@ -3,6 +3,7 @@ package dev.latitude.internal;
 import dev.latitude.CircuitState;
 import dev.latitude.FailureKind;
 import dev.latitude.Operation;
+import dev.latitude.SensitiveData;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -12,6 +13,7 @@ import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.metrics.ObservableLongGauge;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import java.util.List;
@@ -31,6 +33,11 @@ import java.util.List;
  * {@code latitude.watermark.checks} (by outcome: fresh or stale), {@code latitude.residency.refusals}. Spans also
  * carry {@code latitude.consistency} and the events {@code latitude.replicas.skipped},
  * {@code latitude.stale_read_avoided} and {@code latitude.residency.refused}.
+ *
+ * <p>No attribute or event holds data values: the operation's key is put on its span ({@code latitude.key}) only when
+ * {@link SensitiveData#PROPERTY} asks for values, for debugging. For the same reason a failed call's span says the
+ * exception's type (status description and an {@code exception} event with {@code exception.type}) but not its
+ * message, which may quote what a region answered; with the property set, the exception is recorded whole.
  */
 final class Telemetry implements AutoCloseable {
     static final String SCOPE = "dev.latitude";
@@ -41,6 +48,7 @@ final class Telemetry implements AutoCloseable {
     static final AttributeKey<String> OPERATION = AttributeKey.stringKey("latitude.operation");
     static final AttributeKey<String> KIND = AttributeKey.stringKey("latitude.operation.kind");
     static final AttributeKey<String> DATA_CLASS = AttributeKey.stringKey("latitude.data_class");
+    static final AttributeKey<String> KEY = AttributeKey.stringKey("latitude.key");
     static final AttributeKey<Long> ATTEMPTS = AttributeKey.longKey("latitude.attempts");
     static final AttributeKey<Boolean> HEDGED = AttributeKey.booleanKey("latitude.hedged");
     static final AttributeKey<Boolean> PANIC = AttributeKey.booleanKey("latitude.panic");
@@ -48,6 +56,7 @@ final class Telemetry implements AutoCloseable {
     static final AttributeKey<String> TO = AttributeKey.stringKey("latitude.to_region");
     static final AttributeKey<Double> DURATION_MS = AttributeKey.doubleKey("latitude.duration_ms");
     static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
+    static final AttributeKey<String> EXCEPTION_TYPE = AttributeKey.stringKey("exception.type");
     static final AttributeKey<String> CONSISTENCY = AttributeKey.stringKey("latitude.consistency");
     static final AttributeKey<String> CHECK = AttributeKey.stringKey("latitude.check");
     static final AttributeKey<Long> REQUIRED = AttributeKey.longKey("latitude.watermark.required");
@@ -142,6 +151,9 @@ final class Telemetry implements AutoCloseable {
                 span.setAttribute(DATA_CLASS, op.dataClass());
             }
             span.setAllAttributes(op.attributes());
+            if (op.key() != null && SensitiveData.shown()) {
+                span.setAttribute(KEY, op.key());
+            }
         }
         return span;
     }
@@ -223,6 +235,17 @@ final class Telemetry implements AutoCloseable {
         if (span.isRecording()) {
             span.addEvent("latitude.hedge", Attributes.of(FROM, from.spec.id(), TO, to.spec.id(),
                     DURATION_MS, delayNanos / 1e6));
+        }
+    }
+
+    /** Marks a recording call span failed with {@code error}: its type only, unless data values may be shown. */
+    void callFailed(Span span, Throwable error) {
+        if (SensitiveData.shown()) {
+            span.setStatus(StatusCode.ERROR, String.valueOf(error.getMessage()));
+            span.recordException(error);
+        } else {
+            span.setStatus(StatusCode.ERROR, error.getClass().getSimpleName());
+            span.addEvent("exception", Attributes.of(EXCEPTION_TYPE, error.getClass().getName()));
         }
     }
 

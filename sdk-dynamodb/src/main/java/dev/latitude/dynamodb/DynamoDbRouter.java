@@ -7,6 +7,7 @@ import dev.latitude.DataPolicy;
 import dev.latitude.HybridLogicalClock;
 import dev.latitude.Operation;
 import dev.latitude.ResultWatermark;
+import dev.latitude.SensitiveData;
 import dev.latitude.Session;
 import dev.latitude.Watermark;
 import dev.latitude.dynamodb.internal.ItemKeys;
@@ -22,6 +23,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -94,7 +96,7 @@ final class DynamoDbRouter {
         String table = table(request.tableName(), "GetItem");
         boolean strongAsked = Boolean.TRUE.equals(request.consistentRead());
         ConsistencyLevel level = strongAsked ? ConsistencyLevel.STRONG : policies.policyFor(table).consistency();
-        String key = ItemKeys.encode(request.key());
+        String key = ItemKeys.encode(request.key(), "GetItem");
         Operation.Builder ob = read("GetItem", table, strongAsked);
         if (key != null) {
             ob.key(key);
@@ -142,7 +144,7 @@ final class DynamoDbRouter {
         }
         WriteGuard.Guarded<PutItemRequest> stamped = stamper.stampGuarded(request);
         long stamp = stamped.stamp();
-        String key = request.hasItem() ? keySchemas.keyOf(table, request.item()) : null;
+        String key = request.hasItem() ? keySchemas.keyOf(table, request.item(), "PutItem") : null;
         Routed<PutItemRequest, PutItemResponse> routed = Routed.of(write("PutItem", table, key, idempotent),
                 stamped.request(), r -> stamp);
         if (!stamped.guarded()) {
@@ -161,7 +163,7 @@ final class DynamoDbRouter {
                 WriteGuard.Guarded<UpdateItemRequest> stamped = stamper.stampGuarded(request);
                 long stamp = stamped.stamp();
                 Routed<UpdateItemRequest, UpdateItemResponse> routed = Routed.of(write("UpdateItem", table,
-                        ItemKeys.encode(request.key()), idempotent), stamped.request(), r -> stamp);
+                        ItemKeys.encode(request.key(), "UpdateItem"), idempotent), stamped.request(), r -> stamp);
                 if (!stamped.guarded()) {
                     return routed;
                 }
@@ -186,7 +188,7 @@ final class DynamoDbRouter {
         if (unstamped.contains(table)) {
             return Routed.of(write("DeleteItem", table, null, idempotent), request, r -> clock.now());
         }
-        String key = ItemKeys.encode(request.key());
+        String key = ItemKeys.encode(request.key(), "DeleteItem");
         // The stamp taken now only guards the delete: a stored item newer than it is not removed. The delete's
         // watermark is taken when it has completed: any version of the item a replica still holds is older, so it is
         // recognised as stale. A superseded delete records its own stamp instead: the newer item is no older.
@@ -302,11 +304,13 @@ final class DynamoDbRouter {
                     Map<String, AttributeValue> item = w.putRequest().item();
                     copy.add(stamps ? w.toBuilder().putRequest(p -> p.item(stamper.withStamp(item, stamp))).build()
                             : w);
-                    written.add(new Written(table, stamps ? keySchemas.keyOf(table, item) : null, stamp));
+                    written.add(new Written(table, stamps ? keySchemas.keyOf(table, item, "BatchWriteItem") : null,
+                            stamp));
                 } else {
                     copy.add(w);
                     if (w.deleteRequest() != null) {
-                        written.add(new Written(table, stamps ? ItemKeys.encode(w.deleteRequest().key()) : null,
+                        written.add(new Written(table, stamps
+                                ? ItemKeys.encode(w.deleteRequest().key(), "BatchWriteItem") : null,
                                 Written.AT_COMPLETION));
                     }
                 }
@@ -336,9 +340,9 @@ final class DynamoDbRouter {
 
     private String keyOfWrite(String table, WriteRequest w) {
         if (w.putRequest() != null) {
-            return keySchemas.keyOf(table, w.putRequest().item());
+            return keySchemas.keyOf(table, w.putRequest().item(), "BatchWriteItem");
         }
-        return w.deleteRequest() != null ? ItemKeys.encode(w.deleteRequest().key()) : null;
+        return w.deleteRequest() != null ? ItemKeys.encode(w.deleteRequest().key(), "BatchWriteItem") : null;
     }
 
     Routed<TransactWriteItemsRequest, TransactWriteItemsResponse> transactWriteItems(
@@ -385,7 +389,8 @@ final class DynamoDbRouter {
                     guarded = true;
                 }
                 send.add(out);
-                written.add(new Written(table, stamps ? keySchemas.keyOf(table, p.item()) : null, stamp));
+                written.add(new Written(table, stamps ? keySchemas.keyOf(table, p.item(), "TransactWriteItems") : null,
+                        stamp));
             } else if (a.update() != null && a.update().tableName() != null) {
                 String table = a.update().tableName();
                 TransactWriteItem out = a;
@@ -393,7 +398,7 @@ final class DynamoDbRouter {
                 if (!unstamped.contains(table)) {
                     try {
                         out = stampUpdate(a, stamp);
-                        key = ItemKeys.encode(a.update().key());
+                        key = ItemKeys.encode(a.update().key(), "TransactWriteItems");
                         writesStamp[i] = true;
                         strip[i] = a.update().returnValuesOnConditionCheckFailure()
                                 != ReturnValuesOnConditionCheckFailure.ALL_OLD;
@@ -420,8 +425,8 @@ final class DynamoDbRouter {
                     guarded = true;
                 }
                 send.add(out);
-                written.add(new Written(table, unstamped.contains(table) ? null : ItemKeys.encode(d.key()),
-                        Written.AT_COMPLETION));
+                written.add(new Written(table, unstamped.contains(table) ? null
+                        : ItemKeys.encode(d.key(), "TransactWriteItems"), Written.AT_COMPLETION));
             } else {
                 send.add(a);
             }
@@ -575,15 +580,41 @@ final class DynamoDbRouter {
         PartiQl parsed = PartiQl.parse(statement);
         if (parsed == null) {
             throw new UnroutableRequestException(operation, "cannot tell which table the statement touches, so it"
-                    + " cannot be routed by its table's data policy: '" + abbreviate(statement) + "'. Use one of"
+                    + " cannot be routed by its table's data policy: " + whereUnreadable(statement) + ". Use one of"
                     + " DynamoDB's PartiQL forms (SELECT ... FROM \"table\", INSERT INTO \"table\", UPDATE \"table\","
                     + " DELETE FROM \"table\")");
         }
         return parsed;
     }
 
-    private static String abbreviate(String s) {
-        return s == null ? "null" : s.length() <= 120 ? s : s.substring(0, 117) + "...";
+    private static final Set<String> STATEMENT_KEYWORDS = Set.of("SELECT", "INSERT", "UPDATE", "DELETE", "EXISTS");
+
+    /**
+     * Says where an unreadable statement went wrong without quoting it (it may hold literal values, unless
+     * {@link SensitiveData#PROPERTY} asks for them): whether it begins with one of the forms' keywords, and the
+     * offset after which no table name was found.
+     */
+    private static String whereUnreadable(String statement) {
+        if (statement == null) {
+            return "there is no statement";
+        }
+        int start = 0;
+        while (start < statement.length() && Character.isWhitespace(statement.charAt(start))) {
+            start++;
+        }
+        int end = start;
+        while (end < statement.length() && Character.isLetter(statement.charAt(end))) {
+            end++;
+        }
+        String first = statement.substring(start, end).toUpperCase(Locale.ROOT);
+        String where = STATEMENT_KEYWORDS.contains(first)
+                ? "it begins with " + first + " (offset " + start + "), but no table name could be read after it"
+                : "it does not begin with SELECT, INSERT, UPDATE, DELETE or EXISTS (offset " + start + ")";
+        where += "; the statement has " + statement.length() + " characters";
+        if (SensitiveData.shown()) {
+            where += ": '" + (statement.length() <= 120 ? statement : statement.substring(0, 117) + "...") + "'";
+        }
+        return where;
     }
 
     // ---------------------------------------------------------------- helpers

@@ -91,7 +91,7 @@ class DynamoDbRouterTest {
     @Test
     void sessionGetItem_readsWithConsistentReadOnlyInTheRegionThatTookTheWrite() {
         Session session = Session.create();
-        String key = ItemKeys.encode(orderKey("o1"));
+        String key = ItemKeys.encode(orderKey("o1"), "GetItem");
         session.recordWrite(ORDERS, key, clock.now(), "us-east-1");
         try (Scope s = session.storeIn(Context.current()).makeCurrent()) {
             Routed<GetItemRequest, GetItemResponse> routed = router.getItem(GetItemRequest.builder().tableName(ORDERS)
@@ -163,10 +163,10 @@ class DynamoDbRouterTest {
             routed.finish(BatchWriteItemResponse.builder().unprocessedItems(Map.of(ORDERS, List.of(orders.get(1))))
                     .build(), "us-east-1");
             long written = Long.parseLong(stamp.n());
-            assertThat(session.token().requirement(ORDERS, ItemKeys.encode(orderKey("a"))))
+            assertThat(session.token().requirement(ORDERS, ItemKeys.encode(orderKey("a"), "GetItem")))
                     .isEqualTo(new Watermark(written, "us-east-1"));
-            assertThat(session.token().isKeyLevel(ORDERS, ItemKeys.encode(orderKey("b")))).isFalse();
-            assertThat(session.token().requirement(ORDERS, ItemKeys.encode(orderKey("c"))).value())
+            assertThat(session.token().isKeyLevel(ORDERS, ItemKeys.encode(orderKey("b"), "GetItem"))).isFalse();
+            assertThat(session.token().requirement(ORDERS, ItemKeys.encode(orderKey("c"), "GetItem")).value())
                     .as("a delete is recorded when it completed").isGreaterThan(written);
             assertThat(session.token().classWatermark(LEGACY)).as("unstamped tables are tracked whole").isNotNull();
         }
@@ -192,9 +192,9 @@ class DynamoDbRouterTest {
             assertThat(sent.transactItems().get(1).update().expressionAttributeValues()).containsValue(stamp);
             assertThat(routed.operation.idempotent()).as("a condition check makes it conditional").isFalse();
             routed.finish(TransactWriteItemsResponse.builder().build(), "us-east-1");
-            assertThat(session.token().requirement(ORDERS, ItemKeys.encode(orderKey("b"))))
+            assertThat(session.token().requirement(ORDERS, ItemKeys.encode(orderKey("b"), "GetItem")))
                     .isEqualTo(new Watermark(Long.parseLong(stamp.n()), "us-east-1"));
-            assertThat(session.token().isKeyLevel(ORDERS, ItemKeys.encode(orderKey("c"))))
+            assertThat(session.token().isKeyLevel(ORDERS, ItemKeys.encode(orderKey("c"), "GetItem")))
                     .as("a condition check writes nothing").isFalse();
         }
     }
@@ -206,7 +206,7 @@ class DynamoDbRouterTest {
         Routed<?, ?> second = router.putItem(software.amazon.awssdk.services.dynamodb.model.PutItemRequest.builder()
                 .tableName("users").item(Map.of("id", s("2"))).build());
         assertThat(describes.get()).isEqualTo(1);
-        assertThat(second.operation.key()).isEqualTo(ItemKeys.encode(Map.of("id", s("2"))));
+        assertThat(second.operation.key()).isEqualTo(ItemKeys.encode(Map.of("id", s("2")), "GetItem"));
     }
 
     @Test
@@ -432,7 +432,7 @@ class DynamoDbRouterTest {
             List<CancellationReason> reasons = ((TransactionCanceledException) thrown).cancellationReasons();
             assertThat(reasons.get(0).hasItem()).isFalse();
             assertThat(reasons.get(1).item()).isEqualTo(storedWith(stamp + 2));
-            assertThat(session.token().isKeyLevel(ORDERS, ItemKeys.encode(orderKey("a")))).isFalse();
+            assertThat(session.token().isKeyLevel(ORDERS, ItemKeys.encode(orderKey("a"), "GetItem"))).isFalse();
 
             // One item carries the transaction's own stamp: it was committed before; the others have not replicated.
             TransactionCanceledException repeat = TransactionCanceledException.builder().message("cancelled")
@@ -446,7 +446,7 @@ class DynamoDbRouterTest {
                 throw repeat;
             });
             routed.finish(answer);
-            assertThat(session.token().requirement(ORDERS, ItemKeys.encode(orderKey("a"))))
+            assertThat(session.token().requirement(ORDERS, ItemKeys.encode(orderKey("a"), "GetItem")))
                     .isEqualTo(new Watermark(stamp, "us-east-1"));
             assertThat(router.supersededWrites()).isZero();
         }

@@ -182,7 +182,7 @@ class WriteGuardIntegrationTest {
         assertThat(late.supersededWrites()).isEqualTo(1);
         assertThat(now.supersededWrites()).isZero();
         assertThat(v(inWriter(TABLE, "late-put"))).isEqualTo("B");
-        assertThat(session.token().requirement(TABLE, ItemKeys.encode(key("late-put"))).value())
+        assertThat(session.token().requirement(TABLE, ItemKeys.encode(key("late-put"), "GetItem")).value())
                 .as("the session records the late write's own, older stamp").isLessThan(newer);
         lab.replication().awaitQuiescent(Duration.ofSeconds(10));
         assertThat(v(inReplica(TABLE, "late-put"))).isEqualTo("B");

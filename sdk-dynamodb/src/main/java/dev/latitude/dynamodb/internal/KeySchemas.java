@@ -56,9 +56,12 @@ public final class KeySchemas {
      *
      * @param table the table
      * @param item the item, with its key attributes
+     * @param operation the DynamoDB operation writing the item, named if a key number is refused
      * @return the key string, or {@code null}
+     * @throws dev.latitude.dynamodb.UnroutableRequestException if a key attribute holds a number DynamoDB does not
+     *         accept
      */
-    public String keyOf(String table, Map<String, AttributeValue> item) {
+    public String keyOf(String table, Map<String, AttributeValue> item, String operation) {
         List<String> names = namesOf(table);
         if (names == null || item == null) {
             return null;
@@ -71,7 +74,7 @@ public final class KeySchemas {
             }
             key.put(n, v);
         }
-        return ItemKeys.encode(key);
+        return ItemKeys.encode(key, operation);
     }
 
     private List<String> namesOf(String table) {

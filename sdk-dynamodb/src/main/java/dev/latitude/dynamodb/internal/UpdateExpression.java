@@ -1,5 +1,6 @@
 package dev.latitude.dynamodb.internal;
 
+import dev.latitude.SensitiveData;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -12,8 +13,14 @@ import java.util.Objects;
  * keywords in any case), their actions, the paths they write and the paths their values read. Expression attribute
  * names ({@code #n}) are resolved through the request's {@code ExpressionAttributeNames}; a name missing from the map
  * is kept as written. Internal: not part of Latitude's API.
+ *
+ * <p>Whatever the text, parsing ends in an {@code UpdateExpression} or a {@link MalformedExpressionException}: list
+ * indexes must fit in an {@code int} and functions nest at most {@value #MAX_NESTING} deep. The exception says what is
+ * wrong and at which offset, but quotes nothing of the expression unless {@link SensitiveData#PROPERTY} asks for it.
  */
 public final class UpdateExpression {
+    /** How deep function calls may nest ({@code list_append(if_not_exists(a, :e), :v)} is two deep). */
+    static final int MAX_NESTING = 32;
 
     /** A clause keyword. */
     public enum ClauseKind {
@@ -91,7 +98,7 @@ public final class UpdateExpression {
      * @param expression the update expression
      * @param names the expression attribute names, or {@code null}
      * @return the parsed expression
-     * @throws IllegalArgumentException if it is not a well-formed update expression
+     * @throws MalformedExpressionException if it is not a well-formed update expression
      */
     public static UpdateExpression parse(String expression, Map<String, String> names) {
         Objects.requireNonNull(expression, "expression");
@@ -128,6 +135,8 @@ public final class UpdateExpression {
         private final Map<String, String> names;
         private final List<Token> tokens = new ArrayList<>();
         private int pos;
+        /** How many function calls the parser is inside. */
+        private int depth;
 
         Parser(String src, Map<String, String> names) {
             this.src = src;
@@ -148,7 +157,7 @@ public final class UpdateExpression {
                         j++;
                     }
                     if (j == i + 1) {
-                        throw error("'" + c + "' not followed by a name", i);
+                        throw error("'" + c + "' not followed by a name", i, null);
                     }
                     tokens.add(new Token(c == '#' ? T.NAME : T.VALUE, src.substring(i, j), i, j));
                     i = j;
@@ -163,7 +172,7 @@ public final class UpdateExpression {
                     tokens.add(new Token(T.PUNCT, String.valueOf(c), i, i + 1));
                     i++;
                 } else {
-                    throw error("unexpected character '" + c + "'", i);
+                    throw error("unexpected character", i, String.valueOf(c));
                 }
             }
             tokens.add(new Token(T.END, "", n, n));
@@ -173,8 +182,28 @@ public final class UpdateExpression {
             return c == '_' || (c < 128 && Character.isLetterOrDigit(c));
         }
 
-        private IllegalArgumentException error(String what, int at) {
-            return new MalformedExpressionException("Malformed UpdateExpression at offset " + at + " (" + what + "): " + src);
+        /**
+         * The exception for a problem at offset {@code at}: {@code what} names it without quoting the expression;
+         * {@code found}, the text found there (or {@code null}), and the expression are added only when
+         * {@link SensitiveData#PROPERTY} asks for values.
+         */
+        private MalformedExpressionException error(String what, int at, String found) {
+            String message = "Malformed UpdateExpression at offset " + at + " of " + src.length() + " (" + what + ")";
+            if (SensitiveData.shown()) {
+                message += (found == null ? "" : ", found '" + found + "'") + ": " + src;
+            }
+            return new MalformedExpressionException(message);
+        }
+
+        /** What kind of token {@code t} is, for messages that do not quote it. */
+        private static String kindOf(Token t) {
+            return switch (t.type()) {
+                case WORD -> "a word";
+                case NAME -> "an attribute name placeholder";
+                case VALUE -> "a value placeholder";
+                case PUNCT -> "'" + t.text() + "'";
+                case END -> "the end";
+            };
         }
 
         private Token peek() {
@@ -192,7 +221,7 @@ public final class UpdateExpression {
         private Token expectPunct(String p) {
             Token t = next();
             if (!isPunct(t, p)) {
-                throw error("expected '" + p + "' but found '" + t.text() + "'", t.start());
+                throw error("expected '" + p + "' but found " + kindOf(t), t.start(), t.text());
             }
             return t;
         }
@@ -213,17 +242,17 @@ public final class UpdateExpression {
         UpdateExpression parse() {
             List<Clause> clauses = new ArrayList<>();
             if (peek().type() == T.END) {
-                throw error("empty expression", 0);
+                throw error("empty expression", 0, null);
             }
             while (peek().type() != T.END) {
                 Token kw = next();
                 ClauseKind kind = keyword(kw);
                 if (kind == null) {
-                    throw error("expected SET, REMOVE, ADD or DELETE but found '" + kw.text() + "'", kw.start());
+                    throw error("expected SET, REMOVE, ADD or DELETE but found " + kindOf(kw), kw.start(), kw.text());
                 }
                 for (Clause c : clauses) {
                     if (c.kind() == kind) {
-                        throw error(kind + " clause appears twice", kw.start());
+                        throw error(kind + " clause appears twice", kw.start(), null);
                     }
                 }
                 List<Action> actions = new ArrayList<>();
@@ -238,7 +267,7 @@ public final class UpdateExpression {
                     break;
                 }
                 if (peek().type() != T.END && keyword(peek()) == null) {
-                    throw error("unexpected '" + peek().text() + "'", peek().start());
+                    throw error("unexpected " + kindOf(peek()), peek().start(), peek().text());
                 }
                 clauses.add(new Clause(kind, List.copyOf(actions), end));
             }
@@ -276,6 +305,9 @@ public final class UpdateExpression {
                 return;
             }
             if (t.type() == T.WORD && keyword(t) == null && isPunct(tokens.get(pos + 1), "(")) {
+                if (++depth > MAX_NESTING) {
+                    throw error("functions nested more than " + MAX_NESTING + " deep", t.start(), null);
+                }
                 next();
                 next();
                 functions.add(t.text().toLowerCase(Locale.ROOT));
@@ -285,13 +317,14 @@ public final class UpdateExpression {
                     value(reads, functions);
                 }
                 expectPunct(")");
+                depth--;
                 return;
             }
             if (t.type() == T.NAME || (t.type() == T.WORD && keyword(t) == null)) {
                 reads.add(path());
                 return;
             }
-            throw error("expected a value, path or function but found '" + t.text() + "'", t.start());
+            throw error("expected a value, path or function but found " + kindOf(t), t.start(), t.text());
         }
 
         private Path path() {
@@ -310,10 +343,16 @@ public final class UpdateExpression {
                     next();
                     Token index = next();
                     if (index.type() != T.WORD || !index.text().chars().allMatch(Character::isDigit)) {
-                        throw error("expected a list index but found '" + index.text() + "'", index.start());
+                        throw error("expected a list index but found " + kindOf(index), index.start(), index.text());
+                    }
+                    int value;
+                    try {
+                        value = Integer.parseInt(index.text());
+                    } catch (NumberFormatException e) {
+                        throw error("list index out of range", index.start(), index.text());
                     }
                     end = expectPunct("]").end();
-                    elements.add("[" + Integer.parseInt(index.text()) + "]");
+                    elements.add("[" + value + "]");
                 } else {
                     break;
                 }
@@ -328,7 +367,7 @@ public final class UpdateExpression {
             if (t.type() == T.WORD && keyword(t) == null && !Character.isDigit(t.text().charAt(0))) {
                 return t.text();
             }
-            throw error("expected an attribute name but found '" + t.text() + "'", t.start());
+            throw error("expected an attribute name but found " + kindOf(t), t.start(), t.text());
         }
     }
 
