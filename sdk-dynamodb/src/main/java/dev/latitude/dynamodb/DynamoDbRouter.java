@@ -514,6 +514,7 @@ final class DynamoDbRouter {
 
     Routed<ExecuteStatementRequest, ExecuteStatementResponse> executeStatement(ExecuteStatementRequest request) {
         PartiQl statement = parse(request.statement(), "ExecuteStatement");
+        refuseStampWrite(statement, request.hasParameters() ? request.parameters() : null, "ExecuteStatement");
         if (statement.read()) {
             return Routed.of(read("ExecuteStatement", statement.table(),
                     Boolean.TRUE.equals(request.consistentRead())).build(), request);
@@ -524,33 +525,36 @@ final class DynamoDbRouter {
 
     Routed<BatchExecuteStatementRequest, BatchExecuteStatementResponse> batchExecuteStatement(
             BatchExecuteStatementRequest request) {
-        List<String> texts = new ArrayList<>();
+        List<PartiQl> statements = new ArrayList<>();
         boolean strongAsked = false;
         if (request.hasStatements()) {
             for (BatchStatementRequest s : request.statements()) {
-                texts.add(s.statement());
+                PartiQl statement = parse(s.statement(), "BatchExecuteStatement");
+                refuseStampWrite(statement, s.hasParameters() ? s.parameters() : null, "BatchExecuteStatement");
+                statements.add(statement);
                 strongAsked |= Boolean.TRUE.equals(s.consistentRead());
             }
         }
-        return partiQlBatch("BatchExecuteStatement", texts, strongAsked, request);
+        return partiQlBatch("BatchExecuteStatement", statements, strongAsked, request);
     }
 
     Routed<ExecuteTransactionRequest, ExecuteTransactionResponse> executeTransaction(
             ExecuteTransactionRequest request) {
-        List<String> texts = new ArrayList<>();
+        List<PartiQl> statements = new ArrayList<>();
         if (request.hasTransactStatements()) {
             for (ParameterizedStatement s : request.transactStatements()) {
-                texts.add(s.statement());
+                PartiQl statement = parse(s.statement(), "ExecuteTransaction");
+                refuseStampWrite(statement, s.hasParameters() ? s.parameters() : null, "ExecuteTransaction");
+                statements.add(statement);
             }
         }
-        return partiQlBatch("ExecuteTransaction", texts, false, request);
+        return partiQlBatch("ExecuteTransaction", statements, false, request);
     }
 
-    private <Q, S> Routed<Q, S> partiQlBatch(String name, List<String> texts, boolean strongAsked, Q request) {
+    private <Q, S> Routed<Q, S> partiQlBatch(String name, List<PartiQl> statements, boolean strongAsked, Q request) {
         Set<String> tables = new TreeSet<>();
         Set<String> writtenTables = new TreeSet<>();
-        for (String text : texts) {
-            PartiQl s = parse(text, name);
+        for (PartiQl s : statements) {
             tables.add(s.table());
             if (!s.read()) {
                 writtenTables.add(s.table());
@@ -571,19 +575,34 @@ final class DynamoDbRouter {
         });
     }
 
+    /**
+     * Reads a statement; one the reader is not sure of is refused. The message names the reason and a character
+     * position, never the statement's text or a literal from it (they may hold personal data).
+     */
     private static PartiQl parse(String statement, String operation) {
-        PartiQl parsed = PartiQl.parse(statement);
-        if (parsed == null) {
-            throw new UnroutableRequestException(operation, "cannot tell which table the statement touches, so it"
-                    + " cannot be routed by its table's data policy: '" + abbreviate(statement) + "'. Use one of"
-                    + " DynamoDB's PartiQL forms (SELECT ... FROM \"table\", INSERT INTO \"table\", UPDATE \"table\","
-                    + " DELETE FROM \"table\")");
+        try {
+            return PartiQl.parse(statement);
+        } catch (PartiQl.UnreadableStatementException e) {
+            throw new UnroutableRequestException(operation, "cannot tell for sure which table the statement touches,"
+                    + " so it cannot be routed by its table's data policy: " + e.reason() + " at character "
+                    + e.position() + ". Use one of DynamoDB's PartiQL forms (SELECT ... FROM \"table\", INSERT INTO"
+                    + " \"table\" VALUE {...}, UPDATE \"table\" SET ..., DELETE FROM \"table\" WHERE ...; see"
+                    + " docs/DYNAMODB.md, \"How PartiQL statements are read\")");
         }
-        return parsed;
     }
 
-    private static String abbreviate(String s) {
-        return s == null ? "null" : s.length() <= 120 ? s : s.substring(0, 117) + "...";
+    /**
+     * Refuses a PartiQL write of the stamp attribute to a stamped table: a stamp written by the caller would make a
+     * region's stale copy of the item pass the session's check, and would defeat the write guard.
+     */
+    private void refuseStampWrite(PartiQl statement, List<AttributeValue> parameters, String operation) {
+        String attribute = stamper.attributeName();
+        if (!statement.read() && !unstamped.contains(statement.table()) && statement.writes(attribute, parameters)) {
+            throw new IllegalArgumentException(operation + ": the " + statement.kind() + " statement on '"
+                    + statement.table() + "' writes '" + attribute + "', the attribute Latitude stamps writes with;"
+                    + " leave it to Latitude (remove it from the statement), or configure another stamp attribute"
+                    + " (stampAttribute(...)) if the table needs this one for its own data");
+        }
     }
 
     // ---------------------------------------------------------------- helpers

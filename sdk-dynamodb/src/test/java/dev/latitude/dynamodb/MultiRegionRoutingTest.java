@@ -235,13 +235,14 @@ class MultiRegionRoutingTest {
     void aPartiQlStatementThatCannotBeParsedIsRefusedBeforeAnyRequest() {
         Throwable single = catchThrowable(() -> client.executeStatement(s -> s.statement("EXEC something(1)")));
         assertThat(single).isInstanceOf(UnroutableRequestException.class)
-                .hasMessageContaining("ExecuteStatement").hasMessageContaining("EXEC something(1)");
+                .hasMessageContaining("ExecuteStatement").hasMessageContaining("at character 1")
+                .hasMessageNotContaining("EXEC").hasMessageNotContaining("something");
 
         Throwable batch = catchThrowable(() -> client.batchExecuteStatement(b -> b.statements(
                 BatchStatementRequest.builder().statement("SELECT * FROM \"orders\" WHERE pk = 'k1'").build(),
                 BatchStatementRequest.builder().statement("garbage").build())));
         assertThat(batch).isInstanceOf(UnroutableRequestException.class)
-                .hasMessageContaining("BatchExecuteStatement").hasMessageContaining("garbage");
+                .hasMessageContaining("BatchExecuteStatement").hasMessageNotContaining("garbage");
         assertNothingSent();
     }
 
