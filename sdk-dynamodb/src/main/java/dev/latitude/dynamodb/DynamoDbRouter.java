@@ -514,41 +514,57 @@ final class DynamoDbRouter {
 
     Routed<ExecuteStatementRequest, ExecuteStatementResponse> executeStatement(ExecuteStatementRequest request) {
         PartiQl statement = parse(request.statement(), "ExecuteStatement");
-        refuseStampWrite(statement, request.hasParameters() ? request.parameters() : null, "ExecuteStatement");
         if (statement.read()) {
             return Routed.of(read("ExecuteStatement", statement.table(),
                     Boolean.TRUE.equals(request.consistentRead())).build(), request);
         }
-        // PartiQL writes are not stamped: they are tracked for the table as a whole, at the time they completed.
-        return Routed.of(write("ExecuteStatement", statement.table(), null, false), request, r -> clock.now());
+        String stamped = stamped(statement, "ExecuteStatement");
+        ExecuteStatementRequest send = stamped == null ? request : request.toBuilder().statement(stamped)
+                .parameters(withStamp(request.hasParameters() ? request.parameters() : null, clock.now())).build();
+        // PartiQL writes are stamped but not guarded, and tracked for the table as a whole, at the time they completed.
+        return Routed.of(write("ExecuteStatement", statement.table(), null, false), send, r -> clock.now());
     }
 
     Routed<BatchExecuteStatementRequest, BatchExecuteStatementResponse> batchExecuteStatement(
             BatchExecuteStatementRequest request) {
         List<PartiQl> statements = new ArrayList<>();
+        List<BatchStatementRequest> send = new ArrayList<>();
         boolean strongAsked = false;
+        boolean changed = false;
+        long stamp = clock.now();
         if (request.hasStatements()) {
             for (BatchStatementRequest s : request.statements()) {
                 PartiQl statement = parse(s.statement(), "BatchExecuteStatement");
-                refuseStampWrite(statement, s.hasParameters() ? s.parameters() : null, "BatchExecuteStatement");
                 statements.add(statement);
                 strongAsked |= Boolean.TRUE.equals(s.consistentRead());
+                String stamped = stamped(statement, "BatchExecuteStatement");
+                changed |= stamped != null;
+                send.add(stamped == null ? s : s.toBuilder().statement(stamped)
+                        .parameters(withStamp(s.hasParameters() ? s.parameters() : null, stamp)).build());
             }
         }
-        return partiQlBatch("BatchExecuteStatement", statements, strongAsked, request);
+        return partiQlBatch("BatchExecuteStatement", statements, strongAsked,
+                changed ? request.toBuilder().statements(send).build() : request);
     }
 
     Routed<ExecuteTransactionRequest, ExecuteTransactionResponse> executeTransaction(
             ExecuteTransactionRequest request) {
         List<PartiQl> statements = new ArrayList<>();
+        List<ParameterizedStatement> send = new ArrayList<>();
+        boolean changed = false;
+        long stamp = clock.now();
         if (request.hasTransactStatements()) {
             for (ParameterizedStatement s : request.transactStatements()) {
                 PartiQl statement = parse(s.statement(), "ExecuteTransaction");
-                refuseStampWrite(statement, s.hasParameters() ? s.parameters() : null, "ExecuteTransaction");
                 statements.add(statement);
+                String stamped = stamped(statement, "ExecuteTransaction");
+                changed |= stamped != null;
+                send.add(stamped == null ? s : s.toBuilder().statement(stamped)
+                        .parameters(withStamp(s.hasParameters() ? s.parameters() : null, stamp)).build());
             }
         }
-        return partiQlBatch("ExecuteTransaction", statements, false, request);
+        return partiQlBatch("ExecuteTransaction", statements, false,
+                changed ? request.toBuilder().transactStatements(send).build() : request);
     }
 
     private <Q, S> Routed<Q, S> partiQlBatch(String name, List<PartiQl> statements, boolean strongAsked, Q request) {
@@ -592,17 +608,34 @@ final class DynamoDbRouter {
     }
 
     /**
-     * Refuses a PartiQL write of the stamp attribute to a stamped table: a stamp written by the caller would make a
-     * region's stale copy of the item pass the session's check, and would defeat the write guard.
+     * Returns a PartiQL write made to also write the stamp attribute from a first parameter (see
+     * {@link PartiQl#withFirstParameterWriting}), or {@code null} if it is sent as it is: a read, a DELETE (nothing is
+     * written; it is recorded at the time it completed), or a statement on an unstamped table. A statement that writes
+     * the stamp attribute itself is refused: a stamp written by the caller would make a region's stale copy of the
+     * item pass the session's check, and would defeat the write guard.
      */
-    private void refuseStampWrite(PartiQl statement, List<AttributeValue> parameters, String operation) {
+    private String stamped(PartiQl statement, String operation) {
         String attribute = stamper.attributeName();
-        if (!statement.read() && !unstamped.contains(statement.table()) && statement.writes(attribute, parameters)) {
+        if (statement.read() || unstamped.contains(statement.table())) {
+            return null;
+        }
+        if (statement.writes(attribute)) {
             throw new IllegalArgumentException(operation + ": the " + statement.kind() + " statement on '"
                     + statement.table() + "' writes '" + attribute + "', the attribute Latitude stamps writes with;"
                     + " leave it to Latitude (remove it from the statement), or configure another stamp attribute"
                     + " (stampAttribute(...)) if the table needs this one for its own data");
         }
+        return statement.withFirstParameterWriting(attribute);
+    }
+
+    /** Returns {@code parameters} (or none) with the stamp, a number, put first. */
+    private static List<AttributeValue> withStamp(List<AttributeValue> parameters, long stamp) {
+        List<AttributeValue> all = new ArrayList<>();
+        all.add(AttributeValue.fromN(Long.toString(stamp)));
+        if (parameters != null) {
+            all.addAll(parameters);
+        }
+        return all;
     }
 
     // ---------------------------------------------------------------- helpers

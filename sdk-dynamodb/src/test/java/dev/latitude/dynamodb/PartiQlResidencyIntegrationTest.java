@@ -32,8 +32,8 @@ import software.amazon.awssdk.services.dynamodb.model.ParameterizedStatement;
  * statements (a comment naming another table before the real one; a {@code --} comment between the keyword and the
  * table name) run on the EU table in EU regions, with not one request to the US region (the local region and first in
  * the routing order), counted at the fault fronts; the session records them under the EU table; statements the reader
- * is not sure of, and PartiQL writes of the stamp attribute, are refused before any request; while a statement on the
- * unrestricted table whose comment names the EU table goes to the US region.
+ * is not sure of, and PartiQL writes of the stamp attribute, are refused before any request; the writes carry a
+ * stamp; while a statement on the unrestricted table whose comment names the EU table goes to the US region.
  */
 class PartiQlResidencyIntegrationTest {
     private static final String US = "us-east-1";
@@ -89,6 +89,8 @@ class PartiQlResidencyIntegrationTest {
             client.putItem(p -> p.tableName(EU_TABLE).item(Map.of("pk", AttributeValue.fromS("k1"),
                     "v", AttributeValue.fromS("before"))));
             lab.replication().awaitQuiescent(Duration.ofSeconds(10));
+            long putStamp = Long.parseLong(LabSupport.raw(lab.region(EU_WEST).client(), EU_TABLE, "k1")
+                    .get(WriteStamper.DEFAULT_ATTRIBUTE).n());
             lab.ids().forEach(id -> lab.front(id).resetRequests());
 
             // The review's statements: each runs on eu_users, in the EU.
@@ -128,11 +130,16 @@ class PartiQlResidencyIntegrationTest {
             assertThat(lab.front(US).requestCount()).as("requests of the EU table that reached " + US).isZero();
             assertThat(lab.front(EU_WEST).requestCount() + lab.front(EU_CENTRAL).requestCount()).isPositive();
             assertThat(session.token().dataClasses()).as("data classes the session recorded").containsOnly(EU_TABLE);
-            assertThat(LabSupport.raw(lab.region(EU_WEST).client(), EU_TABLE, "k1")).containsEntry("v",
-                    AttributeValue.fromS("after")).containsEntry("w", AttributeValue.fromN("1"));
+            Map<String, AttributeValue> k1 = LabSupport.raw(lab.region(EU_WEST).client(), EU_TABLE, "k1");
+            assertThat(k1).containsEntry("v", AttributeValue.fromS("after")).containsEntry("w",
+                    AttributeValue.fromN("1"));
+            // PartiQL writes are stamped like PutItem and UpdateItem: a newer stamp than the put's.
+            assertThat(Long.parseLong(k1.get(WriteStamper.DEFAULT_ATTRIBUTE).n())).isGreaterThan(putStamp);
             assertThat(LabSupport.raw(lab.region(EU_WEST).client(), EU_TABLE, "k2")).isNull();
-            assertThat(LabSupport.raw(lab.region(EU_WEST).client(), EU_TABLE, "k3")).isNotNull();
-            assertThat(LabSupport.raw(lab.region(EU_WEST).client(), EU_TABLE, "k4")).isNotNull();
+            assertThat(LabSupport.raw(lab.region(EU_WEST).client(), EU_TABLE, "k3"))
+                    .containsKey(WriteStamper.DEFAULT_ATTRIBUTE);
+            assertThat(LabSupport.raw(lab.region(EU_WEST).client(), EU_TABLE, "k4"))
+                    .containsKey(WriteStamper.DEFAULT_ATTRIBUTE);
 
             // The unrestricted table, with a comment naming the EU table, uses the US region.
             LabSupport.Traced<ExecuteStatementResponse> free = spans.traced(() -> client.executeStatement(s -> s

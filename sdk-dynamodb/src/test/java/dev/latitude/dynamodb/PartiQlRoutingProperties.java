@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.latitude.DataPolicies;
 import dev.latitude.DataPolicy;
 import dev.latitude.HybridLogicalClock;
+import dev.latitude.RegionSpec;
 import dev.latitude.dynamodb.internal.KeySchemas;
 import dev.latitude.testkit.DynamoDbLocalRegion;
 import java.time.Clock;
@@ -44,9 +45,10 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
  * forms with whitespace (Unicode spaces included), {@code --} and {@code /* *}{@code /} comments (unterminated and
  * "nested" ones included, holding other table names, quotes and keywords) placed between any two tokens, keywords in
  * any case, quoted and unquoted table names (with {@code -}, {@code .}, mixed case), and string literals and quoted
- * names holding comment markers. Each statement is routed by the client's router and executed on the server; the
+ * names holding comment markers. Each statement is routed by the client's router and what the client would send (a
+ * write stamped, see {@link WriteStamper}) is executed on the server (the statement as it is, if refused); the
  * server's effect tells the table: the item a SELECT returns names its table; an INSERT, UPDATE or DELETE touches an
- * item only one table can have.
+ * item only one table can have. Also that every executed write the router accepted wrote the stamp.
  */
 class PartiQlRoutingProperties {
     private static final List<String> TABLES = List.of("eu_users", "public_t", "t-1", "a.b", "Mixed_Case");
@@ -98,8 +100,9 @@ class PartiQlRoutingProperties {
     @Property(tries = 200, seed = "20261130")
     void theRoutedTableIsTheExecutedTableOrTheStatementIsRefused(@ForAll("statements") Statement statement) {
         String marker = "m" + MARKERS.incrementAndGet();
-        String routed = routedTable(statement);
-        String executed = execute(statement, marker);
+        Check check = check(statement, marker);
+        String routed = check.routed();
+        String executed = check.executed();
         Statistics.collect(routed != null ? "routed" : "refused", executed != null ? "executed" : "failed");
         if (executed != null && routed != null) {
             assertThat(routed).as("the table %s is routed by, for %s", routed, statement).isEqualTo(executed);
@@ -128,8 +131,9 @@ class PartiQlRoutingProperties {
                 new Statement("SELECT", "SELECT * FROM t-1 WHERE pk = ?"));
         List<String> executedAndRouted = new ArrayList<>();
         for (Statement st : crafted) {
-            String routed = routedTable(st);
-            String executed = execute(st, "m" + MARKERS.incrementAndGet());
+            Check check = check(st, "m" + MARKERS.incrementAndGet());
+            String routed = check.routed();
+            String executed = check.executed();
             if (executed != null && routed != null) {
                 assertThat(routed).as("the table %s is routed by, for %s", routed, st).isEqualTo(executed);
                 executedAndRouted.add(st.text());
@@ -139,19 +143,32 @@ class PartiQlRoutingProperties {
                 .hasSizeGreaterThanOrEqualTo(4);
     }
 
-    private static String routedTable(Statement statement) {
+    /**
+     * The table a statement is routed by ({@code null} if refused) and the table the server executed it against
+     * ({@code null} if the server refused it).
+     */
+    record Check(String routed, String executed) {
+    }
+
+    /**
+     * Routes the statement and executes on the server what the client would send (the stamped statement), or the
+     * statement itself if the router refused it.
+     */
+    private static Check check(Statement statement, String marker) {
+        ExecuteStatementRequest request = ExecuteStatementRequest.builder().statement(statement.text())
+                .parameters(statement.form().equals("SELECT") ? s("k") : s(marker)).build();
         try {
-            return router.executeStatement(ExecuteStatementRequest.builder().statement(statement.text()).build())
-                    .operation.dataClass();
+            Routed<ExecuteStatementRequest, ExecuteStatementResponse> routed = router.executeStatement(request);
+            return new Check(routed.operation.dataClass(), execute(statement,
+                    routed.requestFor(RegionSpec.builder("eu-west-1").build()), marker));
         } catch (UnroutableRequestException e) {
-            return null;
+            return new Check(null, execute(statement, request, marker));
         }
     }
 
-    /** Executes the statement on the server; returns the table it acted on, or null if the server refused it. */
-    private static String execute(Statement statement, String marker) {
+    /** Executes a request on the server; returns the table it acted on, or null if the server refused it. */
+    private static String execute(Statement statement, ExecuteStatementRequest request, String marker) {
         DynamoDbClient c = server.client();
-        AttributeValue param = statement.form().equals("SELECT") ? s("k") : s(marker);
         if (statement.form().equals("DELETE")) {
             for (String t : TABLES) {
                 c.putItem(p -> p.tableName(t).item(Map.of("pk", s(marker))));
@@ -159,7 +176,7 @@ class PartiQlRoutingProperties {
         }
         ExecuteStatementResponse response;
         try {
-            response = c.executeStatement(e -> e.statement(statement.text()).parameters(param));
+            response = c.executeStatement(request);
         } catch (DynamoDbException e) {
             return null;
         }
@@ -174,6 +191,12 @@ class PartiQlRoutingProperties {
             default -> TABLES.stream().filter(t -> item(c, t, marker) == null).forEach(touched::add);
         }
         assertThat(touched).as("tables %s executed against", statement).hasSize(1);
+        boolean stamped = !request.statement().equals(statement.text());
+        if (stamped) {
+            Map<String, AttributeValue> item = item(c, touched.get(0), statement.form().equals("INSERT") ? marker : "k");
+            assertThat(item).as("the item %s wrote", statement).containsEntry(WriteStamper.DEFAULT_ATTRIBUTE,
+                    request.parameters().get(0));
+        }
         return touched.get(0);
     }
 

@@ -3,9 +3,7 @@ package dev.latitude.dynamodb.internal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Objects;
 import java.util.Set;
-import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
  * Tells what a PartiQL statement for DynamoDB does, which table it touches and which top-level attributes it writes,
@@ -25,7 +23,7 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  * </ul>
  *
  * <p>Statement forms: {@code SELECT ... FROM t [WHERE|ORDER ...]} (optionally wrapped in {@code EXISTS(...)}),
- * {@code INSERT INTO t VALUE {...}} or {@code VALUE ?}, {@code UPDATE t SET|REMOVE ...} and
+ * {@code INSERT INTO t VALUE {...}}, {@code UPDATE t SET|REMOVE ...} and
  * {@code DELETE FROM t WHERE ...}, where {@code t} is a table name, optionally followed by {@code .index}. Refused:
  * another statement form, a table reference that is anything else, a nested SELECT or a second FROM, INTO, INSERT,
  * UPDATE or DELETE, unbalanced brackets, more than one statement, an assignment or REMOVE whose target is not a
@@ -48,16 +46,20 @@ public final class PartiQl {
     private static final Set<String> FORBIDDEN_AFTER_TABLE = Set.of("SELECT", "FROM", "INTO", "INSERT", "UPDATE",
             "DELETE");
 
+    private final String statement;
     private final Kind kind;
     private final String table;
     private final List<Name> written;
-    private final int documentParameter;
+    private final int stampAt;
+    private final boolean emptyItem;
 
-    private PartiQl(Kind kind, String table, List<Name> written, int documentParameter) {
+    private PartiQl(String statement, Kind kind, String table, List<Name> written, int stampAt, boolean emptyItem) {
+        this.statement = statement;
         this.kind = kind;
         this.table = table;
         this.written = List.copyOf(written);
-        this.documentParameter = documentParameter;
+        this.stampAt = stampAt;
+        this.emptyItem = emptyItem;
     }
 
     /** Returns the statement form. */
@@ -77,24 +79,38 @@ public final class PartiQl {
 
     /**
      * Tells whether the statement writes (or removes) the top-level attribute {@code attribute}: an UPDATE's SET or
-     * REMOVE target whose first name is it, or a key of an INSERT's item, given as a literal or as a map parameter.
-     * An unquoted name matches in any case (DynamoDB's unquoted names are not case-sensitive to the reader).
+     * REMOVE target whose first name is it, or a key of an INSERT's item. An unquoted name matches in any case (the
+     * reader does not rely on how DynamoDB matches unquoted names).
      *
      * @param attribute the attribute name
-     * @param parameters the statement's parameters, or {@code null}
      * @return whether the statement writes it
      */
-    public boolean writes(String attribute, List<AttributeValue> parameters) {
+    public boolean writes(String attribute) {
         for (Name n : written) {
             if (n.exact() ? n.text().equals(attribute) : n.text().equalsIgnoreCase(attribute)) {
                 return true;
             }
         }
-        if (documentParameter >= 0 && parameters != null && documentParameter < parameters.size()) {
-            AttributeValue document = parameters.get(documentParameter);
-            return document != null && document.hasM() && document.m().containsKey(attribute);
-        }
         return false;
+    }
+
+    /**
+     * Returns the statement made to also write {@code attribute} from a parameter that comes before all of the
+     * statement's own (the stamp), or {@code null} for a statement that writes no attributes (SELECT, DELETE). An
+     * UPDATE gets {@code SET "attribute" = ?} as its first clause (DynamoDB accepts several SET and REMOVE clauses);
+     * an INSERT gets {@code 'attribute': ?} as the first entry of its item. No parameter of the statement comes before
+     * the place of either, so the new parameter is the first.
+     *
+     * @param attribute a top-level attribute name without quotes of either kind
+     * @return the statement to send, or {@code null}
+     */
+    public String withFirstParameterWriting(String attribute) {
+        if (stampAt < 0) {
+            return null;
+        }
+        String assignment = kind == Kind.UPDATE ? " SET \"" + attribute + "\" = ?"
+                : "'" + attribute + "': ?" + (emptyItem ? "" : ", ");
+        return statement.substring(0, stampAt) + assignment + statement.substring(stampAt);
     }
 
     /**
@@ -108,18 +124,17 @@ public final class PartiQl {
         if (statement == null) {
             throw new UnreadableStatementException("there is no statement", 0);
         }
-        return new Parser(new Lexer(statement).tokens()).statement();
+        return new Parser(statement, new Lexer(statement).tokens()).statement();
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof PartiQl p && p.kind == kind && p.table.equals(table) && p.written.equals(written)
-                && p.documentParameter == documentParameter;
+        return o instanceof PartiQl p && p.statement.equals(statement);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(kind, table, written, documentParameter);
+        return statement.hashCode();
     }
 
     @Override
@@ -158,8 +173,8 @@ public final class PartiQl {
 
     private enum Type { WORD, QUOTED, STRING, NUMBER, PARAM, PUNCT, EOF }
 
-    /** A token: its type, its text (a quoted one unescaped; a word as written) and its start. */
-    private record Token(Type type, String text, int start) {
+    /** A token: its type, its text (a quoted one unescaped; a word as written), its start and its end. */
+    private record Token(Type type, String text, int start, int end) {
         boolean is(Type t, String s) {
             return type == t && (t == Type.WORD ? text.equalsIgnoreCase(s) : text.equals(s));
         }
@@ -209,7 +224,7 @@ public final class PartiQl {
                 } else if (c == '"' || c == '\'') {
                     int start = i;
                     String text = quoted(c);
-                    tokens.add(new Token(c == '"' ? Type.QUOTED : Type.STRING, text, start));
+                    tokens.add(new Token(c == '"' ? Type.QUOTED : Type.STRING, text, start, i));
                 } else if (c == '`') {
                     throw new UnreadableStatementException("an Ion literal (backquoted) is not read by the router", i);
                 } else if (identStart(c)) {
@@ -217,13 +232,13 @@ public final class PartiQl {
                     while (i < n && (identStart(s.charAt(i)) || digit(s.charAt(i)))) {
                         i++;
                     }
-                    tokens.add(new Token(Type.WORD, s.substring(start, i), start));
+                    tokens.add(new Token(Type.WORD, s.substring(start, i), start, i));
                 } else if (digit(c)) {
                     tokens.add(number());
                 } else if (c == '?') {
-                    tokens.add(new Token(Type.PARAM, "?", i++));
+                    tokens.add(new Token(Type.PARAM, "?", i, ++i));
                 } else if (PUNCT.indexOf(c) >= 0) {
-                    tokens.add(new Token(Type.PUNCT, String.valueOf(c), i++));
+                    tokens.add(new Token(Type.PUNCT, String.valueOf(c), i, ++i));
                 } else if (Character.isWhitespace(c) || Character.isSpaceChar(c)) {
                     throw new UnreadableStatementException("whitespace other than space, tab, CR, LF, VT or FF"
                             + " (PartiQL does not allow it)", i);
@@ -231,7 +246,7 @@ public final class PartiQl {
                     throw new UnreadableStatementException("a character PartiQL does not allow outside quotes", i);
                 }
             }
-            tokens.add(new Token(Type.EOF, "", n));
+            tokens.add(new Token(Type.EOF, "", n, n));
             return tokens;
         }
 
@@ -268,7 +283,7 @@ public final class PartiQl {
                     }
                 }
             }
-            return new Token(Type.NUMBER, s.substring(start, i), start);
+            return new Token(Type.NUMBER, s.substring(start, i), start, i);
         }
 
         /** Reads the text of a quoted token starting at {@code i} (a doubled quote stands for one). */
@@ -294,10 +309,16 @@ public final class PartiQl {
 
     /** Reads the statement forms from the tokens. */
     private static final class Parser {
+        private final String statement;
         private final List<Token> t;
         private int p;
+        /** The position just after the opening brace of an INSERT's item. */
+        private int itemStart = -1;
+        /** Whether an INSERT's item is {@code {}}. */
+        private boolean emptyItem;
 
-        Parser(List<Token> tokens) {
+        Parser(String statement, List<Token> tokens) {
+            this.statement = statement;
             this.t = tokens;
         }
 
@@ -342,6 +363,7 @@ public final class PartiQl {
                 throw refuse("not one of DynamoDB's PartiQL statements (SELECT, INSERT, UPDATE, DELETE)", first);
             }
             String table = tableReference();
+            int tableEnd = at(p - 1).end();
             Token follow = at(p);
             boolean follows = switch (kind) {
                 case SELECT -> follow.word("WHERE") || follow.word("ORDER") || follow.type() == Type.EOF
@@ -354,8 +376,13 @@ public final class PartiQl {
                 throw refuse("the table name is followed by something the router does not read", follow);
             }
             List<Name> written = new ArrayList<>();
-            int document = rest(kind, exists, written);
-            return new PartiQl(kind, table, written, document);
+            rest(kind, exists, written);
+            int stampAt = switch (kind) {
+                case UPDATE -> tableEnd;
+                case INSERT -> itemStart;
+                default -> -1;
+            };
+            return new PartiQl(statement, kind, table, written, stampAt, emptyItem);
         }
 
         private void expectWord(int k, String word) {
@@ -406,17 +433,9 @@ public final class PartiQl {
 
         /**
          * Reads the rest of the statement: brackets balanced, one statement, no second statement keyword; collects
-         * the names an UPDATE's SET and REMOVE clauses write and the keys of an INSERT's item. Returns the index of the
-         * parameter that is an INSERT's whole item, or -1.
+         * the names an UPDATE's SET and REMOVE clauses write and the keys of an INSERT's item.
          */
-        private int rest(Kind kind, boolean exists, List<Name> written) {
-            int params = 0;
-            for (int k = 0; k < p; k++) {
-                if (t.get(k).type() == Type.PARAM) {
-                    params++;
-                }
-            }
-            int document = -1;
+        private void rest(Kind kind, boolean exists, List<Name> written) {
             int depth = 0;
             boolean closedExists = false;
             boolean inAssignments = false; // within an UPDATE's SET or REMOVE clause
@@ -426,16 +445,15 @@ public final class PartiQl {
             if (kind == Kind.INSERT) {
                 p++; // VALUE
                 Token item = at(p);
-                if (item.type() == Type.PARAM) {
-                    document = params;
-                } else if (item.punct("{")) {
-                    p++;
-                    depth = 1;
-                    itemDepth = 1;
-                    expectKey = true;
-                } else {
-                    throw refuse("the inserted item is neither {...} nor a parameter", item);
+                if (!item.punct("{")) {
+                    throw refuse("the inserted item is not {...} (DynamoDB takes no other form)", item);
                 }
+                itemStart = item.end();
+                emptyItem = at(p + 1).punct("}");
+                p++;
+                depth = 1;
+                itemDepth = 1;
+                expectKey = true;
             }
             for (; ; p++) {
                 Token k = at(p);
@@ -443,7 +461,7 @@ public final class PartiQl {
                     if (depth != 0 || (exists && !closedExists)) {
                         throw refuse("unbalanced brackets", k);
                     }
-                    return document;
+                    return;
                 }
                 if (closedExists && !k.punct(";")) {
                     throw refuse("something follows EXISTS(...)", k);
@@ -484,8 +502,6 @@ public final class PartiQl {
                     } else if (k.word("WHERE") || k.word("RETURNING")) {
                         inAssignments = false;
                     }
-                } else if (k.type() == Type.PARAM) {
-                    params++;
                 } else if (opens(k)) {
                     depth++;
                 } else if (closes(k)) {

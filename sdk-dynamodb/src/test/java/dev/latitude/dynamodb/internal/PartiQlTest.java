@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.latitude.dynamodb.internal.PartiQl.Kind;
-import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,7 +12,6 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.NullAndEmptySource;
 import org.junit.jupiter.params.provider.ValueSource;
-import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
  * Proves that {@link PartiQl} reads a statement the way DynamoDB's PartiQL lexer does: it tells reads from writes and
@@ -54,7 +51,6 @@ class PartiQlTest {
                 Arguments.of("INSERT INTO \"orders\" VALUE {'pk': 'a', 'v': 1}", Kind.INSERT, "orders"),
                 Arguments.of("insert into orders value {'pk': 'a'}", Kind.INSERT, "orders"),
                 Arguments.of("INSERT INTO \"we\"\"ird\" VALUE {'pk': 'a'}", Kind.INSERT, "we\"ird"),
-                Arguments.of("INSERT INTO \"orders\" VALUE ?", Kind.INSERT, "orders"),
                 Arguments.of("UPDATE \"orders\" SET v = 1 WHERE pk = 'a'", Kind.UPDATE, "orders"),
                 Arguments.of("update orders set v = 1 where pk = 'a'", Kind.UPDATE, "orders"),
                 Arguments.of("UPDATE \"orders\" REMOVE v WHERE pk = 'a' RETURNING ALL OLD *", Kind.UPDATE, "orders"),
@@ -169,6 +165,7 @@ class PartiQlTest {
         "INSERT INTO \"a\" VALUES ('x')",
         "INSERT INTO \"a\" VALUE {\"pk\": 'a'}",
         "INSERT INTO \"a\" VALUE {'pk': 'a', ?: 1}",
+        "INSERT INTO \"a\" VALUE ?",
         "UPDATE \"a\" SET ? = 1 WHERE pk = 'a'",
         "UPDATE \"a\" SET v = 1, 'x' = 2 WHERE pk = 'a'",
         "UPDATE \"a\" WHERE pk = 'a'",
@@ -223,18 +220,43 @@ class PartiQlTest {
     @ParameterizedTest(name = "{0} -> {1}")
     @MethodSource("stampWrites")
     void tellsWhetherAStatementWritesTheStampAttribute(String statement, boolean writes) {
-        assertThat(PartiQl.parse(statement).writes(TS, List.of())).isEqualTo(writes);
+        assertThat(PartiQl.parse(statement).writes(TS)).isEqualTo(writes);
+    }
+
+    static Stream<Arguments> stampedStatements() {
+        return Stream.of(
+                Arguments.of("UPDATE \"t\" SET v = ? WHERE pk = ?",
+                        "UPDATE \"t\" SET \"_lat_ts\" = ? SET v = ? WHERE pk = ?"),
+                Arguments.of("update t.i remove v where pk = 'a'",
+                        "update t.i SET \"_lat_ts\" = ? remove v where pk = 'a'"),
+                Arguments.of("UPDATE -- c\n\"t\"-- d\nSET v = 1 WHERE pk = 'a'",
+                        "UPDATE -- c\n\"t\" SET \"_lat_ts\" = ?-- d\nSET v = 1 WHERE pk = 'a'"),
+                Arguments.of("INSERT INTO \"t\" VALUE {'pk': ?, 'v': 1}",
+                        "INSERT INTO \"t\" VALUE {'_lat_ts': ?, 'pk': ?, 'v': 1}"),
+                Arguments.of("INSERT INTO \"t\" VALUE {/* c */ 'pk': 'a'}",
+                        "INSERT INTO \"t\" VALUE {'_lat_ts': ?, /* c */ 'pk': 'a'}"),
+                Arguments.of("INSERT INTO \"t\" VALUE { }", "INSERT INTO \"t\" VALUE {'_lat_ts': ? }"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stampedStatements")
+    void aWriteIsMadeToWriteTheStampFromAFirstParameter(String statement, String stamped) {
+        assertThat(PartiQl.parse(statement).withFirstParameterWriting(TS)).isEqualTo(stamped);
+        PartiQl again = PartiQl.parse(stamped);
+        assertThat(again.table()).isEqualTo(PartiQl.parse(statement).table());
+        assertThat(again.writes(TS)).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"SELECT * FROM \"t\" WHERE pk = ?", "DELETE FROM \"t\" WHERE pk = ?",
+        "EXISTS(SELECT * FROM \"t\" WHERE pk = 'a' AND v = 1)"})
+    void readsAndDeletesWriteNoStamp(String statement) {
+        assertThat(PartiQl.parse(statement).withFirstParameterWriting(TS)).isNull();
     }
 
     @Test
-    void anInsertedItemGivenAsAParameterIsLookedUpByItsPosition() {
-        PartiQl insert = PartiQl.parse("INSERT INTO \"t\" VALUE ?");
-        AttributeValue stamped = AttributeValue.fromM(Map.of("pk", AttributeValue.fromS("a"), TS,
-                AttributeValue.fromN("1")));
-        AttributeValue plain = AttributeValue.fromM(Map.of("pk", AttributeValue.fromS("a")));
-        assertThat(insert.writes(TS, List.of(stamped))).isTrue();
-        assertThat(insert.writes(TS, List.of(plain))).isFalse();
-        assertThat(insert.writes(TS, null)).isFalse();
-        assertThat(insert.writes(TS, List.of(AttributeValue.fromS("x")))).isFalse();
+    void describesItselfWithoutTheStatementsText() {
+        assertThat(PartiQl.parse("SELECT * FROM \"t\" WHERE email = 'alice@example.com'"))
+                .hasToString("PartiQl[SELECT t]");
     }
 }
