@@ -530,41 +530,47 @@ final class DynamoDbRouter {
         List<PartiQl> statements = new ArrayList<>();
         List<BatchStatementRequest> send = new ArrayList<>();
         boolean strongAsked = false;
-        boolean changed = false;
-        long stamp = clock.now();
+        long stamp = 0; // taken for the first statement stamped: the batch's statements share one
         if (request.hasStatements()) {
             for (BatchStatementRequest s : request.statements()) {
                 PartiQl statement = parse(s.statement(), "BatchExecuteStatement");
                 statements.add(statement);
                 strongAsked |= Boolean.TRUE.equals(s.consistentRead());
                 String stamped = stamped(statement, "BatchExecuteStatement");
-                changed |= stamped != null;
-                send.add(stamped == null ? s : s.toBuilder().statement(stamped)
-                        .parameters(withStamp(s.hasParameters() ? s.parameters() : null, stamp)).build());
+                if (stamped == null) {
+                    send.add(s);
+                } else {
+                    stamp = stamp == 0 ? clock.now() : stamp;
+                    send.add(s.toBuilder().statement(stamped)
+                            .parameters(withStamp(s.hasParameters() ? s.parameters() : null, stamp)).build());
+                }
             }
         }
         return partiQlBatch("BatchExecuteStatement", statements, strongAsked,
-                changed ? request.toBuilder().statements(send).build() : request);
+                stamp != 0 ? request.toBuilder().statements(send).build() : request);
     }
 
     Routed<ExecuteTransactionRequest, ExecuteTransactionResponse> executeTransaction(
             ExecuteTransactionRequest request) {
         List<PartiQl> statements = new ArrayList<>();
         List<ParameterizedStatement> send = new ArrayList<>();
-        boolean changed = false;
-        long stamp = clock.now();
+        long stamp = 0; // taken for the first statement stamped: the transaction's statements share one
         if (request.hasTransactStatements()) {
             for (ParameterizedStatement s : request.transactStatements()) {
                 PartiQl statement = parse(s.statement(), "ExecuteTransaction");
                 statements.add(statement);
                 String stamped = stamped(statement, "ExecuteTransaction");
-                changed |= stamped != null;
-                send.add(stamped == null ? s : s.toBuilder().statement(stamped)
-                        .parameters(withStamp(s.hasParameters() ? s.parameters() : null, stamp)).build());
+                if (stamped == null) {
+                    send.add(s);
+                } else {
+                    stamp = stamp == 0 ? clock.now() : stamp;
+                    send.add(s.toBuilder().statement(stamped)
+                            .parameters(withStamp(s.hasParameters() ? s.parameters() : null, stamp)).build());
+                }
             }
         }
         return partiQlBatch("ExecuteTransaction", statements, false,
-                changed ? request.toBuilder().transactStatements(send).build() : request);
+                stamp != 0 ? request.toBuilder().transactStatements(send).build() : request);
     }
 
     private <Q, S> Routed<Q, S> partiQlBatch(String name, List<PartiQl> statements, boolean strongAsked, Q request) {

@@ -128,16 +128,6 @@ public final class PartiQl {
     }
 
     @Override
-    public boolean equals(Object o) {
-        return o instanceof PartiQl p && p.statement.equals(statement);
-    }
-
-    @Override
-    public int hashCode() {
-        return statement.hashCode();
-    }
-
-    @Override
     public String toString() {
         return "PartiQl[" + kind + " " + table + "]"; // no literal of the statement: it may hold personal data
     }
@@ -171,7 +161,7 @@ public final class PartiQl {
     private record Name(String text, boolean exact) {
     }
 
-    private enum Type { WORD, QUOTED, STRING, NUMBER, PARAM, PUNCT, EOF }
+    private enum Type { WORD, QUOTED, STRING, NUMBER, PUNCT, EOF }
 
     /** A token: its type, its text (a quoted one unescaped; a word as written), its start and its end. */
     private record Token(Type type, String text, int start, int end) {
@@ -195,7 +185,8 @@ public final class PartiQl {
     /** DynamoDB's PartiQL lexer, as far as routing needs it. */
     private static final class Lexer {
         private static final String SPACE = " \t\n\r\u000B\u000C";
-        private static final String PUNCT = "()[]{},.;:*=<>!+-/|%@";
+        /** Operators, brackets and the parameter mark. */
+        private static final String PUNCT = "()[]{},.;:*=<>!+-/|%@?";
         private final String s;
         private final List<Token> tokens = new ArrayList<>();
         private int i;
@@ -235,8 +226,6 @@ public final class PartiQl {
                     tokens.add(new Token(Type.WORD, s.substring(start, i), start, i));
                 } else if (digit(c)) {
                     tokens.add(number());
-                } else if (c == '?') {
-                    tokens.add(new Token(Type.PARAM, "?", i, ++i));
                 } else if (PUNCT.indexOf(c) >= 0) {
                     tokens.add(new Token(Type.PUNCT, String.valueOf(c), i, ++i));
                 } else if (Character.isWhitespace(c) || Character.isSpaceChar(c)) {
