@@ -429,7 +429,8 @@ class DynamoDbReplicationTest {
         assertThat(front.uri().getHost()).isEqualTo("127.0.0.1");
         try (var client = lab.frontClient(A, b -> b.overrideConfiguration(o -> o
                 .retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy.doNotRetry())
-                .apiCallAttemptTimeout(Duration.ofMillis(500))))) {
+                // Long enough for a first request on a busy machine; the blackholed read below waits it out.
+                .apiCallAttemptTimeout(Duration.ofSeconds(3))))) {
             java.util.Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> item = java.util.Map.of(
                     "pk", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("through-front"));
             client.putItem(b -> b.tableName(table).item(item));
