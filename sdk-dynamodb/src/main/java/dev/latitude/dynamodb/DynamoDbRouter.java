@@ -523,39 +523,65 @@ final class DynamoDbRouter {
             return Routed.of(read("ExecuteStatement", statement.table(),
                     Boolean.TRUE.equals(request.consistentRead())).build(), request);
         }
-        // PartiQL writes are not stamped: they are tracked for the table as a whole, at the time they completed.
-        return Routed.of(write("ExecuteStatement", statement.table(), null, false), request, r -> clock.now());
+        String stamped = stamped(statement, "ExecuteStatement");
+        ExecuteStatementRequest send = stamped == null ? request : request.toBuilder().statement(stamped)
+                .parameters(withStamp(request.hasParameters() ? request.parameters() : null, clock.now())).build();
+        // PartiQL writes are stamped but not guarded, and tracked for the table as a whole, at the time they completed.
+        return Routed.of(write("ExecuteStatement", statement.table(), null, false), send, r -> clock.now());
     }
 
     Routed<BatchExecuteStatementRequest, BatchExecuteStatementResponse> batchExecuteStatement(
             BatchExecuteStatementRequest request) {
-        List<String> texts = new ArrayList<>();
+        List<PartiQl> statements = new ArrayList<>();
+        List<BatchStatementRequest> send = new ArrayList<>();
         boolean strongAsked = false;
+        long stamp = 0; // taken for the first statement stamped: the batch's statements share one
         if (request.hasStatements()) {
             for (BatchStatementRequest s : request.statements()) {
-                texts.add(s.statement());
+                PartiQl statement = parse(s.statement(), "BatchExecuteStatement");
+                statements.add(statement);
                 strongAsked |= Boolean.TRUE.equals(s.consistentRead());
+                String stamped = stamped(statement, "BatchExecuteStatement");
+                if (stamped == null) {
+                    send.add(s);
+                } else {
+                    stamp = stamp == 0 ? clock.now() : stamp;
+                    send.add(s.toBuilder().statement(stamped)
+                            .parameters(withStamp(s.hasParameters() ? s.parameters() : null, stamp)).build());
+                }
             }
         }
-        return partiQlBatch("BatchExecuteStatement", texts, strongAsked, request);
+        return partiQlBatch("BatchExecuteStatement", statements, strongAsked,
+                stamp != 0 ? request.toBuilder().statements(send).build() : request);
     }
 
     Routed<ExecuteTransactionRequest, ExecuteTransactionResponse> executeTransaction(
             ExecuteTransactionRequest request) {
-        List<String> texts = new ArrayList<>();
+        List<PartiQl> statements = new ArrayList<>();
+        List<ParameterizedStatement> send = new ArrayList<>();
+        long stamp = 0; // taken for the first statement stamped: the transaction's statements share one
         if (request.hasTransactStatements()) {
             for (ParameterizedStatement s : request.transactStatements()) {
-                texts.add(s.statement());
+                PartiQl statement = parse(s.statement(), "ExecuteTransaction");
+                statements.add(statement);
+                String stamped = stamped(statement, "ExecuteTransaction");
+                if (stamped == null) {
+                    send.add(s);
+                } else {
+                    stamp = stamp == 0 ? clock.now() : stamp;
+                    send.add(s.toBuilder().statement(stamped)
+                            .parameters(withStamp(s.hasParameters() ? s.parameters() : null, stamp)).build());
+                }
             }
         }
-        return partiQlBatch("ExecuteTransaction", texts, false, request);
+        return partiQlBatch("ExecuteTransaction", statements, false,
+                stamp != 0 ? request.toBuilder().transactStatements(send).build() : request);
     }
 
-    private <Q, S> Routed<Q, S> partiQlBatch(String name, List<String> texts, boolean strongAsked, Q request) {
+    private <Q, S> Routed<Q, S> partiQlBatch(String name, List<PartiQl> statements, boolean strongAsked, Q request) {
         Set<String> tables = new TreeSet<>();
         Set<String> writtenTables = new TreeSet<>();
-        for (String text : texts) {
-            PartiQl s = parse(text, name);
+        for (PartiQl s : statements) {
             tables.add(s.table());
             if (!s.read()) {
                 writtenTables.add(s.table());
@@ -576,45 +602,52 @@ final class DynamoDbRouter {
         });
     }
 
+    /**
+     * Reads a statement; one the reader is not sure of is refused. The message names the reason and a character
+     * position, never the statement's text or a literal from it (they may hold personal data).
+     */
     private static PartiQl parse(String statement, String operation) {
-        PartiQl parsed = PartiQl.parse(statement);
-        if (parsed == null) {
-            throw new UnroutableRequestException(operation, "cannot tell which table the statement touches, so it"
-                    + " cannot be routed by its table's data policy: " + whereUnreadable(statement) + ". Use one of"
-                    + " DynamoDB's PartiQL forms (SELECT ... FROM \"table\", INSERT INTO \"table\", UPDATE \"table\","
-                    + " DELETE FROM \"table\")");
+        try {
+            return PartiQl.parse(statement);
+        } catch (PartiQl.UnreadableStatementException e) {
+            throw new UnroutableRequestException(operation, "cannot tell for sure which table the statement touches,"
+                    + " so it cannot be routed by its table's data policy: " + e.reason() + " at character "
+                    + e.position() + ". Use one of DynamoDB's PartiQL forms (SELECT ... FROM \"table\", INSERT INTO"
+                    + " \"table\" VALUE {...}, UPDATE \"table\" SET ..., DELETE FROM \"table\" WHERE ...; see"
+                    + " docs/DYNAMODB.md, \"How PartiQL statements are read\")" + (SensitiveData.shown()
+                            ? "; the statement: '" + statement + "'" : ""));
         }
-        return parsed;
     }
 
-    private static final Set<String> STATEMENT_KEYWORDS = Set.of("SELECT", "INSERT", "UPDATE", "DELETE", "EXISTS");
-
     /**
-     * Says where an unreadable statement went wrong without quoting it (it may hold literal values, unless
-     * {@link SensitiveData#PROPERTY} asks for them): whether it begins with one of the forms' keywords, and the
-     * offset after which no table name was found.
+     * Returns a PartiQL write made to also write the stamp attribute from a first parameter (see
+     * {@link PartiQl#withFirstParameterWriting}), or {@code null} if it is sent as it is: a read, a DELETE (nothing is
+     * written; it is recorded at the time it completed), or a statement on an unstamped table. A statement that writes
+     * the stamp attribute itself is refused: a stamp written by the caller would make a region's stale copy of the
+     * item pass the session's check, and would defeat the write guard.
      */
-    private static String whereUnreadable(String statement) {
-        if (statement == null) {
-            return "there is no statement";
+    private String stamped(PartiQl statement, String operation) {
+        String attribute = stamper.attributeName();
+        if (statement.read() || unstamped.contains(statement.table())) {
+            return null;
         }
-        int start = 0;
-        while (start < statement.length() && Character.isWhitespace(statement.charAt(start))) {
-            start++;
+        if (statement.writes(attribute)) {
+            throw new IllegalArgumentException(operation + ": the " + statement.kind() + " statement on '"
+                    + statement.table() + "' writes '" + attribute + "', the attribute Latitude stamps writes with;"
+                    + " leave it to Latitude (remove it from the statement), or configure another stamp attribute"
+                    + " (stampAttribute(...)) if the table needs this one for its own data");
         }
-        int end = start;
-        while (end < statement.length() && Character.isLetter(statement.charAt(end))) {
-            end++;
+        return statement.withFirstParameterWriting(attribute);
+    }
+
+    /** Returns {@code parameters} (or none) with the stamp, a number, put first. */
+    private static List<AttributeValue> withStamp(List<AttributeValue> parameters, long stamp) {
+        List<AttributeValue> all = new ArrayList<>();
+        all.add(AttributeValue.fromN(Long.toString(stamp)));
+        if (parameters != null) {
+            all.addAll(parameters);
         }
-        String first = statement.substring(start, end).toUpperCase(Locale.ROOT);
-        String where = STATEMENT_KEYWORDS.contains(first)
-                ? "it begins with " + first + " (offset " + start + "), but no table name could be read after it"
-                : "it does not begin with SELECT, INSERT, UPDATE, DELETE or EXISTS (offset " + start + ")";
-        where += "; the statement has " + statement.length() + " characters";
-        if (SensitiveData.shown()) {
-            where += ": '" + (statement.length() <= 120 ? statement : statement.substring(0, 117) + "...") + "'";
-        }
-        return where;
+        return all;
     }
 
     // ---------------------------------------------------------------- helpers

@@ -56,8 +56,9 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbWaiter;
  *
  * <h2>Read-your-writes</h2>
  * Writes carry a hybrid-logical-clock stamp in a number attribute ({@link Builder#stampAttribute(String)}, default
- * {@value WriteStamper#DEFAULT_ATTRIBUTE}), added to PutItem items and merged into UpdateItem's SET clause; the
- * session in effect ({@link dev.latitude.Operation.Builder#session}, or the OpenTelemetry context) records the stamp for the key.
+ * {@value WriteStamper#DEFAULT_ATTRIBUTE}), added to PutItem items and merged into UpdateItem's SET clause (PartiQL
+ * INSERT and UPDATE statements get it too, as a first parameter; a statement writing it is refused); the session in
+ * effect ({@link dev.latitude.Operation.Builder#session}, or the OpenTelemetry context) records the stamp for the key.
  * A SESSION GetItem answered by a replica is checked against it: an older item, or none, sends the read to the region
  * that took the write, with {@code ConsistentRead=true}. Deletes are recorded the same way, so a replica still holding
  * the deleted item is recognised as stale. Reads of a table as a whole (Query, Scan, batches) use replicas that

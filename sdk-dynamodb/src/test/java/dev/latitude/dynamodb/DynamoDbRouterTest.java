@@ -41,7 +41,11 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.BatchWriteItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.BatchWriteItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.BatchExecuteStatementRequest;
+import software.amazon.awssdk.services.dynamodb.model.BatchStatementRequest;
 import software.amazon.awssdk.services.dynamodb.model.ExecuteStatementRequest;
+import software.amazon.awssdk.services.dynamodb.model.ExecuteTransactionRequest;
+import software.amazon.awssdk.services.dynamodb.model.ParameterizedStatement;
 import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.GetItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
@@ -228,6 +232,89 @@ class DynamoDbRouterTest {
         assertThat(select.dataClass()).isEqualTo(ORDERS);
         assertThat(update.isRead()).isFalse();
         assertThat(update.idempotent()).isFalse();
+    }
+
+    @Test
+    void partiQlWrites_areStampedFromAFirstParameter_readsDeletesAndUnstampedTablesAreSentAsTheyAre() {
+        ExecuteStatementRequest update = ExecuteStatementRequest.builder()
+                .statement("UPDATE \"orders\" SET v = ? WHERE pk = 'a'").parameters(s("x")).build();
+        ExecuteStatementRequest sent = router.executeStatement(update).requestFor(region("us-east-1"));
+        assertThat(sent.statement()).isEqualTo("UPDATE \"orders\" SET \"" + TS + "\" = ? SET v = ? WHERE pk = 'a'");
+        assertThat(sent.parameters()).hasSize(2);
+        assertThat(Long.parseLong(sent.parameters().get(0).n())).isPositive();
+        assertThat(sent.parameters().get(1)).isEqualTo(s("x"));
+
+        ExecuteStatementRequest insert = ExecuteStatementRequest.builder()
+                .statement("INSERT INTO orders VALUE {'pk': 'a'}").build();
+        sent = router.executeStatement(insert).requestFor(region("us-east-1"));
+        assertThat(sent.statement()).isEqualTo("INSERT INTO orders VALUE {'" + TS + "': ?, 'pk': 'a'}");
+        assertThat(sent.parameters()).hasSize(1);
+
+        for (String same : List.of("SELECT * FROM \"orders\" WHERE pk = 'a'", "DELETE FROM orders WHERE pk = 'a'",
+                "UPDATE \"legacy\" SET v = 1 WHERE pk = 'a'")) {
+            ExecuteStatementRequest r = ExecuteStatementRequest.builder().statement(same).build();
+            assertThat(router.executeStatement(r).requestFor(region("us-east-1"))).isSameAs(r);
+        }
+    }
+
+    @Test
+    void partiQlBatchesAndTransactions_shareOneStamp() {
+        BatchExecuteStatementRequest batch = BatchExecuteStatementRequest.builder().statements(
+                BatchStatementRequest.builder().statement("UPDATE orders SET v = 1 WHERE pk = 'a'").build(),
+                BatchStatementRequest.builder().statement("INSERT INTO orders VALUE {'pk': ?}")
+                        .parameters(s("b")).build(),
+                BatchStatementRequest.builder().statement("DELETE FROM orders WHERE pk = 'c'").build()).build();
+        List<BatchStatementRequest> sent = router.batchExecuteStatement(batch).requestFor(region("us-east-1"))
+                .statements();
+        assertThat(sent.get(0).statement()).contains("SET \"" + TS + "\" = ?");
+        assertThat(sent.get(1).statement()).contains("{'" + TS + "': ?, 'pk': ?}");
+        assertThat(sent.get(1).parameters()).containsExactly(sent.get(0).parameters().get(0), s("b"));
+        assertThat(sent.get(2)).isSameAs(batch.statements().get(2));
+
+        ExecuteTransactionRequest tx = ExecuteTransactionRequest.builder().transactStatements(
+                ParameterizedStatement.builder().statement("EXISTS(SELECT * FROM orders WHERE pk = 'a' AND v = 1)")
+                        .build(),
+                ParameterizedStatement.builder().statement("UPDATE orders SET v = 2 WHERE pk = 'a'").build()).build();
+        List<ParameterizedStatement> txSent = router.executeTransaction(tx).requestFor(region("us-east-1"))
+                .transactStatements();
+        assertThat(txSent.get(0)).isSameAs(tx.transactStatements().get(0));
+        assertThat(txSent.get(1).statement()).startsWith("UPDATE orders SET \"" + TS + "\" = ? SET v = 2");
+        assertThat(txSent.get(1).parameters()).hasSize(1);
+
+        BatchExecuteStatementRequest reads = BatchExecuteStatementRequest.builder().statements(
+                BatchStatementRequest.builder().statement("SELECT * FROM orders WHERE pk = 'a'").build()).build();
+        assertThat(router.batchExecuteStatement(reads).requestFor(region("us-east-1"))).isSameAs(reads);
+    }
+
+    /** A PartiQL write of the stamp attribute would let a stale copy pass the session's check: refused. */
+    @Test
+    void partiQlWritesOfTheStampAttribute_areRefused_exceptOnUnstampedTables() {
+        for (String statement : List.of("UPDATE orders SET \"" + TS + "\" = 1 WHERE pk = 'a'",
+                "UPDATE orders REMOVE " + TS + " WHERE pk = 'a'",
+                "INSERT INTO orders VALUE {'pk': 'a', '" + TS + "': 1}")) {
+            assertThatThrownBy(() -> router.executeStatement(ExecuteStatementRequest.builder().statement(statement)
+                    .build())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(TS)
+                    .hasMessageContaining("ExecuteStatement").hasMessageContaining("stampAttribute");
+        }
+        assertThatThrownBy(() -> router.executeTransaction(ExecuteTransactionRequest.builder().transactStatements(
+                ParameterizedStatement.builder().statement("UPDATE orders SET \"" + TS + "\" = ? WHERE pk = 'a'")
+                        .build()).build())).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> router.batchExecuteStatement(BatchExecuteStatementRequest.builder().statements(
+                BatchStatementRequest.builder().statement("UPDATE orders SET \"" + TS + "\" = ? WHERE pk = 'a'")
+                        .build()).build())).isInstanceOf(IllegalArgumentException.class);
+        ExecuteStatementRequest legacy = ExecuteStatementRequest.builder()
+                .statement("UPDATE legacy SET \"" + TS + "\" = 1 WHERE pk = 'a'").build();
+        assertThat(router.executeStatement(legacy).requestFor(region("us-east-1"))).isSameAs(legacy);
+    }
+
+    /** A refusal names the reason and a position, never the statement or a literal from it (personal data). */
+    @Test
+    void anUnreadablePartiQlStatement_isRefusedWithoutQuotingIt() {
+        assertThatThrownBy(() -> router.executeStatement(ExecuteStatementRequest.builder()
+                .statement("SELECT * FROM \"orders\" WHERE email = 'alice@example.com").build()))
+                .isInstanceOf(UnroutableRequestException.class)
+                .hasMessageContaining("a string literal is not closed at character 38")
+                .hasMessageNotContaining("alice").hasMessageNotContaining("email");
     }
 
     @Test
