@@ -110,12 +110,27 @@ public final class HybridLogicalClock {
      *     clock is then not moved
      */
     public void observe(long remote) {
-        long physical = physical();
-        long aheadMillis = millis(remote) - millis(physical);
+        long aheadMillis = aheadMillis(remote);
         if (aheadMillis > maxSkewMillis) {
             throw new ClockSkewException(aheadMillis, maxSkewMillis);
         }
         last.accumulateAndGet(remote, Math::max);
+    }
+
+    /**
+     * Returns whether {@code remote} is within the maximum skew of the local wall clock, so that
+     * {@link #observe(long)} would follow it. A timestamp beyond it cannot come from a host of this deployment whose
+     * clock is sane: session watermarks beyond it are treated as absent (see {@link WatermarkBounds}).
+     *
+     * @param remote a timestamp produced elsewhere
+     * @return whether it is at most the maximum skew ahead of the wall clock now
+     */
+    public boolean admits(long remote) {
+        return aheadMillis(remote) <= maxSkewMillis;
+    }
+
+    private long aheadMillis(long remote) {
+        return millis(remote) - millis(physical());
     }
 
     private long physical() {

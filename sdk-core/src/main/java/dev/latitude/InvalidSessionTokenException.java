@@ -21,7 +21,13 @@ public final class InvalidSessionTokenException extends LatitudeException {
         /** Signed with a key id the codec does not know (rotated out, or forged). */
         UNKNOWN_KEY,
         /** The signature does not match the content: forged or altered. */
-        BAD_SIGNATURE
+        BAD_SIGNATURE,
+        /** Past its expiry time ({@link SessionTokenCodec.Builder#timeToLive(java.time.Duration)}). */
+        EXPIRED,
+        /** Issued further in the future than the clock skew allows: a host's clock is wrong, or it is forged. */
+        NOT_YET_VALID,
+        /** Issued for another audience (another service sharing a key, or another deployment). */
+        WRONG_AUDIENCE
     }
 
     private final Reason reason;

@@ -103,6 +103,16 @@ public interface Latitude extends AutoCloseable {
     /** Returns the hybrid logical clock adapters stamp writes with. */
     HybridLogicalClock hybridClock();
 
+    /**
+     * Returns the bounds of the session watermarks this engine accepts: regions of its topology, no further ahead than
+     * its clock's skew bound. The engine treats a session watermark outside them as absent (and never records one);
+     * give them to {@link SessionTokenCodec.Builder#bounds(WatermarkBounds)} and {@link Session#of(SessionToken,
+     * WatermarkBounds)} so such watermarks do not travel either. Their counters count what was dropped.
+     *
+     * @return the bounds, one instance per engine
+     */
+    WatermarkBounds watermarkBounds();
+
     /** Returns the data policies. */
     DataPolicies dataPolicies();
 

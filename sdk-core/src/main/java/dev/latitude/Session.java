@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * the OpenTelemetry {@link Context}, so it follows async code without extra parameters:
  *
  * <pre>{@code
- * Session session = Session.of(codec.decode(request.getHeader("X-Session-Token")));
+ * Session session = Session.of(codec.decode(request.getHeader("X-Session-Token")), latitude.watermarkBounds());
  * try (Scope ignored = session.storeIn(Context.current()).makeCurrent()) {
  *     repository.save(profile);        // writes advance the session's token
  *     repository.load(profile.id());   // reads see the save, whichever region answers
@@ -22,6 +22,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * }</pre>
  *
  * <p>The token keeps at most {@code maxKeys} key entries (default 512); older keys fold into their class watermark.
+ *
+ * <p>A session made with {@link WatermarkBounds} records and observes only watermarks within them: a watermark of a
+ * region outside the topology, or beyond the clock's skew bound, is treated as absent and counted by the bounds. The
+ * engine applies its own bounds to every session it uses, so sessions made without bounds cannot be turned against
+ * the service either; bounds keep such watermarks out of the session's token as well. {@link #toString()} shows no
+ * key.
  */
 public final class Session {
     private static final ContextKey<Session> KEY = ContextKey.named("dev.latitude.session");
@@ -30,15 +36,27 @@ public final class Session {
 
     private final AtomicReference<SessionToken> token;
     private final int maxKeys;
+    private final WatermarkBounds bounds;
 
-    private Session(SessionToken token, int maxKeys) {
-        this.token = new AtomicReference<>(token.collapse(maxKeys));
+    private Session(SessionToken token, int maxKeys, WatermarkBounds bounds) {
+        this.bounds = bounds;
+        this.token = new AtomicReference<>(clamp(token).collapse(maxKeys));
         this.maxKeys = maxKeys;
     }
 
     /** Starts a session that has written nothing. */
     public static Session create() {
-        return new Session(SessionToken.empty(), DEFAULT_MAX_KEYS);
+        return new Session(SessionToken.empty(), DEFAULT_MAX_KEYS, null);
+    }
+
+    /**
+     * Starts a session that has written nothing and records only watermarks within {@code bounds}.
+     *
+     * @param bounds the deployment's bounds, such as {@link Latitude#watermarkBounds()}
+     * @return the session
+     */
+    public static Session create(WatermarkBounds bounds) {
+        return new Session(SessionToken.empty(), DEFAULT_MAX_KEYS, Objects.requireNonNull(bounds, "bounds"));
     }
 
     /**
@@ -48,7 +66,20 @@ public final class Session {
      * @return the session
      */
     public static Session of(SessionToken token) {
-        return new Session(Objects.requireNonNull(token, "token"), DEFAULT_MAX_KEYS);
+        return new Session(Objects.requireNonNull(token, "token"), DEFAULT_MAX_KEYS, null);
+    }
+
+    /**
+     * Resumes a session from its token, dropping the token's watermarks outside {@code bounds}, and records and
+     * observes only watermarks within them from then on.
+     *
+     * @param token the token, such as one decoded from a request header
+     * @param bounds the deployment's bounds, such as {@link Latitude#watermarkBounds()}
+     * @return the session
+     */
+    public static Session of(SessionToken token, WatermarkBounds bounds) {
+        return new Session(Objects.requireNonNull(token, "token"), DEFAULT_MAX_KEYS,
+                Objects.requireNonNull(bounds, "bounds"));
     }
 
     /**
@@ -63,7 +94,7 @@ public final class Session {
         if (maxKeys < 0 || maxKeys > 100_000) {
             throw new LatitudeConfigException("session.maxKeys", maxKeys + " is outside [0, 100000]");
         }
-        return new Session(Objects.requireNonNull(token, "token"), maxKeys);
+        return new Session(Objects.requireNonNull(token, "token"), maxKeys, null);
     }
 
     /** Returns the session stored in {@code context}, or {@code null}. */
@@ -92,7 +123,8 @@ public final class Session {
     }
 
     /**
-     * Records a write the session made.
+     * Records a write the session made, unless the session has bounds and the watermark is outside them (then it is
+     * counted by the bounds and not recorded).
      *
      * @param dataClass the data class
      * @param key the key, or {@code null} for the class as a whole
@@ -100,6 +132,9 @@ public final class Session {
      * @param region the region that took it
      */
     public void recordWrite(String dataClass, String key, long watermark, String region) {
+        if (bounds != null && !bounds.admits(region, watermark)) {
+            return;
+        }
         token.updateAndGet(t -> t.withWrite(dataClass, key, watermark, region).collapse(maxKeys));
     }
 
@@ -117,15 +152,21 @@ public final class Session {
     }
 
     /**
-     * Merges in what another copy of this session has seen (a token from another request or service).
+     * Merges in what another copy of this session has seen (a token from another request or service), without the
+     * watermarks outside the session's bounds if it has any.
      *
      * @param other the other token
      */
     public void observe(SessionToken other) {
-        Objects.requireNonNull(other, "other");
-        token.updateAndGet(t -> t.merge(other).collapse(maxKeys));
+        SessionToken admitted = clamp(Objects.requireNonNull(other, "other"));
+        token.updateAndGet(t -> t.merge(admitted).collapse(maxKeys));
     }
 
+    private SessionToken clamp(SessionToken t) {
+        return bounds == null ? t : bounds.clamp(t);
+    }
+
+    /** Describes the session's token without its keys (see {@link SessionToken#toString()}). */
     @Override
     public String toString() {
         return "Session[" + token.get() + "]";

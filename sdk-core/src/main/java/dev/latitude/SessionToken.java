@@ -20,19 +20,29 @@ import java.util.TreeMap;
  * equal histories give equal tokens.
  *
  * <p>{@link #merge(SessionToken)} takes the maximum per scope; it is commutative, associative and idempotent. The
- * text form for headers and cookies is made by {@link SessionTokenCodec}.
+ * text form for headers and cookies is made by {@link SessionTokenCodec}; it never carries keys in clear.
+ *
+ * <p>A token is <em>verified</em> unless some of it was decoded from a text whose signature was not checked (an
+ * unsigned token accepted during a rollout, see {@link SessionTokenCodec.Builder#acceptUnsigned(boolean)}). Every
+ * token derived from an unverified one (by a write, a merge, a collapse) stays unverified, and a codec never signs an
+ * unverified token: it encodes it unsigned, so a strict codec refuses it later.
+ *
+ * <p>{@link #toString()} shows no key (keys are often personal data: e-mail addresses, user ids); only data class
+ * names, counts, regions and watermarks. {@link #toDebugString()} shows the keys, for debugging only.
  */
 public final class SessionToken {
-    private static final SessionToken EMPTY = new SessionToken(new TreeMap<>());
+    private static final SessionToken EMPTY = new SessionToken(new TreeMap<>(), true);
 
     /** The watermarks of one data class. {@code whole} may be null; keys hold only entries above it. */
     record ClassEntry(Watermark whole, Map<String, Watermark> keys) {
     }
 
     private final TreeMap<String, ClassEntry> classes;
+    private final boolean verified;
 
-    private SessionToken(TreeMap<String, ClassEntry> classes) {
+    private SessionToken(TreeMap<String, ClassEntry> classes, boolean verified) {
         this.classes = classes;
+        this.verified = verified;
     }
 
     /** Returns the token of a session that has written nothing. */
@@ -65,7 +75,7 @@ public final class SessionToken {
             keys.merge(key, w, Watermark::max);
         }
         copy.put(dataClass, normalize(whole, keys));
-        return new SessionToken(copy);
+        return new SessionToken(copy, verified);
     }
 
     /**
@@ -75,11 +85,15 @@ public final class SessionToken {
      * @return the merged token
      */
     public SessionToken merge(SessionToken other) {
-        if (other.classes.isEmpty() || other == this) {
+        if (other == this) {
             return this;
         }
+        boolean both = verified && other.verified;
+        if (other.classes.isEmpty()) {
+            return both == verified ? this : unverified();
+        }
         if (classes.isEmpty()) {
-            return other;
+            return both == other.verified ? other : other.unverified();
         }
         TreeMap<String, ClassEntry> copy = new TreeMap<>(classes);
         other.classes.forEach((name, theirs) -> {
@@ -92,7 +106,7 @@ public final class SessionToken {
             theirs.keys().forEach((k, w) -> keys.merge(k, w, Watermark::max));
             copy.put(name, normalize(Watermark.max(mine.whole(), theirs.whole()), keys));
         });
-        return new SessionToken(copy);
+        return new SessionToken(copy, both);
     }
 
     /**
@@ -127,7 +141,7 @@ public final class SessionToken {
         }
         TreeMap<String, ClassEntry> copy = new TreeMap<>();
         classes.keySet().forEach(c -> copy.put(c, normalize(wholes.get(c), keys.get(c))));
-        return new SessionToken(copy);
+        return new SessionToken(copy, verified);
     }
 
     /**
@@ -159,7 +173,53 @@ public final class SessionToken {
             }
             copy.put(e.getKey(), normalize(whole, keys));
         }
-        return changed ? new SessionToken(copy) : this;
+        return changed ? new SessionToken(copy, verified) : this;
+    }
+
+    /**
+     * Returns the token without the watermarks {@code keep} refuses: a key entry dropped leaves the key to its class
+     * watermark, a class watermark dropped leaves the class to its key entries (see {@link WatermarkBounds}).
+     */
+    SessionToken retain(java.util.function.Predicate<Watermark> keep) {
+        TreeMap<String, ClassEntry> copy = new TreeMap<>();
+        boolean changed = false;
+        for (Map.Entry<String, ClassEntry> e : classes.entrySet()) {
+            Watermark whole = e.getValue().whole();
+            if (whole != null && !keep.test(whole)) {
+                whole = null;
+                changed = true;
+            }
+            Map<String, Watermark> keys = new TreeMap<>();
+            for (Map.Entry<String, Watermark> k : e.getValue().keys().entrySet()) {
+                if (keep.test(k.getValue())) {
+                    keys.put(k.getKey(), k.getValue());
+                } else {
+                    changed = true;
+                }
+            }
+            if (whole != null || !keys.isEmpty()) {
+                copy.put(e.getKey(), normalize(whole, keys));
+            }
+        }
+        if (!changed) {
+            return this;
+        }
+        return copy.isEmpty() && verified ? EMPTY : new SessionToken(copy, verified);
+    }
+
+    /** Returns this token marked unverified (this one if it already is). */
+    SessionToken unverified() {
+        return verified ? new SessionToken(classes, false) : this;
+    }
+
+    /**
+     * Returns whether every part of this token was built in this process or decoded from a text whose signature was
+     * checked; {@code false} once anything came from an unsigned text. Codecs never sign an unverified token.
+     *
+     * @return whether the token is verified
+     */
+    public boolean isVerified() {
+        return verified;
     }
 
     /** Whether recording {@code w} for {@code key} would leave {@code e} as it is. */
@@ -259,24 +319,63 @@ public final class SessionToken {
     }
 
     /** Builds a token from decoded entries; the codec checks them. */
-    static SessionToken of(TreeMap<String, ClassEntry> entries) {
+    static SessionToken of(TreeMap<String, ClassEntry> entries, boolean verified) {
         TreeMap<String, ClassEntry> copy = new TreeMap<>();
         entries.forEach((c, e) -> copy.put(c, normalize(e.whole(), e.keys())));
-        return copy.isEmpty() ? EMPTY : new SessionToken(copy);
+        return copy.isEmpty() && verified ? EMPTY : new SessionToken(copy, verified);
     }
 
+    /** Tokens are equal when they hold the same watermarks for the same scopes and are both verified or both not. */
     @Override
     public boolean equals(Object o) {
-        return o instanceof SessionToken && ((SessionToken) o).classes.equals(classes);
+        return o instanceof SessionToken && ((SessionToken) o).classes.equals(classes)
+                && ((SessionToken) o).verified == verified;
     }
 
     @Override
     public int hashCode() {
-        return classes.hashCode();
+        return classes.hashCode() * 31 + Boolean.hashCode(verified);
     }
 
+    /**
+     * Describes the token without its keys: per data class the class watermark and how many keys it tracks, with the
+     * range of their watermarks and their regions, such as
+     * {@code SessionToken[profiles={whole=4711@eu-west-1, keys=3 (4712..4800 @ [eu-west-1])}]}.
+     */
     @Override
     public String toString() {
-        return "SessionToken" + classes;
+        StringBuilder b = new StringBuilder("SessionToken[");
+        String sep = "";
+        for (Map.Entry<String, ClassEntry> e : classes.entrySet()) {
+            b.append(sep).append(e.getKey()).append("={whole=");
+            Watermark whole = e.getValue().whole();
+            b.append(whole == null ? "none" : whole.value() + "@" + whole.region());
+            Map<String, Watermark> keys = e.getValue().keys();
+            b.append(", keys=").append(keys.size());
+            if (!keys.isEmpty()) {
+                long min = Long.MAX_VALUE;
+                long max = 0;
+                java.util.TreeSet<String> regions = new java.util.TreeSet<>();
+                for (Watermark w : keys.values()) {
+                    min = Math.min(min, w.value());
+                    max = Math.max(max, w.value());
+                    regions.add(w.region());
+                }
+                b.append(" (").append(min).append("..").append(max).append(" @ ").append(regions).append(')');
+            }
+            b.append('}');
+            sep = ", ";
+        }
+        return b.append(verified ? "" : sep.isEmpty() ? "unverified" : ", unverified").append(']').toString();
+    }
+
+    /**
+     * Describes the token with its keys in clear. For debugging only: keys are often personal data, so this text must
+     * not reach logs, traces or error reports in production ({@link #toString()} is the safe form).
+     *
+     * @return every scope and watermark
+     */
+    public String toDebugString() {
+        return "SessionToken" + classes + (verified ? "" : " (unverified)");
     }
 }

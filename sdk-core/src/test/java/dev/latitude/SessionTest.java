@@ -245,7 +245,7 @@ class SessionTest {
 
     @Test
     void aSessionSurvivesAnEncodeDecodeRoundTripThroughTheCodec() {
-        SessionTokenCodec codec = SessionTokenCodec.builder().signingKey("k1", new byte[32]).build();
+        SessionTokenCodec codec = SessionTokenCodec.builder().audience("test").signingKey("k1", new byte[32]).build();
         Session first = Session.create();
         first.recordWrite("orders", "o1", 10, "us-east-1");
         first.recordWrite("users", null, 20, "eu-west-1");

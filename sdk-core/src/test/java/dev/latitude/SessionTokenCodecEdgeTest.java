@@ -7,9 +7,14 @@ import org.junit.jupiter.api.Test;
 
 /** Tokens the binary format cannot carry as they are, and the one text form of a signature. */
 class SessionTokenCodecEdgeTest {
+    private static final byte[] SECRET = new byte[32];
+
+    private static SessionTokenCodec.Builder signed() {
+        return SessionTokenCodec.builder().audience("edge").signingKey("k1", SECRET);
+    }
     @Test
     void encode_keyOver1024Bytes_foldsIntoClassWatermarkAndKeepsItsRequirement() {
-        SessionTokenCodec codec = SessionTokenCodec.builder().maxLength(65_536).build();
+        SessionTokenCodec codec = signed().maxLength(65_536).build();
         String longKey = "x".repeat(1025);
         SessionToken t = SessionToken.empty().withWrite("orders", longKey, 5, "us-east-1")
                 .withWrite("orders", "short", 3, "us-east-1");
@@ -22,20 +27,20 @@ class SessionTokenCodecEdgeTest {
     @Test
     void encode_dataClassNameOver1024Bytes_isRefusedWithReason() {
         SessionToken t = SessionToken.empty().withWrite("t".repeat(1025), "k", 5, "us-east-1");
-        assertThatThrownBy(() -> SessionTokenCodec.unsigned().encode(t)).isInstanceOf(LatitudeException.class)
+        assertThatThrownBy(() -> signed().build().encode(t)).isInstanceOf(LatitudeException.class)
                 .hasMessageContaining("1024");
     }
 
     @Test
     void encode_loneSurrogateKey_keepsItsRequirement() {
-        SessionTokenCodec codec = SessionTokenCodec.unsigned();
+        SessionTokenCodec codec = signed().build();
         SessionToken t = SessionToken.empty().withWrite("orders", "\uD800", 5, "us-east-1");
         assertThat(codec.decode(codec.encode(t)).requirement("orders", "\uD800")).isEqualTo(new Watermark(5, "us-east-1"));
     }
 
     @Test
     void decode_signatureSpelledAnotherWay_isRejected() {
-        SessionTokenCodec codec = SessionTokenCodec.builder().signingKey("k1", new byte[32]).build();
+        SessionTokenCodec codec = signed().build();
         String text = codec.encode(SessionToken.empty().withWrite("orders", "a", 5, "us-east-1"));
         assertThatThrownBy(() -> codec.decode(text + "=")).isInstanceOf(InvalidSessionTokenException.class);
         String last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -47,7 +52,7 @@ class SessionTokenCodecEdgeTest {
 
     @Test
     void encode_validSurrogatePairsAndMultiByteKeys_stayKeyLevel() {
-        SessionTokenCodec codec = SessionTokenCodec.unsigned();
+        SessionTokenCodec codec = signed().build();
         String emoji = "user-\uD83D\uDE00";
         String accented = "müller-ß-日本";
         String limit = "é".repeat(512); // exactly 1,024 UTF-8 bytes

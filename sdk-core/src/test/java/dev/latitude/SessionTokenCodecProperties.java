@@ -10,14 +10,21 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.latitude.InvalidSessionTokenException.Reason;
 import dev.latitude.TokenGen.Write;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import javax.crypto.Cipher;
 import javax.crypto.Mac;
+import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -31,8 +38,11 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
 /**
- * Properties of {@link SessionTokenCodec}: round trips, collapsing to fit the maximum length, and that any text
- * whatsoever is either decoded or refused with an {@link InvalidSessionTokenException} giving the right reason.
+ * Properties of {@link SessionTokenCodec}: round trips (sealed, and unsigned without keys), collapsing to fit the
+ * maximum length, and that any text whatsoever is either decoded or refused with an
+ * {@link InvalidSessionTokenException} giving the right reason. The sealed format is re-implemented here
+ * ({@link #seal(byte[], String, byte[])}) from its documentation, so payloads the codec would never produce can be put
+ * behind a valid signature.
  */
 class SessionTokenCodecProperties {
     private static final byte[] SECRET_1 = secret(1, 32);
@@ -41,13 +51,33 @@ class SessionTokenCodecProperties {
     private static final Base64.Decoder B64D = Base64.getUrlDecoder();
     private static final String B64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-    private static final SessionTokenCodec UNSIGNED = SessionTokenCodec.unsigned();
-    private static final SessionTokenCodec SIGNED = SessionTokenCodec.builder().signingKey("k1", SECRET_1).build();
-    private static final SessionTokenCodec SIGNED_LENIENT = SessionTokenCodec.builder().signingKey("k1", SECRET_1)
+    private static final String AUDIENCE = "orders-service";
+    private static final Instant NOW = Instant.parse("2026-11-30T12:00:00Z");
+    private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
+    /** The claims every codec here writes: issued now, for 24 hours, to {@link #AUDIENCE}. */
+    private static final byte[] CLAIMS = claims(NOW.getEpochSecond(), NOW.getEpochSecond() + 86_400, AUDIENCE);
+    /** Reasons a text with a valid structure but arbitrary content may be refused for. */
+    private static final Reason[] CONTENT = {Reason.MALFORMED, Reason.WRONG_AUDIENCE, Reason.EXPIRED,
+        Reason.NOT_YET_VALID};
+
+    private static final SessionTokenCodec UNSIGNED = codec().insecureUnsigned().build();
+    private static final SessionTokenCodec SIGNED = codec().signingKey("k1", SECRET_1).build();
+    private static final SessionTokenCodec SIGNED_LENIENT = codec().signingKey("k1", SECRET_1)
             .acceptUnsigned(true).build();
-    private static final SessionTokenCodec BIG_UNSIGNED = SessionTokenCodec.builder().maxLength(65_536).build();
-    private static final SessionTokenCodec BIG_SIGNED = SessionTokenCodec.builder().maxLength(65_536)
-            .signingKey("k1", SECRET_1).build();
+    private static final SessionTokenCodec BIG_UNSIGNED = codec().maxLength(65_536).insecureUnsigned().build();
+    private static final SessionTokenCodec BIG_SIGNED = codec().maxLength(65_536).signingKey("k1", SECRET_1).build();
+    private static final SessionTokenCodec BIG_LENIENT = codec().maxLength(65_536).signingKey("k1", SECRET_1)
+            .acceptUnsigned(true).build();
+
+    /** A builder with this class's audience and clock. */
+    private static SessionTokenCodec.Builder codec() {
+        return SessionTokenCodec.builder().audience(AUDIENCE).clock(CLOCK);
+    }
+
+    /** What an unsigned text of {@code t} decodes to: every key folded, unverified. */
+    private static SessionToken unsignedForm(SessionToken t) {
+        return t.collapse(0).unverified();
+    }
 
     private static byte[] secret(int seed, int length) {
         byte[] b = new byte[length];
@@ -73,23 +103,45 @@ class SessionTokenCodecProperties {
     @Property(tries = 400)
     void unsignedRoundTrip(@ForAll("tokens") SessionToken t) {
         String text = UNSIGNED.encode(t);
-        assertThat(text).matches("v1\\.[A-Za-z0-9_-]*").hasSizeLessThanOrEqualTo(UNSIGNED.maxLength());
+        assertThat(text).matches("v2\\.[A-Za-z0-9_-]*").hasSizeLessThanOrEqualTo(UNSIGNED.maxLength());
         SessionToken back = UNSIGNED.decode(text);
-        assertThat(back).isEqualTo(t);
+        assertThat(back).isEqualTo(unsignedForm(t));
+        assertThat(back.keyCount()).as("an unsigned text carries no key").isZero();
+        assertThat(back.isVerified()).isFalse();
         assertThat(UNSIGNED.encode(back)).as("the text form is canonical").isEqualTo(text);
-        assertThat(SIGNED_LENIENT.decode(text)).isEqualTo(t);
+        assertThat(SIGNED_LENIENT.decode(text)).isEqualTo(unsignedForm(t));
+        assertThat(SIGNED_LENIENT.encode(SIGNED_LENIENT.decode(text))).as("never signed once unverified")
+                .isEqualTo(text);
+        for (String[] s : scopes(t)) {
+            assertThat(value(back.requirement(s[0], s[1]))).as("requirement%s", describe(s))
+                    .isGreaterThanOrEqualTo(value(t.requirement(s[0], s[1])));
+        }
     }
 
     @Property(tries = 400)
     void signedRoundTrip(@ForAll("tokens") SessionToken t) {
         String text = SIGNED.encode(t);
-        assertThat(text).matches("v1\\.[A-Za-z0-9_-]*\\.k1\\.[A-Za-z0-9_-]{43}")
+        assertThat(text).matches("v2\\.[A-Za-z0-9_-]+\\.k1\\.[A-Za-z0-9_-]{43}")
                 .hasSizeLessThanOrEqualTo(SIGNED.maxLength());
         assertThat(SIGNED.decode(text)).isEqualTo(t);
         assertThat(SIGNED_LENIENT.decode(text)).isEqualTo(t);
-        assertThat(SIGNED.encode(SIGNED.decode(text))).isEqualTo(text);
-        // the unsigned text is the signed one without its last two parts
-        assertThat(text).startsWith(UNSIGNED.encode(t) + ".k1.");
+        assertThat(SIGNED.encode(SIGNED.decode(text))).as("the text form is canonical").isEqualTo(text);
+        // the sealed format is as documented: a re-implementation of it gives the same text
+        assertThat(seal(plaintextOf(text, SECRET_1), "k1", SECRET_1)).isEqualTo(text);
+    }
+
+    @Property(tries = 200)
+    void sealedTextsHideEveryKey(@ForAll("nonEmptyTokens") SessionToken t) {
+        String text = SIGNED.encode(t);
+        String raw = new String(B64D.decode(text.split("\\.")[1]), StandardCharsets.ISO_8859_1);
+        for (String c : t.dataClasses()) {
+            for (String k : t.keys(c).keySet()) {
+                if (k.length() >= 4) { // a short key can turn up in random bytes by chance
+                    assertThat(raw).doesNotContain(new String(k.getBytes(StandardCharsets.UTF_8),
+                            StandardCharsets.ISO_8859_1));
+                }
+            }
+        }
     }
 
     @Example
@@ -115,8 +167,8 @@ class SessionTokenCodecProperties {
     @Property(tries = 300)
     void encodeCollapsesToFitAndTheResultDominatesTheOriginal(@ForAll("manyKeys") SessionToken t,
             @ForAll @IntRange(min = 64, max = 1_500) int maxLength, @ForAll boolean signed) {
-        SessionTokenCodec.Builder b = SessionTokenCodec.builder().maxLength(maxLength);
-        SessionTokenCodec codec = (signed ? b.signingKey("k1", SECRET_1) : b).build();
+        SessionTokenCodec.Builder b = codec().maxLength(maxLength);
+        SessionTokenCodec codec = (signed ? b.signingKey("k1", SECRET_1) : b.insecureUnsigned()).build();
         SessionTokenCodec big = signed ? BIG_SIGNED : BIG_UNSIGNED;
 
         if (big.encode(t.collapse(0)).length() > maxLength) {
@@ -128,7 +180,9 @@ class SessionTokenCodecProperties {
         String text = codec.encode(t);
         assertThat(text.length()).isLessThanOrEqualTo(maxLength);
         SessionToken back = codec.decode(text);
-        if (big.encode(t).length() <= maxLength) {
+        if (!signed) {
+            assertThat(back).as("unsigned: every key folded").isEqualTo(unsignedForm(t));
+        } else if (big.encode(t).length() <= maxLength) {
             assertThat(back).as("fits as is, so nothing is folded").isEqualTo(t);
         } else {
             assertThat(back.keyCount()).isLessThan(t.keyCount());
@@ -151,7 +205,11 @@ class SessionTokenCodecProperties {
             String text = codec.encode(t);
             assertThat(text.length()).isLessThanOrEqualTo(4_096);
             SessionToken back = codec.decode(text);
-            assertThat(back.keyCount()).isBetween(1, 999);
+            if (codec == SIGNED) {
+                assertThat(back.keyCount()).isBetween(1, 999);
+            } else {
+                assertThat(back.keyCount()).isZero();
+            }
             for (int i = 0; i < 1_000; i++) {
                 assertThat(back.requirement("class-" + (i % 10), "key-" + i).value())
                         .isGreaterThanOrEqualTo(t.requirement("class-" + (i % 10), "key-" + i).value());
@@ -165,7 +223,7 @@ class SessionTokenCodecProperties {
         for (int i = 0; i < 10; i++) {
             t = t.withWrite("a-rather-long-data-class-name-" + i, null, i, "us-east-1");
         }
-        SessionTokenCodec small = SessionTokenCodec.builder().maxLength(64).build();
+        SessionTokenCodec small = codec().maxLength(64).signingKey("k1", SECRET_1).build();
         SessionToken token = t;
         assertThatThrownBy(() -> small.encode(token)).isExactlyInstanceOf(LatitudeException.class)
                 .hasMessageContaining("10 data classes").hasMessageContaining("raise SessionTokenCodec.Builder.maxLength");
@@ -199,8 +257,8 @@ class SessionTokenCodecProperties {
         return Arbitraries.<String>frequencyOf(
                 Tuple.of(2, Arbitraries.strings().all().ofMaxLength(80)),
                 Tuple.of(2, tokenish),
-                Tuple.of(3, tokenish.map(s -> "v1." + s)),
-                Tuple.of(1, tokenish.map(s -> "v1." + s + ".k1." + s)),
+                Tuple.of(3, tokenish.map(s -> "v2." + s)),
+                Tuple.of(1, tokenish.map(s -> "v2." + s + ".k1." + s)),
                 Tuple.of(1, Arbitraries.strings().withChars("v0123456789.").ofMaxLength(12)));
     }
 
@@ -210,22 +268,40 @@ class SessionTokenCodecProperties {
             Object result = decodeOrReason(codec, text);
             if (result instanceof SessionToken t) {
                 // anything accepted is a real token: it survives another round trip
-                assertThat(BIG_UNSIGNED.decode(BIG_UNSIGNED.encode(t))).isEqualTo(t);
+                assertThat(roundTrip(t)).isEqualTo(t.isVerified() ? t : unsignedForm(t));
             }
         }
     }
 
+    private static SessionToken roundTrip(SessionToken t) {
+        return BIG_LENIENT.decode(BIG_LENIENT.encode(t));
+    }
+
+    /** {@code claims} followed by {@code body}. */
+    private static byte[] plaintext(byte[] claims, byte[] body) {
+        byte[] plain = Arrays.copyOf(claims, claims.length + body.length);
+        System.arraycopy(body, 0, plain, claims.length, body.length);
+        return plain;
+    }
+
+    /** The same result, ignoring whether a token is verified. */
+    private static Object unmarked(Object result) {
+        return result instanceof SessionToken t ? t.unverified() : result;
+    }
+
     @Property(tries = 500)
-    void randomPayloadsAreDecodedOrRefused(@ForAll @Size(max = 200) byte[] payload) {
-        String unsigned = "v1." + B64.encodeToString(payload);
+    void randomPayloadsAreDecodedOrRefused(@ForAll @Size(max = 200) byte[] payload, @ForAll boolean withClaims) {
+        byte[] plain = withClaims ? plaintext(CLAIMS, payload) : payload;
+        String unsigned = "v2." + B64.encodeToString(plain);
         Object result = decodeOrReason(UNSIGNED, unsigned);
-        // behind a valid signature, the same payload must be treated the same
-        Object signedResult = decodeOrReason(SIGNED, sign(unsigned, "k1", SECRET_1));
-        assertThat(signedResult).isEqualTo(result);
+        // behind a valid seal, the same payload must be treated the same
+        Object sealedResult = decodeOrReason(SIGNED, seal(plain, "k1", SECRET_1));
+        assertThat(unmarked(sealedResult)).isEqualTo(unmarked(result));
         if (result instanceof SessionToken t) {
-            assertThat(UNSIGNED.decode(UNSIGNED.encode(t))).isEqualTo(t);
+            assertThat(((SessionToken) sealedResult).isVerified()).isTrue();
+            assertThat(roundTrip(t)).isEqualTo(unsignedForm(t));
         } else {
-            assertThat(result).isEqualTo(Reason.MALFORMED);
+            assertThat(result).isIn((Object[]) CONTENT);
         }
     }
 
@@ -245,7 +321,7 @@ class SessionTokenCodecProperties {
     @Property(tries = 500)
     void mutatedPayloadsAreDecodedOrRefused(@ForAll("tokens") SessionToken t,
             @ForAll("mutations") List<Mutation> mutations) {
-        byte[] valid = B64D.decode(UNSIGNED.encode(t).substring(3));
+        byte[] valid = plaintextOf(SIGNED.encode(t), SECRET_1);
         List<Byte> bytes = new ArrayList<>();
         for (byte b : valid) {
             bytes.add(b);
@@ -266,16 +342,16 @@ class SessionTokenCodecProperties {
         for (int i = 0; i < mutated.length; i++) {
             mutated[i] = bytes.get(i);
         }
-        String text = "v1." + B64.encodeToString(mutated);
-        Object result = decodeOrReason(UNSIGNED, text);
-        assertThat(decodeOrReason(SIGNED, sign(text, "k1", SECRET_1))).isEqualTo(result);
+        Object result = decodeOrReason(SIGNED, seal(mutated, "k1", SECRET_1));
+        assertThat(unmarked(decodeOrReason(UNSIGNED, "v2." + B64.encodeToString(mutated))))
+                .isEqualTo(unmarked(result));
         if (result instanceof SessionToken back) {
-            assertThat(UNSIGNED.decode(UNSIGNED.encode(back))).isEqualTo(back);
+            assertThat(roundTrip(back)).isEqualTo(back);
             if (Arrays.equals(mutated, valid)) {
                 assertThat(back).isEqualTo(t);
             }
         } else {
-            assertThat(result).isEqualTo(Reason.MALFORMED);
+            assertThat(result).isIn((Object[]) CONTENT);
         }
     }
 
@@ -305,18 +381,17 @@ class SessionTokenCodecProperties {
         int keyEnd = text.indexOf('.', payloadEnd + 1); // the dot before the signature
         for (int len = 0; len < text.length(); len++) {
             String prefix = text.substring(0, len);
-            Reason expected = len < 3 ? Reason.MALFORMED // "", "v", "v1"
-                    : len <= payloadEnd ? Reason.UNSIGNED // "v1." .. "v1.<payload>": looks unsigned
-                    : len <= keyEnd ? Reason.MALFORMED // "v1.<payload>." .. "v1.<payload>.<keyId>": 3 parts
-                    : Reason.BAD_SIGNATURE; // "v1.<payload>.<keyId>." and part of the signature
+            Reason expected = len < 3 ? Reason.MALFORMED // "", "v", "v2"
+                    : len <= payloadEnd ? Reason.UNSIGNED // "v2." .. "v2.<body>": looks unsigned
+                    : len <= keyEnd ? Reason.MALFORMED // "v2.<body>." .. "v2.<body>.<keyId>": 3 parts
+                    : Reason.BAD_SIGNATURE; // "v2.<body>.<keyId>." and part of the signature
             assertThat(reason(SIGNED, prefix)).as("prefix of length %d of %s", len, text).isEqualTo(expected);
-            // a codec that accepts unsigned tokens accepts the payload alone, but never a truncated one
-            if (len == payloadEnd) {
-                assertThat(SIGNED_LENIENT.decode(prefix)).isEqualTo(t);
-            } else {
-                assertThat(reason(SIGNED_LENIENT, prefix)).as("prefix of length %d of %s", len, text)
-                        .isIn(Reason.MALFORMED, Reason.BAD_SIGNATURE);
+            // a codec that accepts unsigned tokens reads the encrypted body as a plaintext: never a token
+            Set<Reason> lenient = EnumSet.of(Reason.MALFORMED, Reason.BAD_SIGNATURE);
+            if (len > 3 && len <= payloadEnd) {
+                lenient.addAll(List.of(CONTENT));
             }
+            assertThat(reason(SIGNED_LENIENT, prefix)).as("prefix of length %d of %s", len, text).isIn(lenient);
         }
     }
 
@@ -339,7 +414,7 @@ class SessionTokenCodecProperties {
         }
         String flipped = text.substring(0, at) + replacement + text.substring(at + 1);
         Set<Reason> expected;
-        if (at <= 2) { // "v1."
+        if (at <= 2) { // "v2."
             expected = EnumSet.of(Reason.MALFORMED, Reason.UNSUPPORTED_VERSION);
         } else if (at < payloadEnd) { // payload
             expected = EnumSet.of(Reason.BAD_SIGNATURE, Reason.MALFORMED);
@@ -366,11 +441,11 @@ class SessionTokenCodecProperties {
 
     @Property(tries = 200)
     void aTokenSignedWithAnUnknownKeyIsRefused(@ForAll("tokens") SessionToken t) {
-        SessionTokenCodec other = SessionTokenCodec.builder().signingKey("k9", SECRET_1).build();
+        SessionTokenCodec other = codec().signingKey("k9", SECRET_1).build();
         assertThat(reason(SIGNED, other.encode(t))).isEqualTo(Reason.UNKNOWN_KEY);
         assertThat(reason(UNSIGNED, SIGNED.encode(t))).as("an unsigned codec knows no key").isEqualTo(Reason.UNKNOWN_KEY);
         // same id, different secret
-        SessionTokenCodec impostor = SessionTokenCodec.builder().signingKey("k1", SECRET_2).build();
+        SessionTokenCodec impostor = codec().signingKey("k1", SECRET_2).build();
         assertThat(reason(SIGNED, impostor.encode(t))).isEqualTo(Reason.BAD_SIGNATURE);
     }
 
@@ -378,24 +453,24 @@ class SessionTokenCodecProperties {
     void anUnsignedTokenIsRefusedByASigningCodecUnlessAllowed(@ForAll("tokens") SessionToken t) {
         String text = UNSIGNED.encode(t);
         assertThat(reason(SIGNED, text)).isEqualTo(Reason.UNSIGNED);
-        assertThat(SIGNED_LENIENT.decode(text)).isEqualTo(t);
-        SessionTokenCodec strictWithoutKeys = SessionTokenCodec.builder().acceptUnsigned(false).build();
-        assertThat(reason(strictWithoutKeys, text)).isEqualTo(Reason.UNSIGNED);
+        assertThat(SIGNED_LENIENT.decode(text)).isEqualTo(unsignedForm(t));
+        SessionTokenCodec strict = codec().signingKey("k1", SECRET_1).acceptUnsigned(false).build();
+        assertThat(reason(strict, text)).isEqualTo(Reason.UNSIGNED);
     }
 
     @Property(tries = 200)
     void otherVersionsAreUnsupportedAndNonTokensMalformed(@ForAll("nonEmptyTokens") SessionToken t,
             @ForAll @IntRange(min = 0, max = 9_999) int version) {
         String payload = UNSIGNED.encode(t).substring(2); // ".<payload>"
-        Reason expected = version == 1 ? null : Reason.UNSUPPORTED_VERSION;
+        Reason expected = version == 2 ? null : Reason.UNSUPPORTED_VERSION;
         if (expected != null) {
             assertThat(reason(UNSIGNED, "v" + version + payload)).isEqualTo(expected);
             assertThat(reason(SIGNED, "v" + version + payload + ".k1.AAAA")).isEqualTo(expected);
         }
-        assertThat(reason(UNSIGNED, "v2" + payload)).isEqualTo(Reason.UNSUPPORTED_VERSION);
-        assertThat(reason(UNSIGNED, "v2.")).isEqualTo(Reason.UNSUPPORTED_VERSION);
+        assertThat(reason(UNSIGNED, "v1" + payload)).isEqualTo(Reason.UNSUPPORTED_VERSION);
+        assertThat(reason(UNSIGNED, "v3.")).isEqualTo(Reason.UNSUPPORTED_VERSION);
         assertThat(reason(UNSIGNED, "v10000" + payload)).isEqualTo(Reason.MALFORMED);
-        assertThat(reason(UNSIGNED, "V1" + payload)).isEqualTo(Reason.MALFORMED);
+        assertThat(reason(UNSIGNED, "V2" + payload)).isEqualTo(Reason.MALFORMED);
         assertThat(reason(UNSIGNED, "1" + payload)).isEqualTo(Reason.MALFORMED);
         assertThat(reason(UNSIGNED, payload.substring(1))).isEqualTo(Reason.MALFORMED);
     }
@@ -403,7 +478,7 @@ class SessionTokenCodecProperties {
     @Property(tries = 200)
     void oversizedTextIsRefusedBeforeAnythingElse(@ForAll @IntRange(min = 64, max = 5_000) int maxLength,
             @ForAll @IntRange(min = 1, max = 100) int over, @ForAll("garbage") String filler) {
-        SessionTokenCodec codec = SessionTokenCodec.builder().maxLength(maxLength).signingKey("k1", SECRET_1).build();
+        SessionTokenCodec codec = codec().maxLength(maxLength).signingKey("k1", SECRET_1).build();
         StringBuilder text = new StringBuilder(filler);
         while (text.length() < maxLength + over) {
             text.append("v2.A.").append(filler);
@@ -424,10 +499,10 @@ class SessionTokenCodecProperties {
         for (int i = 0; i < 50; i++) {
             t = t.withWrite("orders", "key-" + i, 100 + i, "us-east-1");
         }
-        String text = BIG_UNSIGNED.encode(t);
-        SessionTokenCodec small = SessionTokenCodec.builder().maxLength(text.length() - 1).build();
+        String text = BIG_SIGNED.encode(t);
+        SessionTokenCodec small = codec().maxLength(text.length() - 1).signingKey("k1", SECRET_1).build();
         assertThat(reason(small, text)).isEqualTo(Reason.OVERSIZED);
-        assertThat(SessionTokenCodec.builder().maxLength(text.length()).build().decode(text)).isEqualTo(t);
+        assertThat(codec().maxLength(text.length()).signingKey("k1", SECRET_1).build().decode(text)).isEqualTo(t);
     }
 
     @Example
@@ -435,9 +510,14 @@ class SessionTokenCodecProperties {
         String body = UNSIGNED.encode(SessionToken.empty().withWrite("orders", "a", 1, "us-east-1"));
         assertThat(reason(SIGNED, body + ".no such key.AAAA")).isEqualTo(Reason.UNKNOWN_KEY);
         assertThat(reason(SIGNED, body + "..AAAA")).isEqualTo(Reason.UNKNOWN_KEY);
-        Throwable thrown = catchThrowable(() -> SIGNED.decode(body + "." + "k".repeat(100) + ".AAAA"));
-        assertThat(((InvalidSessionTokenException) thrown).reason()).isEqualTo(Reason.UNKNOWN_KEY);
-        assertThat(thrown.getMessage()).contains("k".repeat(32) + "…").doesNotContain("k".repeat(33));
+        for (String bad : List.of("k".repeat(33), "k1\r\nFAKE LOG LINE", "<script>", "ké", "k 1")) {
+            Throwable thrown = catchThrowable(() -> SIGNED.decode(body + "." + bad + ".AAAA"));
+            assertThat(((InvalidSessionTokenException) thrown).reason()).isEqualTo(Reason.UNKNOWN_KEY);
+            assertThat(thrown.getMessage()).as("not echoed: %s", bad).contains("a key id that is not valid")
+                    .doesNotContain(bad).doesNotContain("\r").doesNotContain("\n");
+        }
+        Throwable known = catchThrowable(() -> SIGNED.decode(body + ".k_2026-11.AAAA"));
+        assertThat(known.getMessage()).as("an id of the allowed form is echoed").contains("'k_2026-11'");
         assertThat(reason(SIGNED, body + ".k1.not*base64")).isEqualTo(Reason.BAD_SIGNATURE);
         assertThat(reason(SIGNED, body + ".k1.")).isEqualTo(Reason.BAD_SIGNATURE);
         assertThat(reason(SIGNED, body + ".k1")).isEqualTo(Reason.MALFORMED);
@@ -449,10 +529,9 @@ class SessionTokenCodecProperties {
 
     @Property(tries = 200)
     void tokensSignedWithARotatedOutKeyAreStillAcceptedWhileItIsAVerificationKey(@ForAll("tokens") SessionToken t) {
-        SessionTokenCodec before = SessionTokenCodec.builder().signingKey("k1", SECRET_1).build();
-        SessionTokenCodec after = SessionTokenCodec.builder().signingKey("k2", SECRET_2)
-                .verificationKey("k1", SECRET_1).build();
-        SessionTokenCodec later = SessionTokenCodec.builder().signingKey("k2", SECRET_2).build();
+        SessionTokenCodec before = codec().signingKey("k1", SECRET_1).build();
+        SessionTokenCodec after = codec().signingKey("k2", SECRET_2).verificationKey("k1", SECRET_1).build();
+        SessionTokenCodec later = codec().signingKey("k2", SECRET_2).build();
 
         String old = before.encode(t);
         assertThat(after.decode(old)).isEqualTo(t);
@@ -467,7 +546,7 @@ class SessionTokenCodecProperties {
     @Example
     void theCodecKeepsItsOwnCopyOfTheSecret() {
         byte[] secret = secret(3, 32);
-        SessionTokenCodec codec = SessionTokenCodec.builder().signingKey("k1", secret).build();
+        SessionTokenCodec codec = codec().signingKey("k1", secret).build();
         String text = codec.encode(SessionToken.empty().withWrite("orders", "a", 1, "us-east-1"));
         Arrays.fill(secret, (byte) 0);
         assertThat(codec.decode(text).requirement("orders", "a").value()).isEqualTo(1);
@@ -484,44 +563,124 @@ class SessionTokenCodecProperties {
                 "0 bytes");
         assertConfigError(() -> SessionTokenCodec.builder().signingKey("k1", SECRET_1).verificationKey("k0", new byte[8]),
                 "sessionToken.key[k0]", "8 bytes");
-        for (String bad : new String[] {"", "k 1", "k.1", "k/1", "ключ", "k".repeat(33)}) {
+        for (String bad : new String[] {"", "k 1", "k.1", "k/1", "ключ", "k".repeat(33), "k1\r\nx"}) {
             assertConfigError(() -> SessionTokenCodec.builder().signingKey(bad, SECRET_1), "sessionToken.keyId",
-                    "'" + bad + "'", "1 to 32 letters");
+                    "a key id that is not valid", "1 to 32 letters");
             assertConfigError(() -> SessionTokenCodec.builder().verificationKey(bad, SECRET_1), "sessionToken.keyId",
-                    "'" + bad + "'");
+                    "a key id that is not valid");
         }
-        assertConfigError(() -> SessionTokenCodec.builder().signingKey(null, SECRET_1), "sessionToken.keyId", "'null'");
+        assertConfigError(() -> SessionTokenCodec.builder().signingKey(null, SECRET_1), "sessionToken.keyId",
+                "not valid");
         assertConfigError(() -> SessionTokenCodec.builder().signingKey("k1", SECRET_1).verificationKey("k1", SECRET_2),
                 "sessionToken.key[k1]", "added twice");
         assertConfigError(() -> SessionTokenCodec.builder().verificationKey("k1", SECRET_1).signingKey("k1", SECRET_2),
                 "sessionToken.key[k1]", "added twice");
         assertConfigError(() -> SessionTokenCodec.builder().signingKey("k1", SECRET_1).signingKey("k2", SECRET_2),
                 "sessionToken.signingKey", "set twice", "verificationKey");
-        assertConfigError(() -> SessionTokenCodec.builder().verificationKey("k1", SECRET_1).build(),
+        assertConfigError(() -> codec().verificationKey("k1", SECRET_1).build(),
                 "sessionToken.signingKey", "[k1]", "no signing key");
+        assertConfigError(() -> codec().build(), "sessionToken.signingKey", "not set", "sealed by default",
+                "insecureUnsigned()");
+        assertConfigError(() -> SessionTokenCodec.builder().signingKey("k1", SECRET_1).build(), "sessionToken.audience",
+                "not set", "audience(...)");
+        assertConfigError(() -> codec().insecureUnsigned().signingKey("k1", SECRET_1).build(),
+                "sessionToken.insecureUnsigned", "[k1]", "choose one");
+        assertConfigError(() -> codec().insecureUnsigned().acceptUnsigned(false).build(),
+                "sessionToken.acceptUnsigned", "reads only unsigned tokens");
+        for (String bad : new String[] {"", "has space", "é", "a".repeat(129), "aud\r\nx"}) {
+            assertConfigError(() -> SessionTokenCodec.builder().audience(bad), "sessionToken.audience",
+                    "an audience that is not valid", "printable ASCII");
+        }
+        for (Duration bad : new Duration[] {Duration.ofSeconds(59), Duration.ofDays(401), Duration.ZERO}) {
+            assertConfigError(() -> SessionTokenCodec.builder().timeToLive(bad), "sessionToken.timeToLive",
+                    "outside [1 min, 400 days]");
+        }
+        assertConfigError(() -> SessionTokenCodec.builder().timeToLive(null), "sessionToken.timeToLive", "null");
+        for (Duration bad : new Duration[] {Duration.ZERO, Duration.ofMinutes(61)}) {
+            assertConfigError(() -> SessionTokenCodec.builder().maxClockSkew(bad), "sessionToken.maxClockSkew",
+                    "outside [1 ms, 1 h]");
+        }
         for (int bad : new int[] {-1, 0, 63, 65_537, Integer.MAX_VALUE}) {
             assertConfigError(() -> SessionTokenCodec.builder().maxLength(bad), "sessionToken.maxLength",
                     bad + " is outside [64, 65536]");
         }
         assertThatThrownBy(() -> SessionTokenCodec.builder().signingKey("k1", null))
                 .isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> SessionTokenCodec.builder().clock(null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> SessionTokenCodec.builder().bounds(null)).isInstanceOf(NullPointerException.class);
 
-        assertThat(SessionTokenCodec.builder().maxLength(64).build().maxLength()).isEqualTo(64);
-        assertThat(SessionTokenCodec.builder().maxLength(65_536).build().maxLength()).isEqualTo(65_536);
-        assertThat(SessionTokenCodec.unsigned().maxLength()).isEqualTo(4_096);
-        assertThat(SessionTokenCodec.builder().signingKey("k_2026-11", secret(4, 32)).build()
+        assertThat(codec().maxLength(64).insecureUnsigned().build().maxLength()).isEqualTo(64);
+        assertThat(codec().maxLength(65_536).insecureUnsigned().build().maxLength()).isEqualTo(65_536);
+        assertThat(UNSIGNED.maxLength()).isEqualTo(4_096);
+        assertThat(codec().insecureUnsigned().acceptUnsigned(true).build().decode(UNSIGNED.encode(SessionToken.empty()))
+                .isVerified()).isFalse();
+        assertThat(codec().signingKey("k_2026-11", secret(4, 32)).build()
                 .encode(SessionToken.empty())).contains(".k_2026-11.");
     }
 
     // ---------------------------------------------------------------------------------------------------------
 
-    /** Signs {@code body} ("v1.<payload>") the way the codec does, for payloads the codec would never produce. */
-    private static String sign(String body, String keyId, byte[] secret) {
+    /** The claims part of a plaintext: issue time, expiry time (seconds), audience. */
+    static byte[] claims(long issuedAt, long expiresAt, String audience) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        writeVar(out, issuedAt);
+        writeVar(out, expiresAt);
+        byte[] a = audience.getBytes(StandardCharsets.UTF_8);
+        writeVar(out, a.length);
+        out.write(a, 0, a.length);
+        return out.toByteArray();
+    }
+
+    private static void writeVar(ByteArrayOutputStream out, long v) {
+        while ((v & ~0x7FL) != 0) {
+            out.write((int) ((v & 0x7F) | 0x80));
+            v >>>= 7;
+        }
+        out.write((int) v);
+    }
+
+    /**
+     * Seals {@code plain} as the class documentation describes: keys derived from the secret by HMAC-SHA256 under
+     * labels, a synthetic IV (an HMAC of the plaintext), AES-256-CTR, then HMAC-SHA256 over the text.
+     */
+    static String seal(byte[] plain, String keyId, byte[] secret) {
         try {
-            String signed = body + "." + keyId;
+            byte[] iv = Arrays.copyOf(hmac(derive(secret, "iv"), plain), 16);
+            Cipher aes = Cipher.getInstance("AES/CTR/NoPadding");
+            aes.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(derive(secret, "enc"), "AES"), new IvParameterSpec(iv));
+            byte[] cipherText = aes.doFinal(plain);
+            byte[] body = Arrays.copyOf(iv, 16 + cipherText.length);
+            System.arraycopy(cipherText, 0, body, 16, cipherText.length);
+            String signed = "v2." + B64.encodeToString(body) + "." + keyId;
+            return signed + "." + B64.encodeToString(hmac(derive(secret, "mac"),
+                    signed.getBytes(StandardCharsets.US_ASCII)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Decrypts the body of a sealed text (without checking its MAC). */
+    static byte[] plaintextOf(String text, byte[] secret) {
+        try {
+            byte[] body = B64D.decode(text.split("\\.")[1]);
+            Cipher aes = Cipher.getInstance("AES/CTR/NoPadding");
+            aes.init(Cipher.DECRYPT_MODE, new SecretKeySpec(derive(secret, "enc"), "AES"),
+                    new IvParameterSpec(Arrays.copyOf(body, 16)));
+            return aes.doFinal(Arrays.copyOfRange(body, 16, body.length));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static byte[] derive(byte[] secret, String purpose) {
+        return hmac(secret, ("latitude session token v2 " + purpose).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private static byte[] hmac(byte[] key, byte[] content) {
+        try {
             Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-            return signed + "." + B64.encodeToString(mac.doFinal(signed.getBytes(StandardCharsets.US_ASCII)));
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            return mac.doFinal(content);
         } catch (java.security.GeneralSecurityException e) {
             throw new AssertionError(e);
         }

@@ -22,6 +22,7 @@ import dev.latitude.RegionsUnavailableException;
 import dev.latitude.RoutingPolicy;
 import dev.latitude.Topology;
 import dev.latitude.WarmUpReport;
+import dev.latitude.WatermarkBounds;
 import dev.latitude.spi.HealthProbe;
 import dev.latitude.testkit.FakeRegion;
 import dev.latitude.testkit.FakeRegionClient;
@@ -255,6 +256,11 @@ public final class FailoverScenario {
         @Override
         public HybridLogicalClock hybridClock() {
             return delegate.hybridClock();
+        }
+
+        @Override
+        public WatermarkBounds watermarkBounds() {
+            return delegate.watermarkBounds();
         }
 
         @Override

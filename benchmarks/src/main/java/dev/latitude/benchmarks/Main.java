@@ -195,7 +195,10 @@ public final class Main {
         return metrics;
     }
 
-    /** Encoded sizes of the benchmark's sessions with the default codecs, and the key entries that survive. */
+    /**
+     * Encoded sizes of the benchmark's sessions with the unsigned and the sealed codec, and the key entries that survive
+     * in the sealed text.
+     */
     private static List<String> tokenSizes() {
         SessionTokenCodec unsigned = TokenBenchmark.unsignedCodec();
         SessionTokenCodec signed = TokenBenchmark.signedCodec();
@@ -212,9 +215,9 @@ public final class Main {
                 throw new IllegalStateException("a token of " + scopes + " scopes encodes to " + size + " / "
                         + signedSize + " bytes, more than " + unsigned.maxLength());
             }
-            int kept = unsigned.decode(text).keyCount();
-            System.out.printf(Locale.ROOT, "token: %4d scopes -> %4d bytes unsigned, %4d signed, %4d of %4d key"
-                    + " entries kept (maximum %d characters)%n", scopes, size, signedSize, kept, token.keyCount(),
+            int kept = signed.decode(signedText).keyCount(); // unsigned texts keep none
+            System.out.printf(Locale.ROOT, "token: %4d scopes -> %4d bytes unsigned, %4d sealed, %4d of %4d key"
+                    + " entries kept sealed (maximum %d characters)%n", scopes, size, signedSize, kept, token.keyCount(),
                     unsigned.maxLength());
             bytes.add(String.format(Locale.ROOT, "token.size_bytes_%d=%d bytes", scopes, size));
             signedBytes.add(String.format(Locale.ROOT, "token.signed_size_bytes_%d=%d bytes", scopes, signedSize));

@@ -523,20 +523,28 @@ final class CallExecution<T> {
         return found;
     }
 
-    /** Advances the session with what a successful call wrote or read. */
+    /**
+     * Advances the session with what a successful call wrote or read. A stamp beyond the clock's skew bound (one the
+     * hybrid clock refused to follow) is not recorded: it is counted by the engine's {@code WatermarkBounds}.
+     */
     private void advanceSession(Attempt winner, long stamp) {
         if (plan.session == null || stamp < 0 || op.dataClass() == null) {
             return;
         }
         if (op.kind() == Operation.Kind.WRITE) {
-            plan.session.recordWrite(op.dataClass(), op.key(), stamp, winner.region.spec.id());
+            String region = winner.region.spec.id();
+            if (engine.watermarkBounds().admits(region, stamp)) {
+                plan.session.recordWrite(op.dataClass(), op.key(), stamp, region);
+            }
         } else if (plan.level.kind() == ConsistencyLevel.Kind.SESSION) {
             // With a single writer, every version was written there: recording the read against the writer (not the
             // replica that answered) keeps all of a data class's watermarks on one source region, so folding old
             // keys into the class watermark stays exact.
             String writer = engine.singleWriter(plan.policy);
-            plan.session.recordRead(op.dataClass(), op.key(), stamp,
-                    writer != null ? writer : winner.region.spec.id());
+            String region = writer != null ? writer : winner.region.spec.id();
+            if (engine.watermarkBounds().admits(region, stamp)) {
+                plan.session.recordRead(op.dataClass(), op.key(), stamp, region);
+            }
         }
     }
 

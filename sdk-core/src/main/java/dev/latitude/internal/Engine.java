@@ -22,6 +22,7 @@ import dev.latitude.Session;
 import dev.latitude.SessionToken;
 import dev.latitude.Topology;
 import dev.latitude.Watermark;
+import dev.latitude.WatermarkBounds;
 import dev.latitude.WarmUpReport;
 import dev.latitude.WriteMode;
 import dev.latitude.spi.ReplicationWatermarks;
@@ -65,6 +66,7 @@ public final class Engine implements Latitude, RegionState.Events {
     private final ProbeRunner probes;
     private final DataPolicies dataPolicies;
     private final ReplicationWatermarks watermarks;
+    private final WatermarkBounds bounds;
     private volatile RoutingPolicy routing;
     private volatile boolean closed;
 
@@ -80,6 +82,7 @@ public final class Engine implements Latitude, RegionState.Events {
         this.routing = config.policy();
         this.dataPolicies = config.dataPolicies();
         this.watermarks = config.watermarks();
+        this.bounds = WatermarkBounds.of(topology, config.hybridClock());
         long now = ticker.read();
         List<RegionSpec> specs = topology.regions();
         this.regions = new RegionState[specs.size()];
@@ -296,6 +299,11 @@ public final class Engine implements Latitude, RegionState.Events {
         if (session != null && !write) {
             SessionToken token = session.token();
             required = token.requirement(op.dataClass(), op.key());
+            if (required != null && !bounds.admits(required)) {
+                // A forged or far-future watermark would make every replica look behind: treat it as absent.
+                token = bounds.clamp(token);
+                required = token.requirement(op.dataClass(), op.key());
+            }
             keyLevel = required != null && token.isKeyLevel(op.dataClass(), op.key());
         }
         Candidates c = scratch.get();
@@ -450,6 +458,11 @@ public final class Engine implements Latitude, RegionState.Events {
     @Override
     public HybridLogicalClock hybridClock() {
         return config.hybridClock();
+    }
+
+    @Override
+    public WatermarkBounds watermarkBounds() {
+        return bounds;
     }
 
     @Override
