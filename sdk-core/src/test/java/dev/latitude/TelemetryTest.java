@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.latitude.testing.ManualClock;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
@@ -75,6 +76,8 @@ class TelemetryTest {
         assertThat(r).isCompletedWithValue("us-west-2");
         SpanData span = onlySpan();
         assertThat(span.getName()).isEqualTo("GetItem");
+        assertThat(span.getKind()).as("a call to a remote database, as the semantic conventions expect")
+                .isEqualTo(SpanKind.CLIENT);
         assertThat(span.getAttributes().get(AttributeKey.stringKey("cloud.region"))).isEqualTo("us-west-2");
         assertThat(span.getAttributes().get(AttributeKey.longKey("latitude.attempts"))).isEqualTo(2);
         assertThat(span.getAttributes().get(AttributeKey.stringKey("latitude.data_class"))).isEqualTo("orders");
@@ -198,6 +201,11 @@ class TelemetryTest {
         assertThat(span.getAttributes().get(AttributeKey.stringKey("latitude.consistency"))).isEqualTo("SESSION");
         assertThat(span.getAttributes().get(AttributeKey.stringKey("cloud.region"))).isEqualTo("us-east-1");
         assertThat(span.getEvents()).extracting(EventData::getName).contains("latitude.stale_read_avoided");
+        EventData failed = span.getEvents().stream().filter(e -> e.getName().equals("latitude.attempt.failed"))
+                .findFirst().orElseThrow();
+        assertThat(failed.getAttributes().get(AttributeKey.stringKey("latitude.reason"))).isEqualTo("stale_read");
+        assertThat(failed.getAttributes().get(AttributeKey.stringKey("error.type")))
+                .as("the replica answered in time: its answer was stale, it did not time out").isEqualTo("stale_read");
         assertThat(metric("latitude.stale_reads.avoided").getLongSumData().getPoints()).singleElement()
                 .satisfies(p -> {
                     assertThat(p.getAttributes().get(AttributeKey.stringKey("latitude.check"))).isEqualTo("verified");
@@ -205,6 +213,40 @@ class TelemetryTest {
                 });
         assertThat(metric("latitude.watermark.checks").getLongSumData().getPoints()).singleElement()
                 .satisfies(p -> assertThat(p.getAttributes().get(AttributeKey.stringKey("latitude.outcome"))).isEqualTo("stale"));
+    }
+
+    @Test
+    void attemptFailed_errorTypeIsTheExceptionsClass_aSlowAttemptIsReportedAsSlow() {
+        CompletableFuture<String> r = latitude.executeAsync(READ, region -> region.id().equals("us-east-1")
+                ? new CompletableFuture<>()
+                : region.id().equals("us-west-2") ? CompletableFuture.failedFuture(new ConnectException("refused"))
+                : CompletableFuture.completedFuture(region.id()));
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(r).isCompletedWithValue("eu-west-1");
+        assertThat(onlySpan().getEvents()).filteredOn(e -> e.getName().equals("latitude.attempt.failed"))
+                .extracting(e -> e.getAttributes().get(AttributeKey.stringKey("error.type")))
+                .containsExactly(ConnectException.class.getName());
+        assertThat(onlySpan().getEvents()).extracting(EventData::getName).contains("latitude.attempt.slow");
+    }
+
+    @Test
+    void writeSpan_carriesTheConsistencyItsDataClassIsReadAt() {
+        Latitude l = Latitude.builder()
+                .topology(CallExecutionTest.topology())
+                .ticker(clock).scheduler(clock).openTelemetry(otel)
+                .dataPolicies(DataPolicies.builder().exact("orders", DataPolicy.builder().writerRegion("us-east-1")
+                        .consistency(ConsistencyLevel.EVENTUAL).build()).build())
+                .build();
+        try {
+            Operation write = Operation.write("PutItem").dataClass("orders").build();
+            assertThat(l.executeAsync(write, region -> CompletableFuture.completedFuture(region.id())))
+                    .isCompletedWithValue("us-east-1");
+        } finally {
+            l.close();
+        }
+        SpanData span = onlySpan();
+        assertThat(span.getKind()).isEqualTo(SpanKind.CLIENT);
+        assertThat(span.getAttributes().get(AttributeKey.stringKey("latitude.consistency"))).isEqualTo("EVENTUAL");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.latitude.internal;
 
 import dev.latitude.CircuitState;
+import dev.latitude.ConsistencyLevel;
 import dev.latitude.FailureKind;
 import dev.latitude.Operation;
 import dev.latitude.SensitiveData;
@@ -141,9 +142,12 @@ final class Telemetry implements AutoCloseable {
                 });
     }
 
-    /** Starts the span of a logical call as a child of {@code parent}. */
+    /**
+     * Starts the span of a logical call as a child of {@code parent}. Its kind is CLIENT, as the database semantic
+     * conventions expect of a call to a remote database, whichever regions its attempts go to.
+     */
     Span startCall(Operation op, Context parent) {
-        Span span = tracer.spanBuilder(op.name()).setParent(parent).setSpanKind(SpanKind.INTERNAL).startSpan();
+        Span span = tracer.spanBuilder(op.name()).setParent(parent).setSpanKind(SpanKind.CLIENT).startSpan();
         if (span.isRecording()) {
             span.setAttribute(OPERATION, op.name());
             span.setAttribute(KIND, op.kind().name().toLowerCase(java.util.Locale.ROOT));
@@ -164,9 +168,10 @@ final class Telemetry implements AutoCloseable {
             staleAvoided.add(1, PLANNED);
         }
         if (span.isRecording()) {
-            if (plan.level != null) {
-                span.setAttribute(CONSISTENCY, plan.level.toString());
-            }
+            // A write has no read level: it goes to a writer region. Its span names the level its data class is
+            // read at, which is what the write's session stamp will be checked against.
+            ConsistencyLevel level = plan.level != null ? plan.level : plan.policy.consistency();
+            span.setAttribute(CONSISTENCY, level.toString());
             if (plan.behind > 0) {
                 span.addEvent("latitude.replicas.skipped", Attributes.of(SKIPPED, (long) plan.behind,
                         REQUIRED, plan.required == null ? -1L : plan.required.value()));
@@ -203,8 +208,17 @@ final class Telemetry implements AutoCloseable {
         if (span.isRecording()) {
             span.addEvent("latitude.attempt.failed", Attributes.of(CLOUD_REGION, region.spec.id(),
                     REASON, failure.name().toLowerCase(java.util.Locale.ROOT), DURATION_MS, durationNanos / 1e6,
-                    ERROR_TYPE, cause == null ? "timeout" : cause.getClass().getName()));
+                    ERROR_TYPE, errorType(failure, cause)));
         }
+    }
+
+    /**
+     * The {@code error.type} of a failed attempt: the exception's class when the region answered with one, else the
+     * engine's own reason ({@code timeout}, {@code stale_read} for an answer older than the session's writes,
+     * {@code circuit_open}, ...), as the OpenTelemetry conventions ask for a low-cardinality identifier.
+     */
+    static String errorType(FailureKind failure, Throwable cause) {
+        return cause != null ? cause.getClass().getName() : failure.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** An attempt ran past the attempt timeout and is still running (it is not cancelled while it may win). */
