@@ -145,8 +145,9 @@ final class DynamoDbRouter {
         WriteGuard.Guarded<PutItemRequest> stamped = stamper.stampGuarded(request);
         long stamp = stamped.stamp();
         String key = request.hasItem() ? keySchemas.keyOf(table, request.item(), "PutItem") : null;
-        Routed<PutItemRequest, PutItemResponse> routed = Routed.of(write("PutItem", table, key, idempotent),
-                stamped.request(), r -> stamp);
+        Routed<PutItemRequest, PutItemResponse> routed = Routed.<PutItemRequest, PutItemResponse>of(
+                write("PutItem", table, key, idempotent),
+                stamped.request(), r -> stamp).onAttempt(request.hasItem() ? lookUps(Set.of(table)) : null);
         if (!stamped.guarded()) {
             return routed;
         }
@@ -296,6 +297,7 @@ final class DynamoDbRouter {
         long stamp = clock.now();
         Map<String, List<WriteRequest>> stampedItems = new LinkedHashMap<>();
         List<Written> written = new ArrayList<>();
+        Set<String> putTables = new HashSet<>();
         items.forEach((table, writes) -> {
             boolean stamps = !unstamped.contains(table);
             List<WriteRequest> copy = new ArrayList<>(writes.size());
@@ -306,6 +308,9 @@ final class DynamoDbRouter {
                             : w);
                     written.add(new Written(table, stamps ? keySchemas.keyOf(table, item, "BatchWriteItem") : null,
                             stamp));
+                    if (stamps) {
+                        putTables.add(table);
+                    }
                 } else {
                     copy.add(w);
                     if (w.deleteRequest() != null) {
@@ -319,8 +324,9 @@ final class DynamoDbRouter {
         });
         BatchWriteItemRequest send = items.isEmpty() ? request : request.toBuilder().requestItems(stampedItems).build();
         Session session = Session.current();
-        Routed<BatchWriteItemRequest, BatchWriteItemResponse> routed = Routed.of(
-                write("BatchWriteItem", dataClass, null, idempotent, items.keySet(), session), send);
+        Routed<BatchWriteItemRequest, BatchWriteItemResponse> routed = Routed.<BatchWriteItemRequest,
+                BatchWriteItemResponse>of(write("BatchWriteItem", dataClass, null, idempotent, items.keySet(), session), send)
+                .onAttempt(lookUps(putTables));
         if (session == null) {
             return routed;
         }
@@ -336,6 +342,28 @@ final class DynamoDbRouter {
             record(session, written, region, unprocessed);
             return response;
         });
+    }
+
+    /**
+     * Returns what starts the key-schema lookups of {@code tables} whose schema is unknown (so their puts are tracked
+     * per table this time), run from the write's attempts so each DescribeTable is a child of the write's span; or
+     * {@code null} when every schema is known.
+     */
+    private Runnable lookUps(Set<String> tables) {
+        List<String> unknown = null;
+        for (String t : tables) {
+            if (keySchemas.needsLookUp(t)) {
+                if (unknown == null) {
+                    unknown = new ArrayList<>(tables.size());
+                }
+                unknown.add(t);
+            }
+        }
+        if (unknown == null) {
+            return null;
+        }
+        List<String> lookUp = unknown;
+        return () -> lookUp.forEach(keySchemas::lookUpIfUnknown);
     }
 
     private String keyOfWrite(String table, WriteRequest w) {
@@ -368,6 +396,7 @@ final class DynamoDbRouter {
         boolean[] writesStamp = new boolean[actions.size()];
         boolean[] strip = new boolean[actions.size()];
         boolean guarded = false;
+        Set<String> putTables = new HashSet<>();
         for (TransactWriteItem a : actions) {
             int i = send.size();
             if (a.put() != null && a.put().tableName() != null) {
@@ -391,6 +420,9 @@ final class DynamoDbRouter {
                 send.add(out);
                 written.add(new Written(table, stamps ? keySchemas.keyOf(table, p.item(), "TransactWriteItems") : null,
                         stamp));
+                if (stamps) {
+                    putTables.add(table);
+                }
             } else if (a.update() != null && a.update().tableName() != null) {
                 String table = a.update().tableName();
                 TransactWriteItem out = a;
@@ -434,8 +466,9 @@ final class DynamoDbRouter {
         TransactWriteItemsRequest stamped = actions.isEmpty() ? request
                 : request.toBuilder().transactItems(send).build();
         Session session = Session.current();
-        Routed<TransactWriteItemsRequest, TransactWriteItemsResponse> routed = Routed.of(
-                write("TransactWriteItems", dataClass, null, idempotent, tables, session), stamped);
+        Routed<TransactWriteItemsRequest, TransactWriteItemsResponse> routed = Routed.<TransactWriteItemsRequest,
+                TransactWriteItemsResponse>of(write("TransactWriteItems", dataClass, null, idempotent, tables, session), stamped)
+                .onAttempt(lookUps(putTables));
         if (guarded) {
             routed = routed.recovering(transactionRecovery(stamp, writesStamp, strip), ResultWatermark.NONE);
         }

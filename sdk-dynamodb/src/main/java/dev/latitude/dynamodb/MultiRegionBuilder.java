@@ -298,13 +298,12 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
      * @param io sends heartbeat requests
      * @param probe the health probe (also the warm-up's request)
      * @param describe given the engine, starts a key-schema lookup of a table through it (so the lookup has the
-     *     engine's timeouts, deadline and fallback, and honours the table's residency)
-     * @param keySchemaWait how long a write waits for a key-schema lookup it started (zero for the async client)
+     *     engine's timeouts, deadline and fallback, and honours the table's residency); must not block
      * @param resources closed with the client (made clients, probe threads)
      */
     Core core(Heartbeats.Io io, HealthProbe probe,
             Function<Latitude, Function<String, CompletableFuture<List<KeySchemaElement>>>> describe,
-            Duration keySchemaWait, List<AutoCloseable> resources) {
+            List<AutoCloseable> resources) {
         Topology t = requireTopology();
         Heartbeats beats = heartbeats == null ? null : new Heartbeats(heartbeats, t, io, stampAttribute);
         Latitude latitude;
@@ -336,7 +335,7 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
             throw e;
         }
         DynamoDbRouter requests = new DynamoDbRouter(latitude.dataPolicies(), latitude.hybridClock(), stampAttribute,
-                unstamped, new KeySchemas(keySchemas, describe.apply(latitude), keySchemaWait, Duration.ofSeconds(30)));
+                unstamped, new KeySchemas(keySchemas, describe.apply(latitude), Duration.ofSeconds(30)));
         if (beats != null) {
             beats.start(latitude.hybridClock());
         }

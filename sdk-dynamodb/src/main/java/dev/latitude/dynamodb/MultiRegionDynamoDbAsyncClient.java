@@ -36,10 +36,9 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbAsyncWaiter;
  * {@link UnroutableRequestException}) otherwise, wrapped in a {@link java.util.concurrent.CompletionException} by
  * {@code join()}.
  *
- * <p>One difference: a write to a table whose key schema is not yet known (not given with
- * {@link MultiRegionBuilder#keySchema}) does not wait for the DescribeTable lookup; until it completes, such writes are
- * tracked for the table as a whole, which is safe but sends the session's reads of that table to regions known to
- * have them.
+ * <p>A write to a table whose key schema is not yet known (not given with {@link MultiRegionBuilder#keySchema}) does
+ * not wait for the DescribeTable lookup (as with the blocking client); until it completes, such writes are tracked for
+ * the table as a whole, which is safe but sends the session's reads of that table to regions known to have them.
  */
 public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<DynamoDbAsyncClient> implements DynamoDbAsyncClient {
     private MultiRegionDynamoDbAsyncClient(Core core, Map<String, DynamoDbAsyncClient> clients) {
@@ -473,7 +472,7 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
             HealthProbe probe = region -> clients.get(region.id()).listTables(cheap);
             Core core = core(io, probe, latitude -> table -> latitude.executeAsync(describeOperation(table),
                     r -> clients.get(r.id()).describeTable(d -> d.tableName(table)))
-                    .thenApply(d -> d.table().keySchema()), Duration.ZERO, resources);
+                    .thenApply(d -> d.table().keySchema()), resources);
             return new MultiRegionDynamoDbAsyncClient(core, clients);
         }
 

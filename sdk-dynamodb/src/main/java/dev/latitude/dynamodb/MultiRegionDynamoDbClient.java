@@ -6,6 +6,7 @@ import dev.latitude.RegionCall;
 import dev.latitude.ResultWatermark;
 import dev.latitude.dynamodb.internal.Heartbeats;
 import dev.latitude.spi.HealthProbe;
+import io.opentelemetry.context.Context;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -524,8 +525,9 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
                     resources);
             Heartbeats.Io io = Heartbeats.Io.of((region, put) -> clients.get(region).putItem(put),
                     (region, get) -> clients.get(region).batchGetItem(get));
-            // The blocking clients' probe calls run on their own daemon threads, closed with the client; each request
-            // is cut by the SDK at the probe timeout, so a blackholed region holds no probe thread for long.
+            // The blocking clients' probe calls and key-schema lookups run on their own daemon threads, closed with the
+            // client; each probe is cut by the SDK at the probe timeout and each lookup by its deadline, so a
+            // blackholed region holds no thread here for long.
             ExecutorService threads = Executors.newCachedThreadPool(r -> {
                 Thread t = new Thread(r, "latitude-dynamodb-probe");
                 t.setDaemon(true);
@@ -535,14 +537,12 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
             ListTablesRequest cheap = probeRequest(probeTimeout());
             HealthProbe probe = region -> CompletableFuture.supplyAsync(
                     () -> clients.get(region.id()).listTables(cheap), threads);
-            Core core = core(io, probe, latitude -> table -> {
-                try {
-                    return CompletableFuture.completedFuture(latitude.execute(describeOperation(table),
-                            r -> clients.get(r.id()).describeTable(d -> d.tableName(table))).table().keySchema());
-                } catch (RuntimeException e) {
-                    return CompletableFuture.failedFuture(e);
-                }
-            }, KEY_SCHEMA_DEADLINE, resources);
+            // A key-schema lookup starts from a write's attempt and must not hold it up: it runs on the probe
+            // threads, in the write's context, so its span is a child of the write's.
+            Core core = core(io, probe, latitude -> table -> CompletableFuture.supplyAsync(
+                    () -> latitude.execute(describeOperation(table),
+                            r -> clients.get(r.id()).describeTable(d -> d.tableName(table))).table().keySchema(),
+                    Context.current().wrap(threads)), resources);
             return new MultiRegionDynamoDbClient(core, clients);
         }
 

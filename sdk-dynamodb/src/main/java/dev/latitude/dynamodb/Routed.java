@@ -30,10 +30,12 @@ final class Routed<Q, S> {
     private final BiFunction<S, String, S> finish;
     private final Recovery<S> recovery;
     private final long recoveredWatermark;
+    /** Run as each attempt starts, in the attempt's context (a key-schema lookup the write needs), or null. */
+    private final Runnable onAttempt;
 
     private Routed(Operation operation, Q request, String consistentRegion, Q consistentRequest,
             ResultWatermark<S> watermark, BiFunction<S, String, S> finish, Recovery<S> recovery,
-            long recoveredWatermark) {
+            long recoveredWatermark, Runnable onAttempt) {
         this.operation = operation;
         this.request = request;
         this.consistentRegion = consistentRegion;
@@ -42,27 +44,29 @@ final class Routed<Q, S> {
         this.finish = finish;
         this.recovery = recovery;
         this.recoveredWatermark = recoveredWatermark;
+        this.onAttempt = onAttempt;
     }
 
     /** A request sent as it is to whichever region the plan picks. */
     static <Q, S> Routed<Q, S> of(Operation operation, Q request) {
-        return new Routed<>(operation, request, null, null, null, null, null, ResultWatermark.NONE);
+        return new Routed<>(operation, request, null, null, null, null, null, ResultWatermark.NONE, null);
     }
 
     /** A request whose response carries a watermark (a write's stamp, a read item's stamp). */
     static <Q, S> Routed<Q, S> of(Operation operation, Q request, ResultWatermark<S> watermark) {
-        return new Routed<>(operation, request, null, null, watermark, null, null, ResultWatermark.NONE);
+        return new Routed<>(operation, request, null, null, watermark, null, null, ResultWatermark.NONE, null);
     }
 
     /** Returns a copy that sends {@code consistent} instead of the request to {@code region}. */
     Routed<Q, S> consistentIn(String region, Q consistent) {
-        return new Routed<>(operation, request, region, consistent, watermark, finish, recovery, recoveredWatermark);
+        return new Routed<>(operation, request, region, consistent, watermark, finish, recovery, recoveredWatermark,
+                onAttempt);
     }
 
     /** Returns a copy that passes each response and the region that gave it through {@code then}. */
     Routed<Q, S> then(BiFunction<S, String, S> then) {
         return new Routed<>(operation, request, consistentRegion, consistentRequest, watermark, then, recovery,
-                recoveredWatermark);
+                recoveredWatermark, onAttempt);
     }
 
     /**
@@ -71,7 +75,17 @@ final class Routed<Q, S> {
      */
     Routed<Q, S> recovering(Recovery<S> recovery, long watermark) {
         return new Routed<>(operation, request, consistentRegion, consistentRequest, this.watermark, finish, recovery,
-                watermark);
+                watermark, onAttempt);
+    }
+
+    /**
+     * Returns a copy that runs {@code action} as each attempt starts, in the attempt's OpenTelemetry context, so that
+     * what it sends (a key-schema lookup) is traced as a child of the call; {@code null} leaves this one as it is.
+     * The action must return at once and be harmless to repeat.
+     */
+    Routed<Q, S> onAttempt(Runnable action) {
+        return action == null ? this : new Routed<>(operation, request, consistentRegion, consistentRequest, watermark,
+                finish, recovery, recoveredWatermark, action);
     }
 
     /** Whether failed attempts go through a recovery (the request is a guarded write). */
@@ -88,6 +102,7 @@ final class Routed<Q, S> {
      * @return the answer
      */
     Answer<S> call(RegionSpec region, Function<Q, S> send) {
+        attemptStarts();
         if (recovery == null) {
             return new Answer<>(send.apply(requestFor(region)), region.id());
         }
@@ -109,6 +124,7 @@ final class Routed<Q, S> {
      */
     CompletableFuture<Answer<S>> callAsync(RegionSpec region, Function<Q, CompletableFuture<S>> send) {
         String id = region.id();
+        attemptStarts();
         CompletableFuture<S> sent = send.apply(requestFor(region));
         CompletableFuture<Answer<S>> answer;
         if (recovery == null) {
@@ -132,6 +148,12 @@ final class Routed<Q, S> {
             }
         });
         return answer;
+    }
+
+    private void attemptStarts() {
+        if (onAttempt != null) {
+            onAttempt.run();
+        }
     }
 
     /** Returns the request to send to {@code region}. */

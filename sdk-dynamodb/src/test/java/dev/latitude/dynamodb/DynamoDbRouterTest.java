@@ -78,7 +78,7 @@ class DynamoDbRouterTest {
                 describes.incrementAndGet();
                 return CompletableFuture.completedFuture(List.of(
                         KeySchemaElement.builder().attributeName("id").keyType(KeyType.HASH).build()));
-            }, Duration.ofSeconds(1), Duration.ofSeconds(30)));
+            }, Duration.ofSeconds(30)));
 
     private static AttributeValue s(String v) {
         return AttributeValue.fromS(v);
@@ -204,13 +204,22 @@ class DynamoDbRouterTest {
     }
 
     @Test
-    void keysOfTablesWithoutAGivenSchema_areLookedUpOnce() {
-        router.putItem(software.amazon.awssdk.services.dynamodb.model.PutItemRequest.builder().tableName("users")
+    void keysOfTablesWithoutAGivenSchema_areLookedUpOnce_fromTheFirstWritesAttempt() {
+        Routed<PutItemRequest, PutItemResponse> first = router.putItem(PutItemRequest.builder().tableName("users")
                 .item(Map.of("id", s("1"))).build());
-        Routed<?, ?> second = router.putItem(software.amazon.awssdk.services.dynamodb.model.PutItemRequest.builder()
-                .tableName("users").item(Map.of("id", s("2"))).build());
-        assertThat(describes.get()).isEqualTo(1);
+        assertThat(describes.get()).as("preparing the write sends nothing").isZero();
+        assertThat(first.operation.key()).as("schema not known yet: tracked for the table").isNull();
+
+        first.call(region("us-east-1"), q -> PutItemResponse.builder().build());
+        first.call(region("us-west-2"), q -> PutItemResponse.builder().build());
+        Routed<?, ?> second = router.putItem(PutItemRequest.builder().tableName("users")
+                .item(Map.of("id", s("2"))).build());
+
+        assertThat(describes.get()).as("one lookup, started by the first write's first attempt").isEqualTo(1);
         assertThat(second.operation.key()).isEqualTo(ItemKeys.encode(Map.of("id", s("2")), "GetItem"));
+        assertThat(router.putItem(PutItemRequest.builder().tableName(ORDERS).item(Map.of("pk", s("p"), "sk", s("1")))
+                .build()).operation.key()).as("a given schema needs no lookup").isNotNull();
+        assertThat(describes.get()).isEqualTo(1);
     }
 
     @Test

@@ -436,4 +436,24 @@ class MultiRegionRoutingTest {
         assertThat(s.getAttributes().get(AttributeKey.stringArrayKey("aws.dynamodb.table_names")))
                 .containsExactlyInAnyOrder("invoices", "orders");
     }
+
+    /**
+     * The DescribeTable that looks up the key schema of a table the client was not given is sent by the first write's
+     * attempt, so a trace shows it under that write, not beside it; the write does not wait for it.
+     */
+    @Test
+    void theKeySchemaLookupOfAFirstWriteIsAChildOfTheWritesSpan() {
+        String describe = "{\"Table\":{\"TableName\":\"invoices\",\"KeySchema\":[{\"AttributeName\":\"pk\","
+                + "\"KeyType\":\"HASH\"}]}}";
+        regions().forEach(r -> r.answer("DescribeTable", StubRegion.ok(describe)));
+
+        client.putItem(p -> p.tableName("invoices").item(KEY));
+
+        List<SpanData> finished = awaitSpans(2);
+        SpanData put = span(finished, "PutItem");
+        SpanData lookup = span(finished, "DescribeTable");
+        assertThat(lookup.getTraceId()).isEqualTo(put.getTraceId());
+        assertThat(lookup.getParentSpanId()).isEqualTo(put.getSpanId());
+        assertThat(writer.operations()).contains("PutItem");
+    }
 }

@@ -71,8 +71,7 @@ class PartiQlRoutingProperties {
         router = new DynamoDbRouter(DataPolicies.builder()
                 .exact("eu_users", DataPolicy.builder().residency("EU").build()).build(),
                 HybridLogicalClock.create(Clock.systemUTC(), Duration.ofMillis(500)), WriteStamper.DEFAULT_ATTRIBUTE, Set.of(),
-                new KeySchemas(Map.of(), t -> CompletableFuture.completedFuture(List.of()), Duration.ofSeconds(1),
-                        Duration.ofSeconds(30)));
+                new KeySchemas(Map.of(), t -> CompletableFuture.completedFuture(List.of()), Duration.ofSeconds(30)));
     }
 
     @AfterContainer

@@ -7,11 +7,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,39 +18,38 @@ import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
 
 /**
  * The primary-key attribute names of each table, so that the key of a written item can be tracked by the session
- * token. Names given up front are used as they are; others are looked up once per table (DescribeTable in the home
- * region) and cached. A failed lookup is remembered for a short while, so a region outage does not turn every write
- * into a DescribeTable; meanwhile, and while a lookup is under way, the write is tracked for the table as a whole,
- * which is safe.
+ * token. Names given up front are used as they are; others are looked up once per table (a DescribeTable) and cached.
+ * No write waits for a lookup: the router starts it from the first attempt of a write that needs it
+ * ({@link #lookUpIfUnknown}), so the DescribeTable runs beside that write and is traced as its child, and the write
+ * is tracked for the table as a whole, which is safe. A failed lookup is remembered for a short while, so a region
+ * outage does not turn every write into a DescribeTable.
  */
 public final class KeySchemas {
     private static final Logger LOG = LoggerFactory.getLogger(KeySchemas.class);
     private final Map<String, List<String>> given;
     private final Function<String, CompletableFuture<List<KeySchemaElement>>> describe;
-    private final Duration wait;
     private final Cache<String, List<String>> found = Caffeine.newBuilder().maximumSize(10_000).build();
     private final Cache<String, Boolean> failed;
-    private final ConcurrentHashMap<String, CompletableFuture<List<String>>> loading = new ConcurrentHashMap<>();
+    /** Tables whose lookup is under way. */
+    private final Set<String> loading = ConcurrentHashMap.newKeySet();
 
     /**
      * Creates the schemas.
      *
      * @param given key attribute names by table, known up front
-     * @param describe starts a lookup of a table's key schema
-     * @param wait how long a caller waits for a lookup it started (zero: never waits, the non-blocking client)
+     * @param describe starts a lookup of a table's key schema; must not block (it runs on a write's attempt)
      * @param retryAfter how long a failed lookup is not repeated
      */
     public KeySchemas(Map<String, List<String>> given,
-            Function<String, CompletableFuture<List<KeySchemaElement>>> describe, Duration wait, Duration retryAfter) {
+            Function<String, CompletableFuture<List<KeySchemaElement>>> describe, Duration retryAfter) {
         this.given = Map.copyOf(given);
         this.describe = describe;
-        this.wait = wait;
         this.failed = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(retryAfter).build();
     }
 
     /**
      * Returns the key string of {@code item} in {@code table}, or {@code null} if the table's key schema is not known
-     * (yet) or the item lacks a key attribute.
+     * (yet: see {@link #lookUpIfUnknown}) or the item lacks a key attribute. Never starts a lookup.
      *
      * @param table the table
      * @param item the item, with its key attributes
@@ -79,39 +76,29 @@ public final class KeySchemas {
 
     private List<String> namesOf(String table) {
         List<String> names = given.get(table);
-        if (names != null) {
-            return names;
+        return names != null ? names : found.getIfPresent(table);
+    }
+
+    /**
+     * Starts the lookup of {@code table}'s key schema unless it is known, under way, or failed within the retry
+     * interval. Returns at once; the lookup runs in the current OpenTelemetry context (a write's attempt).
+     *
+     * @param table the table
+     */
+    public void lookUpIfUnknown(String table) {
+        if (!needsLookUp(table)) {
+            return;
         }
-        names = found.getIfPresent(table);
-        if (names != null || failed.getIfPresent(table) != null) {
-            return names;
+        if (!loading.add(table)) {
+            return; // another write started it
         }
-        // The first caller starts the lookup outside the map's locks (the blocking client's lookup blocks); later
-        // callers share it.
-        CompletableFuture<List<String>> mine = new CompletableFuture<>();
-        CompletableFuture<List<String>> lookup = loading.putIfAbsent(table, mine);
-        if (lookup == null) {
-            lookup = mine;
-            load(table).whenComplete((loaded, error) -> {
-                if (error == null) {
-                    mine.complete(loaded);
-                } else {
-                    mine.completeExceptionally(error);
-                }
-            });
-        }
-        try {
-            return wait.isZero() ? lookup.getNow(null) : lookup.get(wait.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            return null;
-        } finally {
-            if (lookup.isDone()) {
-                loading.remove(table, lookup);
-            }
-        }
+        // The outcome is cached by load(); removing the table afterwards lets a failed lookup be retried later.
+        load(table).whenComplete((loaded, error) -> loading.remove(table));
+    }
+
+    /** Whether {@code table}'s key schema is neither known nor being looked up nor recently failed. */
+    public boolean needsLookUp(String table) {
+        return namesOf(table) == null && failed.getIfPresent(table) == null && !loading.contains(table);
     }
 
     private CompletableFuture<List<String>> load(String table) {
