@@ -448,7 +448,23 @@ class MultiRegionRoutingTest {
         regions().forEach(r -> r.answer("DescribeTable", StubRegion.ok(describe)));
 
         client.putItem(p -> p.tableName("invoices").item(KEY));
+        assertLookupIsAChildOfTheWrite();
 
+        spans.reset();
+        MultiRegionDynamoDbAsyncClient.Builder b = MultiRegionDynamoDbAsyncClient.builder()
+                .topology(Topology.builder().region(RegionSpec.builder(WRITER).writer().build())
+                        .region(RegionSpec.builder(HOME).build()).localRegion(HOME).build())
+                .regionClient(WRITER, writer.asyncClient())
+                .regionClient(HOME, home.asyncClient())
+                .router(r -> r.hedging(HedgingConfig.disabled()).attemptTimeout(Duration.ofSeconds(2))
+                        .openTelemetry(otel));
+        try (MultiRegionDynamoDbAsyncClient async = b.build()) {
+            async.putItem(p -> p.tableName("invoices").item(KEY)).join();
+            assertLookupIsAChildOfTheWrite();
+        }
+    }
+
+    private void assertLookupIsAChildOfTheWrite() {
         List<SpanData> finished = awaitSpans(2);
         SpanData put = span(finished, "PutItem");
         SpanData lookup = span(finished, "DescribeTable");

@@ -20,6 +20,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import wiremock.org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -35,7 +36,7 @@ final class StubRegion implements AutoCloseable {
 
     private final String id;
     private final WireMockServer server;
-    private final List<DynamoDbClient> clients = new CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> clients = new CopyOnWriteArrayList<>();
 
     private StubRegion(String id) {
         this.id = id;
@@ -85,6 +86,18 @@ final class StubRegion implements AutoCloseable {
     /** A DynamoDB client for this region with the failover retry strategy (two attempts in all); closed with it. */
     DynamoDbClient client() {
         DynamoDbClient c = DynamoDbClient.builder()
+                .endpointOverride(uri())
+                .region(Region.of(id))
+                .credentialsProvider(credentials())
+                .overrideConfiguration(o -> o.retryStrategy(MultiRegionDynamoDbClient.failoverRetryStrategy()))
+                .build();
+        clients.add(c);
+        return c;
+    }
+
+    /** A non-blocking DynamoDB client for this region, configured as {@link #client()}; closed with it. */
+    DynamoDbAsyncClient asyncClient() {
+        DynamoDbAsyncClient c = DynamoDbAsyncClient.builder()
                 .endpointOverride(uri())
                 .region(Region.of(id))
                 .credentialsProvider(credentials())
@@ -163,7 +176,13 @@ final class StubRegion implements AutoCloseable {
 
     /** Closes the clients {@link #client()} made so far. */
     void closeClients() {
-        clients.forEach(DynamoDbClient::close);
+        for (AutoCloseable c : clients) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing a client of " + id, e);
+            }
+        }
         clients.clear();
     }
 
