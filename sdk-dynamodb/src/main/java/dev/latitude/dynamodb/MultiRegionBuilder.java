@@ -481,6 +481,25 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
     }
 
     /**
+     * Returns the region requests' timeouts, from the engine's attempt timeout and deadline.
+     *
+     * @param engine the engine's builder
+     * @param clients every region's client
+     * @param owned the resources closed with the client: the clients the builder made are among them
+     */
+    AttemptTimeouts timeouts(Latitude.Builder engine, Map<String, ? extends SdkClient> clients,
+            List<AutoCloseable> owned) {
+        Set<String> made = new HashSet<>();
+        clients.forEach((region, client) -> {
+            if (owned.contains(client)) {
+                made.add(region);
+            }
+        });
+        return new AttemptTimeouts(engine.attemptTimeout(), engine.deadline(), clients, made, requireTopology(),
+                dataPolicies != null ? dataPolicies : DataPolicies.defaults());
+    }
+
+    /**
      * Returns the per-region settings for {@code buildClients}: {@code settings} given the region id and its builder.
      */
     static <T> BiConsumer<String, T> perRegion(Consumer<T> settings) {

@@ -513,7 +513,7 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
             List<AutoCloseable> resources = new ArrayList<>();
             Map<String, DynamoDbAsyncClient> clients = clients(given,
                     clientSettings == null ? null : id -> newClient(id, attemptTimeout), resources);
-            AttemptTimeouts timeouts = new AttemptTimeouts(attemptTimeout, engine.deadline(), clients);
+            AttemptTimeouts timeouts = timeouts(engine, clients, resources);
             Heartbeats.Io io = Heartbeats.Io.of((region, put) -> clients.get(region).putItem(put).join(),
                     (region, get) -> clients.get(region).batchGetItem(get).join());
             ListTablesRequest cheap = probeRequest(probeTimeout());

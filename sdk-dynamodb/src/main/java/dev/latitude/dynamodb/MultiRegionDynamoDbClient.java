@@ -191,8 +191,9 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
     private <Q extends DynamoDbRequest, S> S run(Routed<Q, S> routed, BiFunction<DynamoDbClient, Q, S> send) {
         long start = System.nanoTime();
         long deadline = timeouts.deadlineNanos(routed.operation);
+        boolean movable = timeouts.movable(routed.operation);
         RegionCall<Routed.Answer<S>, RuntimeException> call = r -> routed.call(r, q -> send.apply(clients.get(r.id()),
-                timeouts.bound(q, r.id(), deadline - (System.nanoTime() - start))));
+                timeouts.bound(q, r.id(), deadline - (System.nanoTime() - start), movable)));
         ResultWatermark<Routed.Answer<S>> watermark = routed.answerWatermark();
         Routed.Answer<S> answer = watermark == null ? latitude.execute(routed.operation, call)
                 : latitude.execute(routed.operation, call, watermark);
@@ -594,7 +595,7 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
             List<AutoCloseable> resources = new ArrayList<>();
             Map<String, DynamoDbClient> clients = clients(given, clientSettings == null ? null
                     : id -> newClient(id, attemptTimeout), resources);
-            AttemptTimeouts timeouts = new AttemptTimeouts(attemptTimeout, engine.deadline(), clients);
+            AttemptTimeouts timeouts = timeouts(engine, clients, resources);
             Heartbeats.Io io = Heartbeats.Io.of((region, put) -> clients.get(region).putItem(put),
                     (region, get) -> clients.get(region).batchGetItem(get));
             // The blocking clients' probe calls run on their own daemon threads, closed with the client; each request
@@ -613,7 +614,7 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
                 try {
                     return CompletableFuture.completedFuture(latitude.execute(describeOperation(table),
                             r -> clients.get(r.id()).describeTable(timeouts.bound(DescribeTableRequest.builder()
-                                    .tableName(table).build(), r.id(), deadline - System.nanoTime()))).table().keySchema());
+                                    .tableName(table).build(), r.id(), deadline - System.nanoTime(), true))).table().keySchema());
                 } catch (RuntimeException e) {
                     return CompletableFuture.failedFuture(e);
                 }
