@@ -377,7 +377,7 @@ public final class DynamoDbScenario {
             // the attempt executor and back when the caller does not run it), sequential.
             Operation noop = Operation.read("Noop").dataClass(ITEMS).build();
             Histogram engine = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
-            for (int pass = 0; pass < 2; pass++) {
+            for (int round = 0; round < 2; round++) {
                 engine.reset();
                 long until = System.nanoTime() + latencyMillis * MS;
                 while (true) {

@@ -42,7 +42,8 @@ import software.amazon.awssdk.services.dynamodb.model.*;
  * key), stamps writes and makes their stamps guards ({@link WriteGuard}), prepares the {@code ConsistentRead} copy for
  * the region that took the session's write, and says how to verify and record the answer and what a guarded write's
  * failed guard means. Shared by {@link MultiRegionDynamoDbClient} and {@link MultiRegionDynamoDbAsyncClient}, which
- * only differ in how they send.
+ * only differ in how they send. A client view has its own router ({@link #with}) sharing this one's state, whose
+ * options (read consistency, session) apply to each request, under the request's own ({@link LatitudeRequest}).
  */
 final class DynamoDbRouter {
     private static final Logger LOG = LoggerFactory.getLogger(DynamoDbRouter.class);

@@ -129,10 +129,11 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
 
     /**
      * Sets how long one attempt in one region may take before the engine moves the call on (see
-     * {@link Latitude.Builder#attemptTimeout(Duration)}; default 1 s). Every region request is also cut by the AWS SDK
-     * at this timeout ({@code apiCallTimeout} and {@code apiCallAttemptTimeout}, on the clients the builder makes and on
-     * each request to a client you gave), so no region holds a call or a connection longer; give long Scans or Queries
-     * a longer one.
+     * {@link Latitude.Builder#attemptTimeout(Duration)}; default 1 s). A region request that could move to another region
+     * is also cut by the AWS SDK at this timeout ({@code apiCallTimeout} and {@code apiCallAttemptTimeout}, on the
+     * clients the builder makes and on each request to a client you gave), so no region holds a call or a connection
+     * longer; give long Scans or Queries a longer one. A call with nowhere else to go (a write that is not idempotent,
+     * a single-writer table's write) is cut at its deadline instead.
      *
      * @param timeout 1 ms to 10 min, no longer than the deadline
      * @return this builder
@@ -201,8 +202,9 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
     /**
      * Sets whether a blocking call that is not hedged runs its first attempt on the calling thread (see
      * {@link Latitude.Builder#callerRunsFirstAttempt(boolean)}), saving two thread hand-offs per call. Default: on for
-     * {@link MultiRegionDynamoDbClient}, whose region requests are all cut at the attempt timeout, so a region that
-     * hangs holds the caller no longer than the engine would wait for it anyway. The non-blocking client never blocks
+     * {@link MultiRegionDynamoDbClient}, whose region requests are all cut by the AWS SDK when the engine would move on
+     * (see {@link #attemptTimeout}), so a region that hangs holds the caller no longer than the engine would wait for
+     * it anyway. The non-blocking client never blocks
      * its caller and ignores it.
      *
      * @param enabled whether the caller runs first attempts

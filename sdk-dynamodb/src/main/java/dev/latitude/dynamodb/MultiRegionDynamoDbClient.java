@@ -91,13 +91,14 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbWaiter;
  * included, with back-off) would hold a call in a failing region for seconds and repeat non-idempotent writes there.
  * Clients this builder makes use {@link #failoverRetryStrategy()} (a throttled request is repeated once; nothing else
  * is); clients you pass in are checked and a warning names any that would make more than three attempts. The attempt
- * timeout ({@link Builder#attemptTimeout}) caps a region's time in any case: every region request is cut by the SDK
- * at it (or at what is left of the call's deadline, if less).
+ * timeout ({@link Builder#attemptTimeout}) caps a region's time in any case: a region request is cut by the SDK at
+ * it (or at what is left of the call's deadline, if less); a call that could go nowhere else, such as a write that is
+ * not idempotent, at its deadline.
  *
  * <h2>Threads</h2>
  * A call that cannot be hedged (a write, or any call with hedging off) runs its first attempt on the calling thread
  * ({@link Builder#callerRunsFirstAttempt(boolean)}, on by default): no thread hand-off, a few microseconds over the
- * plain client. It is safe because every region request ends by itself at the attempt timeout. A read that may be
+ * plain client. It is safe because every region request ends by itself when the engine would move on. A read that may be
  * hedged runs its attempts on the engine's attempt threads, so that a hedge that wins answers at once while the slow
  * attempt is still blocked in its socket read; that costs two thread hand-offs (tens of microseconds).
  *
