@@ -618,7 +618,10 @@ final class DynamoDbRouter {
                 stamp != 0 ? request.toBuilder().transactStatements(send).build() : request);
     }
 
-    /** A PartiQL batch or transaction; {@code asked} is the caller's request (for its options), {@code request} the one sent. */
+    /**
+     * A PartiQL batch or transaction; {@code asked} is the caller's request (for its options), {@code request} the one
+     * sent.
+     */
     private <Q, S> Routed<Q, S> partiQlBatch(String name, List<PartiQl> statements, boolean strongAsked,
             DynamoDbRequest asked, Q request) {
         Set<String> tables = new TreeSet<>();

@@ -129,8 +129,8 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
 
     /**
      * Sets how long one attempt in one region may take before the engine moves the call on (see
-     * {@link Latitude.Builder#attemptTimeout(Duration)}; default 1 s). A region request that could move to another region
-     * is also cut by the AWS SDK at this timeout ({@code apiCallTimeout} and {@code apiCallAttemptTimeout}, on the
+     * {@link Latitude.Builder#attemptTimeout(Duration)}; default 1 s). A region request that could move to another
+     * region is also cut by the AWS SDK at this timeout ({@code apiCallTimeout} and {@code apiCallAttemptTimeout}, on the
      * clients the builder makes and on each request to a client you gave), so no region holds a call or a connection
      * longer; give long Scans or Queries a longer one. A call with nowhere else to go (a write that is not idempotent,
      * a single-writer table's write) is cut at its deadline instead.

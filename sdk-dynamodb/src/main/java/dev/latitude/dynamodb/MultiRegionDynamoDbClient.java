@@ -98,16 +98,16 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbWaiter;
  * <h2>Threads</h2>
  * A call that cannot be hedged (a write, or any call with hedging off) runs its first attempt on the calling thread
  * ({@link Builder#callerRunsFirstAttempt(boolean)}, on by default): no thread hand-off, a few microseconds over the
- * plain client. It is safe because every region request ends by itself when the engine would move on. A read that may be
- * hedged runs its attempts on the engine's attempt threads, so that a hedge that wins answers at once while the slow
- * attempt is still blocked in its socket read; that costs two thread hand-offs (tens of microseconds).
+ * plain client. It is safe because every region request ends by itself when the engine would move on. A read that may
+ * be hedged runs its attempts on the engine's attempt threads, so that a hedge that wins answers at once while the
+ * slow attempt is still blocked in its socket read; that costs two thread hand-offs (tens of microseconds).
  *
  * <h2>Per-request settings</h2>
  * {@link #withConsistency(ConsistencyLevel)} and {@link #withSession(Session)} return views of this client that share
  * everything (engine, region clients, stamps, heartbeats) and set the consistency of their reads or the session of
  * their calls; one request can carry the same settings ({@link LatitudeRequest}):
  * <pre>{@code
- * DynamoDbClient eventual = dynamo.withConsistency(ConsistencyLevel.EVENTUAL);
+ * MultiRegionDynamoDbClient eventual = dynamo.withConsistency(ConsistencyLevel.EVENTUAL); // dynamo: the built client
  * dynamo.withSession(session).putItem(put);
  * dynamo.getItem(get.toBuilder().overrideConfiguration(LatitudeRequest.session(session)).build());
  * }</pre>
@@ -613,9 +613,10 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
             Core core = core(engine, timeouts, io, probe, latitude -> table -> {
                 long deadline = System.nanoTime() + KEY_SCHEMA_DEADLINE.toNanos();
                 try {
+                    DescribeTableRequest describe = DescribeTableRequest.builder().tableName(table).build();
                     return CompletableFuture.completedFuture(latitude.execute(describeOperation(table),
-                            r -> clients.get(r.id()).describeTable(timeouts.bound(DescribeTableRequest.builder()
-                                    .tableName(table).build(), r.id(), deadline - System.nanoTime(), true))).table().keySchema());
+                            r -> clients.get(r.id()).describeTable(timeouts.bound(describe, r.id(),
+                                    deadline - System.nanoTime(), true))).table().keySchema());
                 } catch (RuntimeException e) {
                     return CompletableFuture.failedFuture(e);
                 }
