@@ -309,7 +309,9 @@ public final class DynamoDbScenario {
         for (int i = 0; i < ITEM_COUNT; i++) {
             pks.add("item-" + i);
         }
-        preload(plain, ITEMS, pks); // into the local server; it replicates on, which the failover part needs later
+        // Into the local server (it replicates on, which the failover part needs later), through a client without a
+        // timeout: on a busy machine a batch may take longer than the attempt timeout the measured clients have.
+        preload(pass.boundedClients ? client(lab, LOCAL) : plain, ITEMS, pks);
         lab.replication().awaitQuiescent(Duration.ofSeconds(30)); // no replication work left while measuring
         System.out.printf(Locale.ROOT, "dynamodb: overhead: %d items of ~100 bytes in %s; GetItem from %d threads,"
                 + " %d rounds of %d ms per client after warm-up; hedging %s%n", ITEM_COUNT, ITEMS, THREADS, rounds,
