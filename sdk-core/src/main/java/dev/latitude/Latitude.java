@@ -173,6 +173,8 @@ public interface Latitude extends AutoCloseable {
      * fallbacks beside slow attempts limited to 20 % of calls in flight (at least 10); no warm-up.
      */
     final class Builder {
+        private static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofSeconds(1);
+        private static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(5);
         private Topology topology;
         private RoutingPolicy policy;
         private ErrorClassifier classifier;
@@ -269,6 +271,25 @@ public interface Latitude extends AutoCloseable {
             once(this.deadline, "deadline");
             this.deadline = range("deadline", deadline);
             return this;
+        }
+
+        /**
+         * Returns the attempt timeout {@link #build()} will use: the one set, else the default 1 s. Adapters that wrap
+         * this builder read it to give their own clients a matching request timeout.
+         *
+         * @return the attempt timeout
+         */
+        public Duration attemptTimeout() {
+            return attemptTimeout != null ? attemptTimeout : DEFAULT_ATTEMPT_TIMEOUT;
+        }
+
+        /**
+         * Returns the default deadline {@link #build()} will use: the one set, else the default 5 s.
+         *
+         * @return the deadline
+         */
+        public Duration deadline() {
+            return deadline != null ? deadline : DEFAULT_DEADLINE;
         }
 
         private static Duration range(String setting, Duration d) {
@@ -583,8 +604,8 @@ public interface Latitude extends AutoCloseable {
             }
             RoutingPolicy p = policy != null ? policy : RoutingPolicy.latency().build();
             p.validate(topology);
-            Duration at = attemptTimeout != null ? attemptTimeout : Duration.ofSeconds(1);
-            Duration dl = deadline != null ? deadline : Duration.ofSeconds(5);
+            Duration at = attemptTimeout();
+            Duration dl = deadline();
             if (at.compareTo(dl) > 0) {
                 throw new LatitudeConfigException("attemptTimeout", at + " is longer than the deadline " + dl
                         + "; no second region could ever be tried: shorten the attempt timeout or lengthen the deadline");

@@ -87,9 +87,12 @@ import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
  *   <li><b>Throughput overhead</b>: GetItem of existing items from {@value #THREADS} threads, through a plain
  *       {@link DynamoDbClient} of eu-west-1's server and through the multi-region client whose eu-west-1 client is that
  *       same client (table EVENTUAL, no session, failover policy eu-west-1 first, OpenTelemetry no-op, hedging off).
- *       Both are warmed up, then rounds alternate plain/wrapped (ABBA order); the figure compares the medians. A
- *       second pass ({@code _caller_runs} figures) turns on {@code callerRunsFirstAttempt}, with every client given
- *       {@code apiCallTimeout} equal to the attempt timeout, as that setting requires.</li>
+ *       Both are warmed up, then rounds alternate plain/wrapped (ABBA order); the figure compares the medians. Three
+ *       passes: the client's defaults with region clients of the caller's own, without timeouts (the first attempt
+ *       runs on the calling thread, each request copied with the attempt timeout; no suffix); the same with region
+ *       clients that have {@code apiCallTimeout} equal to the attempt timeout, so requests are sent as they are
+ *       ({@code _bounded_clients}); and attempts handed to the engine's attempt threads, the path hedged reads take
+ *       ({@code _pooled}).</li>
  *   <li><b>Added latency</b>: the same GetItem, sequential from one thread, interleaved rounds; p50 wrapped minus
  *       p50 plain over all rounds (HdrHistogram).</li>
  *   <li><b>Sessions</b>: concurrent SESSION sessions (each its own {@link Session}), 10 % PutItem (own keys) and 90 %
@@ -157,8 +160,9 @@ public final class DynamoDbScenario {
             lab.createGlobalTable(HeartbeatConfig.defaults().createTableRequest());
             try {
                 if (parts.contains("overhead")) {
-                    metrics.addAll(overheadAndLatency(lab, false));
-                    metrics.addAll(overheadAndLatency(lab, true));
+                    for (OverheadPass pass : OverheadPass.values()) {
+                        metrics.addAll(overheadAndLatency(lab, pass));
+                    }
                 }
                 if (parts.contains("sessions")) {
                     metrics.addAll(sessions(lab));
@@ -201,7 +205,7 @@ public final class DynamoDbScenario {
         return c;
     }
 
-    /** Like {@link #client}, with {@code apiCallTimeout} 1 s (the attempt timeout), for callerRunsFirstAttempt. */
+    /** Like {@link #client}, with {@code apiCallTimeout} 1 s (the attempt timeout): it cuts every call by itself. */
     private DynamoDbClient timedClient(DynamoDbLocalRegions lab, String id) {
         DynamoDbClient c = lab.region(id).newClient(b -> b.overrideConfiguration(o -> o
                 .retryStrategy(MultiRegionDynamoDbClient.failoverRetryStrategy()).apiCallTimeout(Duration.ofSeconds(1))));
@@ -251,27 +255,52 @@ public final class DynamoDbScenario {
 
     // ------------------------------------------------------------------------------------------ overhead and latency
 
+    /** The overhead part's passes: how the multi-region client runs first attempts, and over which clients. */
+    enum OverheadPass {
+        /** The client's defaults over the caller's clients without timeouts: each request is copied with them. */
+        DEFAULTS("", "client defaults (first attempt on the calling thread), region clients without timeouts", true,
+                false),
+        /** The client's defaults over clients that cut calls at the attempt timeout: requests are sent as they are. */
+        BOUNDED_CLIENTS("_bounded_clients", "client defaults, region clients with apiCallTimeout 1 s (the attempt"
+                + " timeout)", true, true),
+        /** Every attempt handed to the engine's attempt threads: the path hedged reads take. */
+        POOLED("_pooled", "callerRunsFirstAttempt(false): attempts on the attempt threads, as hedged reads", false,
+                false);
+
+        final String suffix;
+        final String description;
+        final boolean callerRuns;
+        final boolean boundedClients;
+
+        OverheadPass(String suffix, String description, boolean callerRuns, boolean boundedClients) {
+            this.suffix = suffix;
+            this.description = description;
+            this.callerRuns = callerRuns;
+            this.boundedClients = boundedClients;
+        }
+    }
+
     /**
-     * Measures the overhead once with the engine's defaults (every attempt handed to the attempt executor) and once
-     * with {@code callerRunsFirstAttempt}, which needs region clients that time out by themselves: in that pass every
-     * client, the plain one included, has {@code apiCallTimeout} equal to the attempt timeout (1 s).
+     * Measures the overhead in one {@link OverheadPass}. The plain client is the multi-region client's eu-west-1
+     * client itself, so both sides send over the same connection pool.
      */
-    private List<String> overheadAndLatency(DynamoDbLocalRegions lab, boolean callerRuns) throws Exception {
-        String suffix = callerRuns ? "_caller_runs" : "";
-        System.out.printf(Locale.ROOT, "dynamodb: overhead pass: %s%n", callerRuns
-                ? "callerRunsFirstAttempt, every client with apiCallTimeout 1 s" : "engine defaults");
-        DynamoDbClient plain = callerRuns ? timedClient(lab, LOCAL) : client(lab, LOCAL);
+    private List<String> overheadAndLatency(DynamoDbLocalRegions lab, OverheadPass pass) throws Exception {
+        String suffix = pass.suffix;
+        System.out.printf(Locale.ROOT, "dynamodb: overhead pass: %s%n", pass.description);
+        DynamoDbClient plain = pass.boundedClients ? timedClient(lab, LOCAL) : client(lab, LOCAL);
         MultiRegionDynamoDbClient.Builder b = MultiRegionDynamoDbClient.builder().topology(topology())
                 .keySchema(ITEMS, "pk")
                 .dataPolicies(DataPolicies.builder()
                         .exact(ITEMS, DataPolicy.builder().consistency(ConsistencyLevel.EVENTUAL).build()).build())
-                .router(r -> r.routingPolicy(RoutingPolicy.failover().priority(LOCAL, WRITER, OTHER).build())
-                        .hedging(overheadHedging ? HedgingConfig.defaults() : HedgingConfig.disabled())
-                        .callerRunsFirstAttempt(callerRuns)
-                        .openTelemetry(OpenTelemetry.noop()));
+                .routingPolicy(RoutingPolicy.failover().priority(LOCAL, WRITER, OTHER).build())
+                .hedging(overheadHedging ? HedgingConfig.defaults() : HedgingConfig.disabled())
+                .openTelemetry(OpenTelemetry.noop());
+        if (!pass.callerRuns) {
+            b.callerRunsFirstAttempt(false);
+        }
         b.regionClient(LOCAL, plain);
         for (String id : List.of(WRITER, OTHER)) {
-            b.regionClient(id, callerRuns ? timedClient(lab, id) : client(lab, id));
+            b.regionClient(id, pass.boundedClients ? timedClient(lab, id) : client(lab, id));
         }
         MultiRegionDynamoDbClient wrapped = b.build();
         closeLater.add(wrapped);
@@ -280,7 +309,9 @@ public final class DynamoDbScenario {
         for (int i = 0; i < ITEM_COUNT; i++) {
             pks.add("item-" + i);
         }
-        preload(plain, ITEMS, pks); // into the local server; it replicates on, which the failover part needs later
+        // Into the local server (it replicates on, which the failover part needs later), through a client without a
+        // timeout: on a busy machine a batch may take longer than the attempt timeout the measured clients have.
+        preload(pass.boundedClients ? client(lab, LOCAL) : plain, ITEMS, pks);
         lab.replication().awaitQuiescent(Duration.ofSeconds(30)); // no replication work left while measuring
         System.out.printf(Locale.ROOT, "dynamodb: overhead: %d items of ~100 bytes in %s; GetItem from %d threads,"
                 + " %d rounds of %d ms per client after warm-up; hedging %s%n", ITEM_COUNT, ITEMS, THREADS, rounds,
@@ -344,11 +375,11 @@ public final class DynamoDbScenario {
                 plainHist.add(p);
                 wrappedHist.add(w);
             }
-            // The engine alone: execute() of a region call that returns at once (plan, hand-off to the attempt
-            // executor and back, timers), sequential.
+            // The engine alone: execute() of a region call that returns at once (plan, timers, and the hand-off to
+            // the attempt executor and back when the caller does not run it), sequential.
             Operation noop = Operation.read("Noop").dataClass(ITEMS).build();
             Histogram engine = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
-            for (int pass = 0; pass < 2; pass++) {
+            for (int round = 0; round < 2; round++) {
                 engine.reset();
                 long until = System.nanoTime() + latencyMillis * MS;
                 while (true) {

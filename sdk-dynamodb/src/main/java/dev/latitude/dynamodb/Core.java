@@ -15,14 +15,16 @@ final class Core implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Core.class);
     final Latitude latitude;
     final DynamoDbRouter router;
+    final AttemptTimeouts timeouts;
     final String homeRegion;
     private final Heartbeats heartbeats;
     private final List<AutoCloseable> resources;
 
-    Core(Latitude latitude, DynamoDbRouter router, String homeRegion, Heartbeats heartbeats,
+    Core(Latitude latitude, DynamoDbRouter router, AttemptTimeouts timeouts, String homeRegion, Heartbeats heartbeats,
             List<AutoCloseable> resources) {
         this.latitude = latitude;
         this.router = router;
+        this.timeouts = timeouts;
         this.homeRegion = homeRegion;
         this.heartbeats = heartbeats;
         this.resources = List.copyOf(resources);

@@ -42,7 +42,8 @@ import software.amazon.awssdk.services.dynamodb.model.*;
  * key), stamps writes and makes their stamps guards ({@link WriteGuard}), prepares the {@code ConsistentRead} copy for
  * the region that took the session's write, and says how to verify and record the answer and what a guarded write's
  * failed guard means. Shared by {@link MultiRegionDynamoDbClient} and {@link MultiRegionDynamoDbAsyncClient}, which
- * only differ in how they send.
+ * only differ in how they send. A client view has its own router ({@link #with}) sharing this one's state, whose
+ * options (read consistency, session) apply to each request, under the request's own ({@link LatitudeRequest}).
  */
 final class DynamoDbRouter {
     private static final Logger LOG = LoggerFactory.getLogger(DynamoDbRouter.class);
@@ -66,8 +67,10 @@ final class DynamoDbRouter {
     private final KeySchemas keySchemas;
     /** Span attributes by operation name, then table (or the sorted tables of a batch). */
     private final ConcurrentHashMap<String, Map<String, Attributes>> spanAttributes = new ConcurrentHashMap<>();
-    private final AtomicInteger skewRefusals = new AtomicInteger();
-    private final AtomicLong superseded = new AtomicLong();
+    private final AtomicInteger skewRefusals;
+    private final AtomicLong superseded;
+    /** The options of the client view this router serves; a request's own options are merged over them. */
+    private final RequestOptions options;
 
     DynamoDbRouter(DataPolicies policies, HybridLogicalClock clock, String stampAttribute, Set<String> unstamped,
             KeySchemas keySchemas) {
@@ -76,6 +79,31 @@ final class DynamoDbRouter {
         this.stamper = WriteStamper.create(stampAttribute, clock);
         this.unstamped = Set.copyOf(unstamped);
         this.keySchemas = keySchemas;
+        this.skewRefusals = new AtomicInteger();
+        this.superseded = new AtomicLong();
+        this.options = RequestOptions.NONE;
+    }
+
+    /** A router sharing everything with {@code shared} (caches, counters, stamper) but with other view options. */
+    private DynamoDbRouter(DynamoDbRouter shared, RequestOptions options) {
+        this.policies = shared.policies;
+        this.clock = shared.clock;
+        this.stamper = shared.stamper;
+        this.unstamped = shared.unstamped;
+        this.keySchemas = shared.keySchemas;
+        this.skewRefusals = shared.skewRefusals;
+        this.superseded = shared.superseded;
+        this.options = options;
+    }
+
+    /** Returns a router that routes like this one with {@code more} merged over its options. */
+    DynamoDbRouter with(RequestOptions more) {
+        return new DynamoDbRouter(this, options.mergedWith(more));
+    }
+
+    /** Returns the options this router's requests start from. */
+    RequestOptions options() {
+        return options;
     }
 
     String stampAttribute() {
@@ -94,10 +122,11 @@ final class DynamoDbRouter {
 
     Routed<GetItemRequest, GetItemResponse> getItem(GetItemRequest request) {
         String table = table(request.tableName(), "GetItem");
+        RequestOptions o = optionsOf(request, "GetItem", false, request.consistentRead());
         boolean strongAsked = Boolean.TRUE.equals(request.consistentRead());
-        ConsistencyLevel level = strongAsked ? ConsistencyLevel.STRONG : policies.policyFor(table).consistency();
+        ConsistencyLevel level = strongAsked ? ConsistencyLevel.STRONG : levelOf(table, o);
         String key = ItemKeys.encode(request.key(), "GetItem");
-        Operation.Builder ob = read("GetItem", table, strongAsked);
+        Operation.Builder ob = read("GetItem", table, strongAsked, null, o);
         if (key != null) {
             ob.key(key);
         }
@@ -110,7 +139,7 @@ final class DynamoDbRouter {
         // SESSION: the answer is checked against the session's write stamp for this key (or the table's); the region
         // that took the write is read with ConsistentRead, so its answer includes the write. The session is looked
         // up once here and handed to the engine with the operation.
-        Session session = Session.current();
+        Session session = o.sessionOrCurrent();
         if (session != null) {
             ob.session(session);
         }
@@ -138,15 +167,16 @@ final class DynamoDbRouter {
 
     Routed<PutItemRequest, PutItemResponse> putItem(PutItemRequest request) {
         String table = table(request.tableName(), "PutItem");
+        RequestOptions o = optionsOf(request, "PutItem", true, null);
         boolean idempotent = WriteIdempotency.of(request).idempotent();
         if (unstamped.contains(table)) {
-            return Routed.of(write("PutItem", table, null, idempotent), request, r -> clock.now());
+            return Routed.of(write("PutItem", table, null, idempotent, o), request, r -> clock.now());
         }
         WriteGuard.Guarded<PutItemRequest> stamped = stamper.stampGuarded(request);
         long stamp = stamped.stamp();
         String key = request.hasItem() ? keySchemas.keyOf(table, request.item(), "PutItem") : null;
         Routed<PutItemRequest, PutItemResponse> routed = Routed.<PutItemRequest, PutItemResponse>of(
-                write("PutItem", table, key, idempotent),
+                write("PutItem", table, key, idempotent, o),
                 stamped.request(), r -> stamp).onAttempt(request.hasItem() ? lookUps(Set.of(table)) : null);
         if (!stamped.guarded()) {
             return routed;
@@ -158,13 +188,14 @@ final class DynamoDbRouter {
 
     Routed<UpdateItemRequest, UpdateItemResponse> updateItem(UpdateItemRequest request) {
         String table = table(request.tableName(), "UpdateItem");
+        RequestOptions o = optionsOf(request, "UpdateItem", true, null);
         boolean idempotent = WriteIdempotency.of(request).idempotent();
         if (!unstamped.contains(table)) {
             try {
                 WriteGuard.Guarded<UpdateItemRequest> stamped = stamper.stampGuarded(request);
                 long stamp = stamped.stamp();
                 Routed<UpdateItemRequest, UpdateItemResponse> routed = Routed.of(write("UpdateItem", table,
-                        ItemKeys.encode(request.key(), "UpdateItem"), idempotent), stamped.request(), r -> stamp);
+                        ItemKeys.encode(request.key(), "UpdateItem"), idempotent, o), stamped.request(), r -> stamp);
                 if (!stamped.guarded()) {
                     return routed;
                 }
@@ -180,21 +211,22 @@ final class DynamoDbRouter {
                 LOG.debug("UpdateItem on {} sent unstamped: {}", table, e.getMessage());
             }
         }
-        return Routed.of(write("UpdateItem", table, null, idempotent), request, r -> clock.now());
+        return Routed.of(write("UpdateItem", table, null, idempotent, o), request, r -> clock.now());
     }
 
     Routed<DeleteItemRequest, DeleteItemResponse> deleteItem(DeleteItemRequest request) {
         String table = table(request.tableName(), "DeleteItem");
+        RequestOptions o = optionsOf(request, "DeleteItem", true, null);
         boolean idempotent = WriteIdempotency.of(request).idempotent();
         if (unstamped.contains(table)) {
-            return Routed.of(write("DeleteItem", table, null, idempotent), request, r -> clock.now());
+            return Routed.of(write("DeleteItem", table, null, idempotent, o), request, r -> clock.now());
         }
         String key = ItemKeys.encode(request.key(), "DeleteItem");
         // The stamp taken now only guards the delete: a stored item newer than it is not removed. The delete's
         // watermark is taken when it has completed: any version of the item a replica still holds is older, so it is
         // recognised as stale. A superseded delete records its own stamp instead: the newer item is no older.
         WriteGuard.Guarded<DeleteItemRequest> guarded = stamper.guard(request);
-        Routed<DeleteItemRequest, DeleteItemResponse> routed = Routed.of(write("DeleteItem", table, key, idempotent),
+        Routed<DeleteItemRequest, DeleteItemResponse> routed = Routed.of(write("DeleteItem", table, key, idempotent, o),
                 guarded.request(), r -> clock.now());
         return !guarded.guarded() ? routed : routed.recovering(recovery(guarded.stamp(), false,
                 request.conditionExpression(), request.returnValuesOnConditionCheckFailure(),
@@ -255,20 +287,23 @@ final class DynamoDbRouter {
      * A Query or Scan: a read of the table as a whole. {@code ConsistentRead=true} asks for STRONG; a STRONG table's
      * read of the base table (an index may not read consistently) gets {@code ConsistentRead} added.
      */
-    private <Q, S> Routed<Q, S> tableRead(String name, String tableName, Boolean consistentRead, String indexName,
-            Q request, Supplier<Q> consistent) {
+    private <Q extends DynamoDbRequest, S> Routed<Q, S> tableRead(String name, String tableName,
+            Boolean consistentRead, String indexName, Q request, Supplier<Q> consistent) {
         String table = table(tableName, name);
+        RequestOptions o = optionsOf(request, name, false, consistentRead);
         boolean strongAsked = Boolean.TRUE.equals(consistentRead);
         boolean addConsistentRead = !strongAsked && indexName == null
-                && policies.policyFor(table).consistency().kind() == ConsistencyLevel.Kind.STRONG;
-        return Routed.of(read(name, table, strongAsked).build(), addConsistentRead ? consistent.get() : request);
+                && levelOf(table, o).kind() == ConsistencyLevel.Kind.STRONG;
+        return Routed.of(read(name, table, strongAsked, null, o).build(),
+                addConsistentRead ? consistent.get() : request);
     }
 
     Routed<BatchGetItemRequest, BatchGetItemResponse> batchGetItem(BatchGetItemRequest request) {
         Map<String, KeysAndAttributes> items = request.hasRequestItems() ? request.requestItems() : Map.of();
         String table = dataClassOf(items.keySet(), "BatchGetItem");
         boolean strongAsked = items.values().stream().anyMatch(k -> Boolean.TRUE.equals(k.consistentRead()));
-        return Routed.of(read("BatchGetItem", table, strongAsked, items.keySet()).build(), request);
+        RequestOptions o = optionsOf(request, "BatchGetItem", false, null);
+        return Routed.of(read("BatchGetItem", table, strongAsked, items.keySet(), o).build(), request);
     }
 
     Routed<TransactGetItemsRequest, TransactGetItemsResponse> transactGetItems(TransactGetItemsRequest request) {
@@ -280,12 +315,15 @@ final class DynamoDbRouter {
                 }
             }
         }
-        return Routed.of(read("TransactGetItems", dataClassOf(tables, "TransactGetItems"), false, tables).build(),
-                request);
+        RequestOptions o = optionsOf(request, "TransactGetItems", false, null);
+        return Routed.of(read("TransactGetItems", dataClassOf(tables, "TransactGetItems"), false, tables, o)
+                .build(), request);
     }
 
     Routed<SearchVectorsRequest, SearchVectorsResponse> searchVectors(SearchVectorsRequest request) {
-        return Routed.of(read("SearchVectors", table(request.tableName(), "SearchVectors"), false).build(), request);
+        RequestOptions o = optionsOf(request, "SearchVectors", false, null);
+        return Routed.of(read("SearchVectors", table(request.tableName(), "SearchVectors"), false, null, o).build(),
+                request);
     }
 
     // ---------------------------------------------------------------- writes of many items
@@ -293,6 +331,7 @@ final class DynamoDbRouter {
     Routed<BatchWriteItemRequest, BatchWriteItemResponse> batchWriteItem(BatchWriteItemRequest request) {
         Map<String, List<WriteRequest>> items = request.hasRequestItems() ? request.requestItems() : Map.of();
         String dataClass = dataClassOf(items.keySet(), "BatchWriteItem");
+        RequestOptions o = optionsOf(request, "BatchWriteItem", true, null);
         boolean idempotent = WriteIdempotency.of(request).idempotent();
         long stamp = clock.now();
         Map<String, List<WriteRequest>> stampedItems = new LinkedHashMap<>();
@@ -323,7 +362,7 @@ final class DynamoDbRouter {
             stampedItems.put(table, copy);
         });
         BatchWriteItemRequest send = items.isEmpty() ? request : request.toBuilder().requestItems(stampedItems).build();
-        Session session = Session.current();
+        Session session = o.sessionOrCurrent();
         Routed<BatchWriteItemRequest, BatchWriteItemResponse> routed = Routed.<BatchWriteItemRequest,
                 BatchWriteItemResponse>of(write("BatchWriteItem", dataClass, null, idempotent, items.keySet(), session), send)
                 .onAttempt(lookUps(putTables));
@@ -465,7 +504,7 @@ final class DynamoDbRouter {
         }
         TransactWriteItemsRequest stamped = actions.isEmpty() ? request
                 : request.toBuilder().transactItems(send).build();
-        Session session = Session.current();
+        Session session = optionsOf(request, "TransactWriteItems", true, null).sessionOrCurrent();
         Routed<TransactWriteItemsRequest, TransactWriteItemsResponse> routed = Routed.<TransactWriteItemsRequest,
                 TransactWriteItemsResponse>of(write("TransactWriteItems", dataClass, null, idempotent, tables, session), stamped)
                 .onAttempt(lookUps(putTables));
@@ -552,15 +591,16 @@ final class DynamoDbRouter {
 
     Routed<ExecuteStatementRequest, ExecuteStatementResponse> executeStatement(ExecuteStatementRequest request) {
         PartiQl statement = parse(request.statement(), "ExecuteStatement");
+        RequestOptions o = optionsOf(request, "ExecuteStatement", !statement.read(), request.consistentRead());
         if (statement.read()) {
             return Routed.of(read("ExecuteStatement", statement.table(),
-                    Boolean.TRUE.equals(request.consistentRead())).build(), request);
+                    Boolean.TRUE.equals(request.consistentRead()), null, o).build(), request);
         }
         String stamped = stamped(statement, "ExecuteStatement");
         ExecuteStatementRequest send = stamped == null ? request : request.toBuilder().statement(stamped)
                 .parameters(withStamp(request.hasParameters() ? request.parameters() : null, clock.now())).build();
         // PartiQL writes are stamped but not guarded, and tracked for the table as a whole, at the time they completed.
-        return Routed.of(write("ExecuteStatement", statement.table(), null, false), send, r -> clock.now());
+        return Routed.of(write("ExecuteStatement", statement.table(), null, false, o), send, r -> clock.now());
     }
 
     Routed<BatchExecuteStatementRequest, BatchExecuteStatementResponse> batchExecuteStatement(
@@ -584,7 +624,7 @@ final class DynamoDbRouter {
                 }
             }
         }
-        return partiQlBatch("BatchExecuteStatement", statements, strongAsked,
+        return partiQlBatch("BatchExecuteStatement", statements, strongAsked, request,
                 stamp != 0 ? request.toBuilder().statements(send).build() : request);
     }
 
@@ -607,11 +647,16 @@ final class DynamoDbRouter {
                 }
             }
         }
-        return partiQlBatch("ExecuteTransaction", statements, false,
+        return partiQlBatch("ExecuteTransaction", statements, false, request,
                 stamp != 0 ? request.toBuilder().transactStatements(send).build() : request);
     }
 
-    private <Q, S> Routed<Q, S> partiQlBatch(String name, List<PartiQl> statements, boolean strongAsked, Q request) {
+    /**
+     * A PartiQL batch or transaction; {@code asked} is the caller's request (for its options), {@code request} the one
+     * sent.
+     */
+    private <Q, S> Routed<Q, S> partiQlBatch(String name, List<PartiQl> statements, boolean strongAsked,
+            DynamoDbRequest asked, Q request) {
         Set<String> tables = new TreeSet<>();
         Set<String> writtenTables = new TreeSet<>();
         for (PartiQl s : statements) {
@@ -621,10 +666,11 @@ final class DynamoDbRouter {
             }
         }
         String dataClass = dataClassOf(tables, name);
+        RequestOptions o = optionsOf(asked, name, !writtenTables.isEmpty(), null);
         if (writtenTables.isEmpty()) {
-            return Routed.of(read(name, dataClass, strongAsked, tables).build(), request);
+            return Routed.of(read(name, dataClass, strongAsked, tables, o).build(), request);
         }
-        Session session = Session.current();
+        Session session = o.sessionOrCurrent();
         Routed<Q, S> routed = Routed.of(write(name, dataClass, null, false, tables, session), request);
         return session == null ? routed : routed.then((response, region) -> {
             long done = clock.now();
@@ -693,24 +739,60 @@ final class DynamoDbRouter {
         return table;
     }
 
-    private Operation.Builder read(String name, String table, boolean strongAsked) {
-        return read(name, table, strongAsked, null);
+    /**
+     * Returns this router's options with the request's own ({@link LatitudeRequest}) merged over them. A consistency
+     * level on a write, or one that contradicts the request's own {@code ConsistentRead}, is refused.
+     */
+    private RequestOptions optionsOf(DynamoDbRequest request, String operation, boolean write,
+            Boolean consistentRead) {
+        RequestOptions own = LatitudeRequest.optionsOf(request);
+        if (own == null) {
+            return options;
+        }
+        ConsistencyLevel level = own.consistency();
+        if (level != null && write) {
+            throw new UnroutableRequestException(operation, "a consistency level (" + level + ") was set on a write;"
+                    + " consistency levels choose which regions a read may use, and writes always go to the regions"
+                    + " that take writes: remove LatitudeRequest.consistency(...) from this request");
+        }
+        if (level != null && consistentRead != null
+                && consistentRead != (level.kind() == ConsistencyLevel.Kind.STRONG)) {
+            throw new UnroutableRequestException(operation, "ConsistentRead=" + consistentRead + " contradicts the"
+                    + " consistency level " + level + " set with LatitudeRequest.consistency(...); ConsistentRead=true"
+                    + " is STRONG: set one of the two, or make them agree");
+        }
+        return options.mergedWith(own);
     }
 
-    /** Starts a read; {@code tables} lists every table of a batch (for the span), or is {@code null}. */
-    private Operation.Builder read(String name, String dataClass, boolean strongAsked, Collection<String> tables) {
+    /** Returns a read's consistency level: the options' if set, else the table's data policy's. */
+    private ConsistencyLevel levelOf(String table, RequestOptions o) {
+        return o.consistency() != null ? o.consistency() : policies.policyFor(table).consistency();
+    }
+
+    /**
+     * Starts a read; {@code tables} lists every table of a batch (for the span), or is {@code null}. The options'
+     * consistency level and session, when set, go with the operation; a caller's {@code ConsistentRead=true} is
+     * STRONG whatever they say.
+     */
+    private Operation.Builder read(String name, String dataClass, boolean strongAsked, Collection<String> tables,
+            RequestOptions o) {
         Operation.Builder b = Operation.read(name).attributes(attributes(name, dataClass, tables));
         if (dataClass != null) {
             b.dataClass(dataClass);
         }
         if (strongAsked) {
             b.consistency(ConsistencyLevel.STRONG);
+        } else if (o.consistency() != null) {
+            b.consistency(o.consistency());
+        }
+        if (o.session() != null) {
+            b.session(o.session());
         }
         return b;
     }
 
-    private Operation write(String name, String table, String key, boolean idempotent) {
-        return write(name, table, key, idempotent, null, null);
+    private Operation write(String name, String table, String key, boolean idempotent, RequestOptions o) {
+        return write(name, table, key, idempotent, null, o.session());
     }
 
     /**

@@ -2,15 +2,18 @@ package dev.latitude.dynamodb;
 
 import dev.latitude.ConsistencyLevel;
 import dev.latitude.DataPolicies;
+import dev.latitude.HedgingConfig;
 import dev.latitude.Latitude;
 import dev.latitude.LatitudeConfigException;
 import dev.latitude.Operation;
 import dev.latitude.ProbeConfig;
 import dev.latitude.RegionSpec;
+import dev.latitude.RoutingPolicy;
 import dev.latitude.Topology;
 import dev.latitude.dynamodb.internal.Heartbeats;
 import dev.latitude.dynamodb.internal.KeySchemas;
 import dev.latitude.spi.HealthProbe;
+import io.opentelemetry.api.OpenTelemetry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,6 +25,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -34,6 +38,11 @@ import software.amazon.awssdk.services.dynamodb.model.ListTablesRequest;
 /**
  * The settings {@link MultiRegionDynamoDbClient.Builder} and {@link MultiRegionDynamoDbAsyncClient.Builder} share;
  * each adds how it gets its per-region clients. Required: {@link #topology(Topology)} and a client for every region.
+ *
+ * <p>The routing engine's common settings are here too ({@link #attemptTimeout}, {@link #deadline}, {@link #hedging},
+ * {@link #routingPolicy}, {@link #openTelemetry}, {@link #callerRunsFirstAttempt}); they are passed on to
+ * {@link Latitude.Builder}, and {@link #router(Consumer)} reaches the rest. Each is set once: on this builder or in
+ * {@code router(...)}, not both.
  *
  * @param <B> the concrete builder
  */
@@ -60,6 +69,11 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
     private HeartbeatConfig heartbeats;
     private ProbeConfig probe = DEFAULT_PROBES;
     private Duration warmUp;
+    /** Checks the engine settings given here as they come (range, set once); never built. */
+    private final Latitude.Builder engineChecks = Latitude.builder();
+    /** The engine settings given here, applied to the engine's builder before {@link #router(Consumer)}. */
+    private final List<Consumer<Latitude.Builder>> engineSettings = new ArrayList<>();
+    private Boolean callerRunsFirstAttempt;
 
     MultiRegionBuilder() {
     }
@@ -100,14 +114,106 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
     }
 
     /**
-     * Adjusts the routing engine: routing policy, timeouts, breaker, hedging, OpenTelemetry, clocks. The topology,
-     * data policies, error classifier, replication watermarks and health probe are set by this builder.
+     * Adjusts the routing engine beyond the settings this builder has for it: breaker, bulkhead, clocks, tickers,
+     * executors, slow-fallback limit. The topology, data policies, error classifier, replication watermarks, health
+     * probe and warm-up are set by this builder; the attempt timeout, deadline, hedging, routing policy,
+     * OpenTelemetry and {@code callerRunsFirstAttempt} may be set here or on this builder, not both.
      *
      * @param settings applied to the engine's builder
      * @return this builder
      */
     public B router(Consumer<Latitude.Builder> settings) {
         this.router = Objects.requireNonNull(settings, "router");
+        return self();
+    }
+
+    /**
+     * Sets how long one attempt in one region may take before the engine moves the call on (see
+     * {@link Latitude.Builder#attemptTimeout(Duration)}; default 1 s). A region request that could move to another
+     * region is also cut by the AWS SDK at this timeout ({@code apiCallTimeout} and {@code apiCallAttemptTimeout}, on the
+     * clients the builder makes and on each request to a client you gave), so no region holds a call or a connection
+     * longer; give long Scans or Queries a longer one. A call with nowhere else to go (a write that is not idempotent,
+     * a single-writer table's write) is cut at its deadline instead.
+     *
+     * @param timeout 1 ms to 10 min, no longer than the deadline
+     * @return this builder
+     * @throws LatitudeConfigException if out of range or set twice
+     */
+    public B attemptTimeout(Duration timeout) {
+        engineChecks.attemptTimeout(timeout);
+        engineSettings.add(b -> b.attemptTimeout(timeout));
+        return self();
+    }
+
+    /**
+     * Sets a call's overall deadline, over all attempts and regions (see {@link Latitude.Builder#deadline(Duration)};
+     * default 5 s). A request is never given longer than what is left of it.
+     *
+     * @param deadline 1 ms to 10 min
+     * @return this builder
+     * @throws LatitudeConfigException if out of range or set twice
+     */
+    public B deadline(Duration deadline) {
+        engineChecks.deadline(deadline);
+        engineSettings.add(b -> b.deadline(deadline));
+        return self();
+    }
+
+    /**
+     * Sets how reads are hedged (see {@link HedgingConfig}; default {@link HedgingConfig#defaults()}). A hedged
+     * blocking read runs its attempts on the engine's attempt threads, so that a hedge that wins answers at once.
+     *
+     * @param hedging the settings, {@link HedgingConfig#disabled()} to turn hedging off
+     * @return this builder
+     * @throws LatitudeConfigException if set twice
+     */
+    public B hedging(HedgingConfig hedging) {
+        engineChecks.hedging(hedging);
+        engineSettings.add(b -> b.hedging(hedging));
+        return self();
+    }
+
+    /**
+     * Sets how the regions a call may use are ordered (default {@code RoutingPolicy.latency().build()}).
+     *
+     * @param policy the routing policy
+     * @return this builder
+     * @throws LatitudeConfigException if set twice
+     */
+    public B routingPolicy(RoutingPolicy policy) {
+        engineChecks.routingPolicy(policy);
+        engineSettings.add(b -> b.routingPolicy(policy));
+        return self();
+    }
+
+    /**
+     * Sets where spans and metrics go (default {@code GlobalOpenTelemetry}).
+     *
+     * @param openTelemetry the OpenTelemetry instance
+     * @return this builder
+     * @throws LatitudeConfigException if set twice
+     */
+    public B openTelemetry(OpenTelemetry openTelemetry) {
+        engineChecks.openTelemetry(openTelemetry);
+        engineSettings.add(b -> b.openTelemetry(openTelemetry));
+        return self();
+    }
+
+    /**
+     * Sets whether a blocking call that is not hedged runs its first attempt on the calling thread (see
+     * {@link Latitude.Builder#callerRunsFirstAttempt(boolean)}), saving two thread hand-offs per call. Default: on for
+     * {@link MultiRegionDynamoDbClient}, whose region requests are all cut by the AWS SDK when the engine would move on
+     * (see {@link #attemptTimeout}), so a region that hangs holds the caller no longer than the engine would wait for
+     * it anyway. The non-blocking client never blocks
+     * its caller and ignores it.
+     *
+     * @param enabled whether the caller runs first attempts
+     * @return this builder
+     * @throws LatitudeConfigException if set twice
+     */
+    public B callerRunsFirstAttempt(boolean enabled) {
+        engineChecks.callerRunsFirstAttempt(enabled);
+        this.callerRunsFirstAttempt = enabled;
         return self();
     }
 
@@ -293,40 +399,73 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
     }
 
     /**
+     * Starts the engine's builder: the topology, the error classifier, the data policies, the engine settings given
+     * to this builder, then {@link #router(Consumer)}. The rest ({@link #core}) comes once the region clients exist,
+     * which are made with the attempt timeout read from it.
+     */
+    Latitude.Builder engineBuilder() {
+        Latitude.Builder lb = Latitude.builder().topology(requireTopology())
+                .errorClassifier(DynamoDbErrorClassifier.create());
+        if (dataPolicies != null) {
+            lb.dataPolicies(dataPolicies);
+        }
+        engineSettings.forEach(s -> s.accept(lb));
+        if (callerRunsFirstAttempt != null) {
+            lb.callerRunsFirstAttempt(callerRunsFirstAttempt);
+        }
+        if (router != null) {
+            engineSetting(() -> router.accept(lb));
+        }
+        return lb;
+    }
+
+    /** Applies engine settings, explaining a refusal in terms of this builder. */
+    private static void engineSetting(Runnable settings) {
+        try {
+            settings.run();
+        } catch (LatitudeConfigException e) {
+            throw new LatitudeConfigException("router", e.getMessage() + " (the topology, data policies, error"
+                    + " classifier, replication watermarks, health probe and warm-up are set by the multi-region"
+                    + " client's builder: use its topology, dataPolicies, heartbeats, healthProbes and warmUp; the"
+                    + " attempt timeout, deadline, hedging, routing policy, OpenTelemetry and callerRunsFirstAttempt"
+                    + " are set either on it or in router(...), once)");
+        }
+    }
+
+    /**
      * Builds the engine, the router and the heartbeats over resolved clients.
      *
+     * @param lb the engine's builder from {@link #engineBuilder()}
+     * @param timeouts the region requests' timeouts, from the engine's attempt timeout and deadline
      * @param io sends heartbeat requests
      * @param probe the health probe (also the warm-up's request)
      * @param describe given the engine, starts a key-schema lookup of a table through it (so the lookup has the
      *     engine's timeouts, deadline and fallback, and honours the table's residency); must not block
+     * @param callerRunsByDefault whether first attempts run on the caller unless {@code callerRunsFirstAttempt} was set
      * @param resources closed with the client (made clients, probe threads)
      */
-    Core core(Heartbeats.Io io, HealthProbe probe,
+    Core core(Latitude.Builder lb, AttemptTimeouts timeouts, Heartbeats.Io io, HealthProbe probe,
             Function<Latitude, Function<String, CompletableFuture<List<KeySchemaElement>>>> describe,
-            List<AutoCloseable> resources) {
+            boolean callerRunsByDefault, List<AutoCloseable> resources) {
         Topology t = requireTopology();
         Heartbeats beats = heartbeats == null ? null : new Heartbeats(heartbeats, t, io, stampAttribute);
         Latitude latitude;
         try {
-            Latitude.Builder lb = Latitude.builder().topology(t).errorClassifier(DynamoDbErrorClassifier.create());
-            if (dataPolicies != null) {
-                lb.dataPolicies(dataPolicies);
-            }
-            if (beats != null) {
-                lb.replicationWatermarks(beats);
-            }
-            lb.healthProbe(probe, this.probe);
-            if (warmUp != null) {
-                lb.warmUp(warmUp);
-            }
-            if (router != null) {
+            engineSetting(() -> {
+                if (beats != null) {
+                    lb.replicationWatermarks(beats);
+                }
+                lb.healthProbe(probe, this.probe);
+                if (warmUp != null) {
+                    lb.warmUp(warmUp);
+                }
+            });
+            if (callerRunsByDefault && callerRunsFirstAttempt == null) {
                 try {
-                    router.accept(lb);
+                    lb.callerRunsFirstAttempt(true);
                 } catch (LatitudeConfigException e) {
-                    throw new LatitudeConfigException("router", e.getMessage() + " (the topology, data policies,"
-                            + " error classifier, replication watermarks, health probe and warm-up are set by the"
-                            + " multi-region client's builder: use its topology, dataPolicies, heartbeats,"
-                            + " healthProbes and warmUp)");
+                    // Set in router(...): the engine's builder takes each setting once, and the caller's choice stands.
+                    LOG.debug("callerRunsFirstAttempt was set in router(...); keeping it");
                 }
             }
             latitude = lb.build();
@@ -339,7 +478,34 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
         if (beats != null) {
             beats.start(latitude.hybridClock());
         }
-        return new Core(latitude, requests, homeRegionId(), beats, resources);
+        return new Core(latitude, requests, timeouts, homeRegionId(), beats, resources);
+    }
+
+    /**
+     * Returns the region requests' timeouts, from the engine's attempt timeout and deadline.
+     *
+     * @param engine the engine's builder
+     * @param clients every region's client
+     * @param owned the resources closed with the client: the clients the builder made are among them
+     */
+    AttemptTimeouts timeouts(Latitude.Builder engine, Map<String, ? extends SdkClient> clients,
+            List<AutoCloseable> owned) {
+        Set<String> made = new HashSet<>();
+        clients.forEach((region, client) -> {
+            if (owned.contains(client)) {
+                made.add(region);
+            }
+        });
+        return new AttemptTimeouts(engine.attemptTimeout(), engine.deadline(), clients, made, requireTopology(),
+                dataPolicies != null ? dataPolicies : DataPolicies.defaults());
+    }
+
+    /**
+     * Returns the per-region settings for {@code buildClients}: {@code settings} given the region id and its builder.
+     */
+    static <T> BiConsumer<String, T> perRegion(Consumer<T> settings) {
+        Objects.requireNonNull(settings, "settings");
+        return (regionId, builder) -> settings.accept(builder);
     }
 
     private static void warnIfRetriesStretchFailover(String regionId, SdkClient client) {

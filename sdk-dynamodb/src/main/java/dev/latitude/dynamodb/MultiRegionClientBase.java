@@ -7,7 +7,9 @@ import java.util.Map;
 
 /**
  * What {@link MultiRegionDynamoDbClient} and {@link MultiRegionDynamoDbAsyncClient} show beyond the AWS interface they
- * implement, and how they close.
+ * implement, and how they close. A client is either the one its builder built (it owns the engine, heartbeats and the
+ * region clients the builder made) or a view of it ({@code withConsistency}, {@code withSession}) that shares all of
+ * that and only sets options for its requests; closing a view does nothing.
  *
  * @param <C> the per-region client type
  */
@@ -17,13 +19,28 @@ abstract class MultiRegionClientBase<C> {
     final DynamoDbRouter router;
     final Map<String, C> clients;
     final C home;
+    final AttemptTimeouts timeouts;
+    /** Whether this client is a view of another (it then owns nothing, and closing it does nothing). */
+    private final boolean view;
 
     MultiRegionClientBase(Core core, Map<String, C> clients) {
+        this(core, clients, core.router, false);
+    }
+
+    /** A client over {@code core} whose requests go through {@code router} (a view's, with its options). */
+    MultiRegionClientBase(Core core, Map<String, C> clients, DynamoDbRouter router, boolean view) {
         this.core = core;
         this.latitude = core.latitude;
-        this.router = core.router;
+        this.router = router;
+        this.timeouts = core.timeouts;
         this.clients = clients;
         this.home = clients.get(core.homeRegion);
+        this.view = view;
+    }
+
+    /** Whether this client is a view made by {@code withConsistency} or {@code withSession}. */
+    public boolean isView() {
+        return view;
     }
 
     /** Returns the engine routing this client's calls: its status, plans, routing policy and clocks. */
@@ -64,13 +81,22 @@ abstract class MultiRegionClientBase<C> {
         return router.supersededWrites();
     }
 
-    /** Stops the heartbeats and the engine, and closes the region clients this client's builder made. */
+    /**
+     * Stops the heartbeats and the engine, and closes the region clients this client's builder made. A view
+     * ({@link #isView()}) owns none of them: closing it does nothing, and it works as long as the client it came
+     * from is open.
+     */
     public void close() {
-        core.close();
+        if (!view) {
+            core.close();
+        }
     }
 
     @Override
     public String toString() {
-        return getClass().getSimpleName() + "[regions=" + clients.keySet() + ", home=" + core.homeRegion + "]";
+        RequestOptions o = router.options();
+        return getClass().getSimpleName() + "[regions=" + clients.keySet() + ", home=" + core.homeRegion
+                + (view ? ", view" + (o.consistency() != null ? ", consistency=" + o.consistency() : "")
+                        + (o.session() != null ? ", session" : "") : "") + "]";
     }
 }

@@ -1,9 +1,11 @@
 package dev.latitude.dynamodb;
 
 import dev.latitude.AsyncRegionCall;
+import dev.latitude.ConsistencyLevel;
 import dev.latitude.Latitude;
 import dev.latitude.LatitudeConfigException;
 import dev.latitude.ResultWatermark;
+import dev.latitude.Session;
 import dev.latitude.dynamodb.internal.Heartbeats;
 import dev.latitude.spi.HealthProbe;
 import java.time.Duration;
@@ -13,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -43,6 +46,35 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbAsyncWaiter;
 public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<DynamoDbAsyncClient> implements DynamoDbAsyncClient {
     private MultiRegionDynamoDbAsyncClient(Core core, Map<String, DynamoDbAsyncClient> clients) {
         super(core, clients);
+    }
+
+    private MultiRegionDynamoDbAsyncClient(MultiRegionDynamoDbAsyncClient of, RequestOptions options) {
+        super(of.core, of.clients, of.router.with(options), true);
+    }
+
+    /**
+     * Returns a view of this client whose reads use {@code level} instead of their table's consistency level; as
+     * {@link MultiRegionDynamoDbClient#withConsistency}.
+     *
+     * @param level the consistency level of the view's reads
+     * @return the view
+     */
+    public MultiRegionDynamoDbAsyncClient withConsistency(ConsistencyLevel level) {
+        return new MultiRegionDynamoDbAsyncClient(this, new RequestOptions(Objects.requireNonNull(level,
+                "consistency"), null));
+    }
+
+    /**
+     * Returns a view of this client whose calls read and record in {@code session} instead of the session of the
+     * current OpenTelemetry context, which does not follow a future's callbacks to other threads; as
+     * {@link MultiRegionDynamoDbClient#withSession}.
+     *
+     * @param session the session
+     * @return the view
+     */
+    public MultiRegionDynamoDbAsyncClient withSession(Session session) {
+        return new MultiRegionDynamoDbAsyncClient(this, new RequestOptions(null, Objects.requireNonNull(session,
+                "session")));
     }
 
     /** Returns a builder. */
@@ -418,7 +450,7 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
      */
     public static final class Builder extends MultiRegionBuilder<Builder> {
         private final Map<String, DynamoDbAsyncClient> given = new LinkedHashMap<>();
-        private Consumer<DynamoDbAsyncClientBuilder> clientSettings;
+        private BiConsumer<String, DynamoDbAsyncClientBuilder> clientSettings;
 
         private Builder() {
         }
@@ -444,14 +476,26 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
         }
 
         /**
-         * Builds a client for every region not given one: {@code DynamoDbAsyncClient.builder()} with the region and
-         * {@link MultiRegionDynamoDbClient#failoverRetryStrategy()}, then {@code settings}. These clients are closed
-         * with this one.
+         * Builds a client for every region not given one: {@code DynamoDbAsyncClient.builder()} with the region,
+         * {@link MultiRegionDynamoDbClient#failoverRetryStrategy()} and the attempt timeout as {@code apiCallTimeout}
+         * and {@code apiCallAttemptTimeout} (without them, a request the engine gave up on keeps its connection until
+         * the HTTP client's read timeout), then {@code settings}. These clients are closed with this one.
          *
          * @param settings applied to each region's builder
          * @return this builder
          */
         public Builder buildClients(Consumer<DynamoDbAsyncClientBuilder> settings) {
+            return buildClients(perRegion(settings));
+        }
+
+        /**
+         * Like {@link #buildClients(Consumer)}, with settings that depend on the region:
+         * <pre>{@code .buildClients((region, b) -> b.endpointOverride(endpoints.get(region)))}</pre>
+         *
+         * @param settings given each region's id and builder
+         * @return this builder
+         */
+        public Builder buildClients(BiConsumer<String, DynamoDbAsyncClientBuilder> settings) {
             this.clientSettings = Objects.requireNonNull(settings, "settings");
             return this;
         }
@@ -463,23 +507,27 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
          * @throws LatitudeConfigException if a setting is missing or does not fit the topology
          */
         public MultiRegionDynamoDbAsyncClient build() {
+            Latitude.Builder engine = engineBuilder();
+            Duration attemptTimeout = engine.attemptTimeout();
             List<AutoCloseable> resources = new ArrayList<>();
             Map<String, DynamoDbAsyncClient> clients = clients(given,
-                    clientSettings == null ? null : this::newClient, resources);
+                    clientSettings == null ? null : id -> newClient(id, attemptTimeout), resources);
+            AttemptTimeouts timeouts = timeouts(engine, clients, resources);
             Heartbeats.Io io = Heartbeats.Io.of((region, put) -> clients.get(region).putItem(put).join(),
                     (region, get) -> clients.get(region).batchGetItem(get).join());
             ListTablesRequest cheap = probeRequest(probeTimeout());
             HealthProbe probe = region -> clients.get(region.id()).listTables(cheap);
-            Core core = core(io, probe, latitude -> table -> latitude.executeAsync(describeOperation(table),
-                    r -> clients.get(r.id()).describeTable(d -> d.tableName(table)))
-                    .thenApply(d -> d.table().keySchema()), resources);
+            Core core = core(engine, timeouts, io, probe, latitude -> table -> latitude.executeAsync(
+                    describeOperation(table), r -> clients.get(r.id()).describeTable(d -> d.tableName(table)))
+                    .thenApply(d -> d.table().keySchema()), false, resources);
             return new MultiRegionDynamoDbAsyncClient(core, clients);
         }
 
-        private DynamoDbAsyncClient newClient(String regionId) {
+        private DynamoDbAsyncClient newClient(String regionId, Duration attemptTimeout) {
             DynamoDbAsyncClientBuilder b = DynamoDbAsyncClient.builder().region(Region.of(regionId))
-                    .overrideConfiguration(o -> o.retryStrategy(MultiRegionDynamoDbClient.failoverRetryStrategy()));
-            clientSettings.accept(b);
+                    .overrideConfiguration(o -> o.retryStrategy(MultiRegionDynamoDbClient.failoverRetryStrategy())
+                            .apiCallTimeout(attemptTimeout).apiCallAttemptTimeout(attemptTimeout));
+            clientSettings.accept(regionId, b);
             return b.build();
         }
     }

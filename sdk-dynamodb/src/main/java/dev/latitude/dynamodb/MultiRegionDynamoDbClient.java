@@ -1,9 +1,11 @@
 package dev.latitude.dynamodb;
 
+import dev.latitude.ConsistencyLevel;
 import dev.latitude.Latitude;
 import dev.latitude.LatitudeConfigException;
 import dev.latitude.RegionCall;
 import dev.latitude.ResultWatermark;
+import dev.latitude.Session;
 import dev.latitude.dynamodb.internal.Heartbeats;
 import dev.latitude.spi.HealthProbe;
 import io.opentelemetry.context.Context;
@@ -16,6 +18,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import software.amazon.awssdk.regions.Region;
@@ -89,13 +92,65 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbWaiter;
  * included, with back-off) would hold a call in a failing region for seconds and repeat non-idempotent writes there.
  * Clients this builder makes use {@link #failoverRetryStrategy()} (a throttled request is repeated once; nothing else
  * is); clients you pass in are checked and a warning names any that would make more than three attempts. The attempt
- * timeout ({@link Latitude.Builder#attemptTimeout}) caps a region's time in any case.
+ * timeout ({@link Builder#attemptTimeout}) caps a region's time in any case: a region request is cut by the SDK at
+ * it (or at what is left of the call's deadline, if less); a call that could go nowhere else, such as a write that is
+ * not idempotent, at its deadline.
+ *
+ * <h2>Threads</h2>
+ * A call that cannot be hedged (a write, or any call with hedging off) runs its first attempt on the calling thread
+ * ({@link Builder#callerRunsFirstAttempt(boolean)}, on by default): no thread hand-off, a few microseconds over the
+ * plain client. It is safe because every region request ends by itself when the engine would move on. A read that may
+ * be hedged runs its attempts on the engine's attempt threads, so that a hedge that wins answers at once while the
+ * slow attempt is still blocked in its socket read; that costs two thread hand-offs (tens of microseconds).
+ *
+ * <h2>Per-request settings</h2>
+ * {@link #withConsistency(ConsistencyLevel)} and {@link #withSession(Session)} return views of this client that share
+ * everything (engine, region clients, stamps, heartbeats) and set the consistency of their reads or the session of
+ * their calls; one request can carry the same settings ({@link LatitudeRequest}):
+ * <pre>{@code
+ * MultiRegionDynamoDbClient eventual = dynamo.withConsistency(ConsistencyLevel.EVENTUAL); // dynamo: the built client
+ * dynamo.withSession(session).putItem(put);
+ * dynamo.getItem(get.toBuilder().overrideConfiguration(LatitudeRequest.session(session)).build());
+ * }</pre>
  *
  * <p>The non-blocking twin is {@link MultiRegionDynamoDbAsyncClient}; details in {@code docs/DYNAMODB.md}.
  */
 public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<DynamoDbClient> implements DynamoDbClient {
     private MultiRegionDynamoDbClient(Core core, Map<String, DynamoDbClient> clients) {
         super(core, clients);
+    }
+
+    private MultiRegionDynamoDbClient(MultiRegionDynamoDbClient of, RequestOptions options) {
+        super(of.core, of.clients, of.router.with(options), true);
+    }
+
+    /**
+     * Returns a view of this client whose reads use {@code level} instead of their table's consistency level, stronger
+     * or weaker; their residency is never relaxed, and writes are unchanged. The view shares everything with this
+     * client (engine, region clients, stamps, heartbeats, sessions); it is cheap, immutable and thread-safe, and
+     * closing it does nothing. A request's own {@code ConsistentRead=true} still asks for STRONG, and
+     * {@link LatitudeRequest} settings on a request take precedence. BOUNDED_STALENESS needs heartbeats
+     * ({@link HeartbeatConfig}) to use replicas; without them its reads go to the regions that take the table's writes.
+     *
+     * @param level the consistency level of the view's reads
+     * @return the view
+     */
+    public MultiRegionDynamoDbClient withConsistency(ConsistencyLevel level) {
+        return new MultiRegionDynamoDbClient(this, new RequestOptions(Objects.requireNonNull(level, "consistency"),
+                null));
+    }
+
+    /**
+     * Returns a view of this client whose calls read and record in {@code session} instead of the session of the
+     * current OpenTelemetry context ({@link Session#current()}); otherwise as {@link #withConsistency}. For code that
+     * keeps sessions itself (a session per user, restored from a token).
+     *
+     * @param session the session
+     * @return the view
+     */
+    public MultiRegionDynamoDbClient withSession(Session session) {
+        return new MultiRegionDynamoDbClient(this, new RequestOptions(null, Objects.requireNonNull(session,
+                "session")));
     }
 
     /** Returns a builder. */
@@ -132,11 +187,15 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
 
     /**
      * Runs a routed call through the engine, each attempt on the planned region's client through
-     * {@link Routed#call}, which turns a guarded write's failed guard into the answer it means.
+     * {@link Routed#call}, which turns a guarded write's failed guard into the answer it means. Each request ends
+     * within the attempt timeout and the call's remaining deadline ({@link AttemptTimeouts}).
      */
-    private <Q, S> S run(Routed<Q, S> routed, BiFunction<DynamoDbClient, Q, S> send) {
-        RegionCall<Routed.Answer<S>, RuntimeException> call =
-                r -> routed.call(r, q -> send.apply(clients.get(r.id()), q));
+    private <Q extends DynamoDbRequest, S> S run(Routed<Q, S> routed, BiFunction<DynamoDbClient, Q, S> send) {
+        long start = System.nanoTime();
+        long deadline = timeouts.deadlineNanos(routed.operation);
+        boolean movable = timeouts.movable(routed.operation);
+        RegionCall<Routed.Answer<S>, RuntimeException> call = r -> routed.call(r, q -> send.apply(clients.get(r.id()),
+                timeouts.bound(q, r.id(), deadline - (System.nanoTime() - start), movable)));
         ResultWatermark<Routed.Answer<S>> watermark = routed.answerWatermark();
         Routed.Answer<S> answer = watermark == null ? latitude.execute(routed.operation, call)
                 : latitude.execute(routed.operation, call, watermark);
@@ -476,7 +535,7 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
      */
     public static final class Builder extends MultiRegionBuilder<Builder> {
         private final Map<String, DynamoDbClient> given = new LinkedHashMap<>();
-        private Consumer<DynamoDbClientBuilder> clientSettings;
+        private BiConsumer<String, DynamoDbClientBuilder> clientSettings;
 
         private Builder() {
         }
@@ -501,14 +560,27 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
         }
 
         /**
-         * Builds a client for every region not given one: {@code DynamoDbClient.builder()} with the region and
-         * {@link #failoverRetryStrategy()}, then {@code settings} (credentials, HTTP client, endpoint override for
-         * tests). These clients are closed with this one.
+         * Builds a client for every region not given one: {@code DynamoDbClient.builder()} with the region,
+         * {@link #failoverRetryStrategy()} and the attempt timeout as {@code apiCallTimeout} and
+         * {@code apiCallAttemptTimeout}, then {@code settings} (credentials, HTTP client, endpoint override for tests).
+         * These clients are closed with this one.
          *
          * @param settings applied to each region's builder
          * @return this builder
          */
         public Builder buildClients(Consumer<DynamoDbClientBuilder> settings) {
+            return buildClients(perRegion(settings));
+        }
+
+        /**
+         * Like {@link #buildClients(Consumer)}, with settings that depend on the region (an endpoint, a proxy or
+         * credentials per region):
+         * <pre>{@code .buildClients((region, b) -> b.endpointOverride(endpoints.get(region)))}</pre>
+         *
+         * @param settings given each region's id and builder
+         * @return this builder
+         */
+        public Builder buildClients(BiConsumer<String, DynamoDbClientBuilder> settings) {
             this.clientSettings = Objects.requireNonNull(settings, "settings");
             return this;
         }
@@ -520,9 +592,12 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
          * @throws LatitudeConfigException if a setting is missing or does not fit the topology
          */
         public MultiRegionDynamoDbClient build() {
+            Latitude.Builder engine = engineBuilder();
+            Duration attemptTimeout = engine.attemptTimeout();
             List<AutoCloseable> resources = new ArrayList<>();
-            Map<String, DynamoDbClient> clients = clients(given, clientSettings == null ? null : this::newClient,
-                    resources);
+            Map<String, DynamoDbClient> clients = clients(given, clientSettings == null ? null
+                    : id -> newClient(id, attemptTimeout), resources);
+            AttemptTimeouts timeouts = timeouts(engine, clients, resources);
             Heartbeats.Io io = Heartbeats.Io.of((region, put) -> clients.get(region).putItem(put),
                     (region, get) -> clients.get(region).batchGetItem(get));
             // The blocking clients' probe calls and key-schema lookups run on their own daemon threads, closed with the
@@ -538,18 +613,23 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
             HealthProbe probe = region -> CompletableFuture.supplyAsync(
                     () -> clients.get(region.id()).listTables(cheap), threads);
             // A key-schema lookup starts from a write's attempt and must not hold it up: it runs on the probe
-            // threads, in the write's context, so its span is a child of the write's.
-            Core core = core(io, probe, latitude -> table -> CompletableFuture.supplyAsync(
-                    () -> latitude.execute(describeOperation(table),
-                            r -> clients.get(r.id()).describeTable(d -> d.tableName(table))).table().keySchema(),
-                    Context.current().wrap(threads)), resources);
+            // threads, in the write's context, so its span is a child of the write's; bounded like other requests.
+            Core core = core(engine, timeouts, io, probe, latitude -> table -> {
+                long deadline = System.nanoTime() + KEY_SCHEMA_DEADLINE.toNanos();
+                DescribeTableRequest describe = DescribeTableRequest.builder().tableName(table).build();
+                return CompletableFuture.supplyAsync(() -> latitude.execute(describeOperation(table),
+                        r -> clients.get(r.id()).describeTable(timeouts.bound(describe, r.id(),
+                                deadline - System.nanoTime(), true))).table().keySchema(),
+                        Context.current().wrap(threads));
+            }, true, resources);
             return new MultiRegionDynamoDbClient(core, clients);
         }
 
-        private DynamoDbClient newClient(String regionId) {
+        private DynamoDbClient newClient(String regionId, Duration attemptTimeout) {
             DynamoDbClientBuilder b = DynamoDbClient.builder().region(Region.of(regionId))
-                    .overrideConfiguration(o -> o.retryStrategy(failoverRetryStrategy()));
-            clientSettings.accept(b);
+                    .overrideConfiguration(o -> o.retryStrategy(failoverRetryStrategy())
+                            .apiCallTimeout(attemptTimeout).apiCallAttemptTimeout(attemptTimeout));
+            clientSettings.accept(regionId, b);
             return b.build();
         }
     }
