@@ -13,7 +13,7 @@ class HedgeBudgetTest {
         HedgeBudget b = new HedgeBudget(0.05, 10);
 
         assertThat(b.tokens()).isZero();
-        assertThat(b.tryWithdraw()).isFalse();
+        assertThat(b.tryWithdraw(true)).isFalse();
     }
 
     @Test
@@ -22,13 +22,13 @@ class HedgeBudgetTest {
         for (int i = 0; i < 19; i++) {
             b.deposit();
         }
-        assertThat(b.tryWithdraw()).isFalse();
+        assertThat(b.tryWithdraw(true)).isFalse();
 
         b.deposit();
 
         assertThat(b.tokens()).isCloseTo(1.0, within(1e-9));
-        assertThat(b.tryWithdraw()).isTrue();
-        assertThat(b.tryWithdraw()).isFalse();
+        assertThat(b.tryWithdraw(true)).isTrue();
+        assertThat(b.tryWithdraw(true)).isFalse();
     }
 
     @Test
@@ -40,7 +40,7 @@ class HedgeBudgetTest {
 
         assertThat(b.tokens()).isEqualTo(10.0);
         int withdrawn = 0;
-        while (b.tryWithdraw()) {
+        while (b.tryWithdraw(true)) {
             withdrawn++;
         }
         assertThat(withdrawn).isEqualTo(10);
@@ -52,7 +52,7 @@ class HedgeBudgetTest {
         int withdrawn = 0;
         for (int calls = 1; calls <= 10_000; calls++) {
             b.deposit();
-            if (b.tryWithdraw()) {
+            if (b.tryWithdraw(true)) {
                 withdrawn++;
             }
             assertThat(withdrawn).isLessThanOrEqualTo((int) Math.floor(0.05 * calls + 1e-9));
@@ -76,7 +76,7 @@ class HedgeBudgetTest {
             }
             int burst = random.nextInt(30);
             for (int i = 0; i < burst; i++) {
-                if (b.tryWithdraw()) {
+                if (b.tryWithdraw(true)) {
                     withdrawn++;
                 }
                 assertThat((double) withdrawn).isLessThanOrEqualTo(ratio * calls + maxBurst);
@@ -92,11 +92,11 @@ class HedgeBudgetTest {
         for (int i = 0; i < 999_999; i++) {
             b.deposit();
         }
-        assertThat(b.tryWithdraw()).isFalse();
+        assertThat(b.tryWithdraw(true)).isFalse();
 
         b.deposit();
 
-        assertThat(b.tryWithdraw()).isTrue();
+        assertThat(b.tryWithdraw(true)).isTrue();
     }
 
     @Test
@@ -105,7 +105,7 @@ class HedgeBudgetTest {
         b.deposit();
         b.deposit();
 
-        assertThat(b.tryWithdraw()).isTrue();
-        assertThat(b.tryWithdraw()).isFalse();
+        assertThat(b.tryWithdraw(true)).isTrue();
+        assertThat(b.tryWithdraw(true)).isFalse();
     }
 }

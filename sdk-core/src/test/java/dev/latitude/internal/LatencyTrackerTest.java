@@ -42,16 +42,17 @@ class LatencyTrackerTest {
         assertThat(t.ewmaNanos()).isEqualTo(1_000_000);   // 1.2 ms + 0.2 x (0.2 - 1.2)
 
         t.updateEwma(6_000_000);
-        assertThat(t.ewmaNanos()).isEqualTo(2_000_000);   // 1.0 ms + 0.2 x (6.0 - 1.0)
+        assertThat(t.ewmaNanos()).isEqualTo(1_400_000);   // 1.0 ms + 0.2 x (3.0 - 1.0): clipped to 3 x the estimate
     }
 
     @Test
-    void ewmaNanos_longSequence_matchesDoubleRecurrenceExactly() {
+    void ewmaNanos_longSequence_matchesClippedDoubleRecurrenceExactly() {
         LatencyTracker t = tracker(1);
         long[] samples = {5_000_000, 7_300_001, 1_999_999, 0, 42_000_017, 3, 9_999_999_999L, 15_000_000};
         double expected = Double.NaN;
         for (long s : samples) {
-            expected = Double.isNaN(expected) ? s : expected + 0.2 * (s - expected);
+            expected = Double.isNaN(expected) ? s
+                    : expected + 0.2 * (Math.min(s, Math.max(1_000_000.0, 3 * expected)) - expected);
             t.record(s, T0);
             assertThat(t.ewmaNanos()).isEqualTo((long) expected);
         }
