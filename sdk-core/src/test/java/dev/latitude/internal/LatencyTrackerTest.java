@@ -233,4 +233,76 @@ class LatencyTrackerTest {
         assertThat(p).as("the 20 fresh samples of 10 ms are kept").isPositive();
         assertThat(t.percentileNanos(T0 + 5_000 * MS)).as("and dropped once older than the window").isEqualTo(-1);
     }
+
+    @Test
+    void updateEwma_outlierAmongFastSamples_countsForThreeTimesTheEstimate() {
+        LatencyTracker t = tracker(1);
+        t.record(3 * MS, T0);
+
+        t.record(300 * MS, T0);
+
+        assertThat(t.ewmaNanos()).isEqualTo(4_200_000); // 3 ms + 0.2 x (9 ms - 3 ms), not 62.4 ms
+        for (int i = 0; i < 30; i++) {
+            t.record(3 * MS, T0);
+        }
+        assertThat(t.ewmaNanos()).isBetween(3 * MS, 3 * MS + 10_000);
+    }
+
+    @Test
+    void updateEwma_regionBecomesUniformlySlow_estimatePassesFortyFiveMillisecondsWithinElevenSamples() {
+        LatencyTracker t = tracker(1);
+        t.record(3 * MS, T0);
+
+        int samples = 0;
+        while (t.ewmaNanos() <= 45 * MS) {
+            t.record(60 * MS, T0);
+            samples++;
+        }
+
+        assertThat(samples).isEqualTo(11);
+    }
+
+    @Test
+    void updateEwma_estimateNearZero_growsFromTheOneMillisecondFloor() {
+        LatencyTracker t = tracker(1);
+        t.record(0, T0);
+
+        t.record(50 * MS, T0);
+
+        assertThat(t.ewmaNanos()).isEqualTo(200_000); // 0 + 0.2 x 1 ms
+    }
+
+    @Test
+    void hedgeDelayNanos_tightDistribution_twiceTheMedianRatherThanP95() {
+        LatencyTracker t = tracker(20);
+        for (int i = 0; i < 100; i++) {
+            t.record((i < 94 ? 3 : 4) * MS, T0);
+        }
+
+        long now = T0 + REFRESH;
+        assertThat(t.percentileNanos(now)).isCloseTo(4 * MS, withinPercentage(1));
+        assertThat(t.medianNanos(now)).isCloseTo(3 * MS, withinPercentage(1));
+        assertThat(t.hedgeDelayNanos(now)).isEqualTo(2 * t.medianNanos(now));
+    }
+
+    @Test
+    void hedgeDelayNanos_longTail_theTrackedPercentile() {
+        LatencyTracker t = tracker(20);
+        for (int i = 0; i < 100; i++) {
+            t.record((i < 90 ? 3 : 20) * MS, T0);
+        }
+
+        long now = T0 + REFRESH;
+        assertThat(t.hedgeDelayNanos(now)).isEqualTo(t.percentileNanos(now));
+        assertThat(t.hedgeDelayNanos(now)).isCloseTo(20 * MS, withinPercentage(1));
+    }
+
+    @Test
+    void hedgeDelayNanos_tooFewSamples_minusOne() {
+        LatencyTracker t = tracker(20);
+        t.record(3 * MS, T0);
+
+        assertThat(t.hedgeDelayNanos(T0 + REFRESH)).isEqualTo(-1);
+        assertThat(t.medianNanos(T0 + REFRESH)).isEqualTo(-1);
+    }
 }
