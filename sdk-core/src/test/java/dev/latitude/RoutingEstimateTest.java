@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What the latency policy ranks by: the local region first before anything is measured, the distance estimate and
- * measurements refining from there, a clipped EWMA that one outlier cannot move, and a region that really became slow
- * losing first place within a few samples. Hedging is off so that every call has one attempt.
+ * measurements refining from there, a clipped EWMA that neither one outlier nor a cold start's first answers can move,
+ * and a region that really is (or became) slow losing first place within a few samples. Hedging is off so that every call has one attempt.
  */
 class RoutingEstimateTest {
     private static final long MS = 1_000_000L;
@@ -78,14 +78,34 @@ class RoutingEstimateTest {
     }
 
     @Test
-    void plan_measurementsRefineTheEstimate_slowLocalGivesWayToFasterRegion() {
+    void ranking_coldFirstAnswersOfTheLocalRegion_localStaysFirst() {
+        Latitude latitude = engine(noCoordinates(), RoutingPolicy.latency().build());
+
+        // A booting client: the first answers are slow (connections, JIT), then the region is as fast as it is.
+        for (int i = 0; i < 3; i++) {
+            assertThat(read(latitude, id -> 250 * MS)).isEqualTo("eu-west-1");
+        }
+        for (int i = 0; i < 40; i++) {
+            assertThat(read(latitude, id -> 3 * MS)).as("read %d", i).isEqualTo("eu-west-1");
+        }
+
+        assertThat(ewma(latitude, "eu-west-1")).isBetween(2 * MS, 4 * MS);
+    }
+
+    @Test
+    void ranking_localRegionReallyFar_measurementsMoveItBehindWithinTwelveSamples() {
         Latitude latitude = engine(noCoordinates(), RoutingPolicy.latency().window(Duration.ZERO).build());
 
-        assertThat(read(latitude, id -> 80 * MS)).isEqualTo("eu-west-1"); // the first sample sets the estimate
+        int samples = 0;
+        while (read(latitude, id -> id.equals("eu-west-1") ? 80 * MS : 30 * MS).equals("eu-west-1")) {
+            samples++;
+            assertThat(samples).as("samples the local region took").isLessThanOrEqualTo(12);
+        }
 
+        // From the 1 ms floor (its prior is 0 ms): 1, 1.4, 2.0, 2.7, 3.8, 5.4, 7.5, 10.5, 14.8, 20.7, 28.9, 40.5 ms.
+        assertThat(samples).isEqualTo(12);
         List<String> plan = planIds(latitude, READ);
-        assertThat(plan.get(0)).as("30 ms estimated beats 80 ms measured").isIn("us-east-1", "ap-southeast-2");
-        assertThat(plan.get(2)).isEqualTo("eu-west-1");
+        assertThat(plan.get(0)).isIn("us-east-1", "ap-southeast-2");
     }
 
     @Test

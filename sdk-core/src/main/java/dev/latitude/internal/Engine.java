@@ -94,7 +94,7 @@ public final class Engine implements Latitude, RegionState.Events {
         for (int i = 0; i < regions.length; i++) {
             RegionSpec r = specs.get(i);
             long estimate = estimatedLatencyNanos(r, topology.localRegion());
-            LatencyTracker tracker = new LatencyTracker(config.latencyAlpha(), config.hedging().percentile(),
+            LatencyTracker tracker = new LatencyTracker(config.latencyAlpha(), estimate, config.hedging().percentile(),
                     config.hedging().minSamples(), PERCENTILE_REFRESH_NANOS, config.latencyWindowNanos(), now);
             regions[i] = new RegionState(r, i, tracker, estimate, config.breaker(), config.maxConcurrentAttempts(),
                     ticker, this);

@@ -15,7 +15,10 @@ import org.HdrHistogram.Recorder;
  * hedging's business). A region that really became slower still gets there: while every sample is slow, the estimate
  * grows by up to {@code 1 + alpha * (CLIP_FACTOR - 1)} per sample (1.4 at the default alpha 0.2): from 3 ms, samples of
  * 60 ms take it past 45 ms in 11 samples where the plain EWMA took 6 (samples are never clipped below 1 ms, so an
- * estimate near zero can still grow). Finagle's peak-EWMA does the opposite (it jumps to every peak
+ * estimate near zero can still grow). The first sample is clipped too, against the estimate the region had before it
+ * was measured (its distance, or zero for the local region): a cold start's first answers (connections, JIT,
+ * caches) are as likely to be outliers as any, and one of them must not send a booting client away from its own
+ * region for good, since a region that gets no traffic never corrects its estimate. Finagle's peak-EWMA does the opposite (it jumps to every peak
  * and decays with time), which suits spreading load over equal replicas but would hand the ranking to outliers here;
  * a windowed median would resist them too but react only once half the window is slow. Failures and timeouts never
  * reach the estimate (the breaker judges them).
@@ -37,6 +40,7 @@ public final class LatencyTracker {
     private static final double MIN_CLIP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final double alpha;
+    private final double priorNanos;
     private final double percentile;
     private final long minSamples;
     private final long refreshNanos;
@@ -65,15 +69,17 @@ public final class LatencyTracker {
      * Creates a tracker.
      *
      * @param alpha EWMA weight of a new sample, in (0, 1]
+     * @param priorNanos the latency assumed before the first sample, against which that sample is clipped
      * @param percentile the percentile to track, in (0, 100)
      * @param minSamples samples needed in the window before the percentile is known
      * @param refreshNanos how often the percentile is recomputed
      * @param windowNanos how far back samples count
      * @param nowNanos the current ticker reading
      */
-    public LatencyTracker(double alpha, double percentile, long minSamples, long refreshNanos, long windowNanos,
-            long nowNanos) {
+    public LatencyTracker(double alpha, long priorNanos, double percentile, long minSamples, long refreshNanos,
+            long windowNanos, long nowNanos) {
         this.alpha = alpha;
+        this.priorNanos = Math.max(0, priorNanos);
         this.percentile = percentile;
         this.minSamples = minSamples;
         this.refreshNanos = refreshNanos;
@@ -102,7 +108,8 @@ public final class LatencyTracker {
 
     /**
      * Feeds the EWMA only (for probe round trips, which say how far the region is but are not call latencies). The
-     * first sample sets the estimate; later ones count for at most {@value #CLIP_FACTOR} times the current estimate.
+     * first sample sets the estimate, later ones move it by alpha; each counts for at most {@value #CLIP_FACTOR} times
+     * the current estimate (the prior for the first), and never less than 1 ms.
      *
      * @param latencyNanos the latency
      */
@@ -111,8 +118,9 @@ public final class LatencyTracker {
         while (true) {
             long bits = ewmaBits.get();
             double old = Double.longBitsToDouble(bits);
-            double next = Double.isNaN(old) ? sample
-                    : old + alpha * (Math.min(sample, Math.max(MIN_CLIP_NANOS, CLIP_FACTOR * old)) - old);
+            boolean first = Double.isNaN(old);
+            double clipped = Math.min(sample, Math.max(MIN_CLIP_NANOS, CLIP_FACTOR * (first ? priorNanos : old)));
+            double next = first ? clipped : old + alpha * (clipped - old);
             if (ewmaBits.compareAndSet(bits, Double.doubleToRawLongBits(next))) {
                 return;
             }

@@ -11,9 +11,11 @@ class LatencyTrackerTest {
     private static final long T0 = 1_000_000_000L;
     private static final long REFRESH = 100 * MS;
     private static final long WINDOW = 10_000 * MS;
+    /** A prior far above every sample here, so that first samples are taken as they are. */
+    private static final long PRIOR = 60_000 * MS;
 
     private static LatencyTracker tracker(long minSamples) {
-        return new LatencyTracker(0.2, 95, minSamples, REFRESH, WINDOW, T0);
+        return new LatencyTracker(0.2, PRIOR, 95, minSamples, REFRESH, WINDOW, T0);
     }
 
     @Test
@@ -104,7 +106,7 @@ class LatencyTrackerTest {
 
     @Test
     void percentileNanos_p99OfSkewedDistribution_findsTheTail() {
-        LatencyTracker t = new LatencyTracker(0.2, 99, 20, REFRESH, WINDOW, T0);
+        LatencyTracker t = new LatencyTracker(0.2, PRIOR, 99, 20, REFRESH, WINDOW, T0);
         for (int i = 0; i < 980; i++) {
             t.record(2 * MS, T0);
         }
@@ -222,7 +224,7 @@ class LatencyTrackerTest {
     void percentileNanos_refreshLateAfterARecentBurst_keepsTheFreshSamples() {
         // A refresh that comes late (here: a refresh interval longer than the window) must not throw away samples
         // recorded just before it, only those whose time has passed.
-        LatencyTracker t = new LatencyTracker(0.2, 95, 20, 2_500 * MS, 2_000 * MS, T0);
+        LatencyTracker t = new LatencyTracker(0.2, PRIOR, 95, 20, 2_500 * MS, 2_000 * MS, T0);
         for (int i = 0; i < 20; i++) {
             t.record(30 * MS, T0 + 100 * MS);
         }
@@ -260,6 +262,27 @@ class LatencyTrackerTest {
         }
 
         assertThat(samples).isEqualTo(11);
+    }
+
+    @Test
+    void updateEwma_firstSampleOfTheLocalRegion_clippedAgainstItsZeroPrior() {
+        LatencyTracker t = new LatencyTracker(0.2, 0, 95, 1, REFRESH, WINDOW, T0);
+
+        t.record(300 * MS, T0); // a cold start's first answer
+
+        assertThat(t.ewmaNanos()).isEqualTo(MS);
+    }
+
+    @Test
+    void updateEwma_firstSampleOfARemoteRegion_clippedAtThreeTimesItsDistanceEstimate() {
+        LatencyTracker t = new LatencyTracker(0.2, 30 * MS, 95, 1, REFRESH, WINDOW, T0);
+
+        t.record(45 * MS, T0);
+        assertThat(t.ewmaNanos()).isEqualTo(45 * MS);
+
+        LatencyTracker far = new LatencyTracker(0.2, 30 * MS, 95, 1, REFRESH, WINDOW, T0);
+        far.record(500 * MS, T0);
+        assertThat(far.ewmaNanos()).isEqualTo(90 * MS);
     }
 
     @Test
