@@ -18,10 +18,11 @@ import org.HdrHistogram.Recorder;
  * estimate near zero can still grow). The first sample is clipped too, against the estimate the region had before it
  * was measured (its distance, or zero for the local region): a cold start's first answers (connections, JIT,
  * caches) are as likely to be outliers as any, and one of them must not send a booting client away from its own
- * region for good, since a region that gets no traffic never corrects its estimate. Finagle's peak-EWMA does the opposite (it jumps to every peak
- * and decays with time), which suits spreading load over equal replicas but would hand the ranking to outliers here;
- * a windowed median would resist them too but react only once half the window is slow. Failures and timeouts never
- * reach the estimate (the breaker judges them).
+ * region for good, since a region that gets no traffic never corrects its estimate.
+ *
+ * <p>Finagle's peak-EWMA does the opposite (it jumps to every peak and decays with time), which suits spreading load
+ * over equal replicas but would hand the ranking to outliers here; a windowed median would resist them too but react
+ * only once half the window is slow. Failures and timeouts never reach the estimate (the breaker judges them).
  *
  * <p>{@link #record(long, long)} is wait-free for the histogram (HdrHistogram {@link Recorder}) and a CAS loop for
  * the EWMA. The percentile is recomputed at most once per refresh interval by whichever thread asks first; others
@@ -170,7 +171,7 @@ public final class LatencyTracker {
      */
     public long hedgeDelayNanos(long nowNanos) {
         long p = percentileNanos(nowNanos);
-        return p < 0 ? UNKNOWN : Math.max(p, HEDGE_MEDIAN_MULTIPLE * cachedMedianNanos);
+        return p < 0 ? UNKNOWN : Math.max(p, HEDGE_MEDIAN_MULTIPLE * medianNanos(nowNanos));
     }
 
     private void refresh(long readNanos) {
