@@ -5,13 +5,23 @@ import java.time.Duration;
 /**
  * Settings of hedged reads; immutable.
  *
- * <p>When an idempotent read has not answered after the region's {@code percentile} latency, a second attempt goes
- * to the next healthy region of the plan and the first answer wins; the other attempt is cancelled. Hedges are paid
- * from a budget: each eligible call deposits {@code budgetRatio} of a token (at most {@code maxBurst} tokens are
- * kept) and each hedge spends one, so hedges never exceed {@code budgetRatio} of calls plus the burst.
+ * <p>When an idempotent read has not answered after a delay that the region's ordinary requests rarely exceed, a
+ * second attempt goes to the next healthy region of the plan and the first answer wins; the other attempt is
+ * cancelled. The delay is the region's {@code percentile} latency, or twice its median if that is later: where
+ * latencies sit close together, p95 is barely above the median, and a hedge there would mostly duplicate ordinary
+ * requests and spend the budget before the real tail arrives.
  *
- * <p>Defaults: enabled, p95, 5 % budget, burst 10, at least 20 samples in the window before a region's percentile
- * is trusted, no hedge sooner than 1 ms.
+ * <p>Hedges are paid from a budget: each eligible call deposits {@code budgetRatio} of a token (at most
+ * {@code maxBurst} tokens are kept) and each hedge spends one, so hedges never exceed {@code budgetRatio} of calls
+ * plus the burst. Half the burst (rounded down) is a reserve: a hedge due at the delay above may not spend it, and
+ * when only the reserve is left it waits as long again, so that once the budget is tight only requests still
+ * unanswered at twice the delay (the real tail) are hedged. With a budget of 5 % and a tail of 5 % (say, 5 % of
+ * requests 300 ms late in a 3 ms region) this is what lets the tail, rather than requests just above p95, take the
+ * hedges ("The Tail at Scale": hedging deferred to the 95th percentile cut the 99.9th from 1,800 ms to 74 ms for
+ * about 2 % more requests).
+ *
+ * <p>Defaults: enabled, p95 (or twice the median, whichever is later), 5 % budget, burst 10 (5 of it the reserve),
+ * at least 20 samples in the window before a region's percentile is trusted, no hedge sooner than 1 ms.
  *
  * <pre>{@code HedgingConfig hedging = HedgingConfig.builder().percentile(99).budgetRatio(0.02).build();}</pre>
  */
@@ -52,7 +62,7 @@ public final class HedgingConfig {
         return enabled;
     }
 
-    /** Returns the latency percentile after which a hedge starts. */
+    /** Returns the latency percentile after which a hedge starts (unless twice the median is later). */
     public double percentile() {
         return percentile;
     }
@@ -101,7 +111,8 @@ public final class HedgingConfig {
         }
 
         /**
-         * Sets the latency percentile after which a hedge starts.
+         * Sets the latency percentile after which a hedge starts; a hedge never starts before twice the region's
+         * median either.
          *
          * @param percentile in [50, 99.99]
          * @return this builder
@@ -133,7 +144,8 @@ public final class HedgingConfig {
         }
 
         /**
-         * Sets how many unspent hedge tokens may accumulate for bursts.
+         * Sets how many unspent hedge tokens may accumulate for bursts; half of them (rounded down) are kept for
+         * hedges that waited twice the hedge delay.
          *
          * @param tokens 1 to 10,000
          * @return this builder

@@ -7,8 +7,12 @@ import java.time.Duration;
  * drawn at random and the one with fewer calls in flight wins ("power of two choices"), which spreads load without
  * herding every client onto the same region. The remaining regions follow in order of latency.
  *
- * <p>Latency is the engine's EWMA of observed round trips (see {@code Latitude.Builder.latencyAlpha}), or a
- * distance-based estimate before the first observation. Default window: 15 ms. The first 64 candidates can join the
+ * <p>Latency is the engine's estimate of a region's typical round trip: an EWMA (see
+ * {@code Latitude.Builder.latencyAlpha}) of observed round trips, each clipped to 3 times the current estimate, so
+ * that rare outliers (hedging's business) cannot take the ranking while a region whose answers are all slow still
+ * loses its place within about ten of them. Before the first observation it is 0 for the local region, about 15 µs
+ * per km of distance when both regions have coordinates, and 30 ms otherwise: with no configuration beyond the local
+ * region, that region ranks first. Default window: 15 ms. The first 64 candidates can join the
  * draw (more than any cloud's region count); the rest are ordered by latency only.
  *
  * <pre>{@code RoutingPolicy policy = RoutingPolicy.latency().window(Duration.ofMillis(10)).build();}</pre>

@@ -312,7 +312,7 @@ public interface Latitude extends AutoCloseable {
         }
 
         /**
-         * Sets the hedging settings.
+         * Sets the hedging settings (see {@link HedgingConfig} for when a hedge starts and how the budget bounds it).
          *
          * @param hedging the settings
          * @return this builder
@@ -415,7 +415,10 @@ public interface Latitude extends AutoCloseable {
         }
 
         /**
-         * Sets the EWMA weight of a new latency sample.
+         * Sets the EWMA weight of a new latency sample in the routing estimate. Each sample counts for at most 3 times
+         * the current estimate (the distance-based estimate for the first, and never less than 1 ms), so an outlier
+         * moves the estimate by at most {@code alpha * 2} times itself while a region whose answers are all slow
+         * still climbs by a factor of up to {@code 1 + 2 * alpha} per sample.
          *
          * @param alpha in (0, 1]; default 0.2
          * @return this builder

@@ -348,7 +348,9 @@ class CallExecutionTest {
     /**
      * Gives us-east-1 a latency history of {@code n} calls of {@code millis} each. Each answer is scheduled before
      * its call starts, so it lands just before a hedge due at the same instant: warm-up spends no hedge budget.
-     * HdrHistogram then reports p95 = 10.047 ms for 10 ms samples (its bucket's upper edge).
+     * HdrHistogram then reports p95 = median = 10.047 ms for 10 ms samples (its bucket's upper edge), so a hedge waits
+     * for twice the median, 20.094 ms. Each call deposits 5 % of a hedge token: 200 calls fill the burst of 10, more
+     * than the reserve of 5 that only late hedges (at twice that delay) may spend.
      */
     private void warmUp(Latitude l, int n, long millis) {
         for (int i = 0; i < n; i++) {
@@ -364,12 +366,13 @@ class CallExecutionTest {
     @Test
     void hedging_slowPrimary_secondRegionAnswersFirstAndPrimaryIsCancelled() {
         Latitude l = engine(b -> b.hedging(HedgingConfig.builder().minSamples(20).build()));
-        warmUp(l, 40, 10);
+        warmUp(l, 200, 10);
         CompletableFuture<String> result = l.executeAsync(read(), recorder);
-        clock.advanceMillis(10);
+        clock.advanceMillis(20);
         assertThat(recorder.regions()).containsExactly("us-east-1");
         clock.advanceMillis(1);
-        assertThat(recorder.regions()).as("hedged after p95 = 10.047 ms").containsExactly("us-east-1", "us-west-2");
+        assertThat(recorder.regions()).as("hedged after 2 x median = 20.094 ms")
+                .containsExactly("us-east-1", "us-west-2");
         recorder.attempt(1).complete("hedge");
         assertThat(result).isCompletedWithValue("hedge");
         assertThat(recorder.attempt(0)).isCancelled();
@@ -379,9 +382,9 @@ class CallExecutionTest {
     @Test
     void hedging_primaryAnswersFirst_hedgeIsCancelled() {
         Latitude l = engine(b -> b.hedging(HedgingConfig.builder().minSamples(20).build()));
-        warmUp(l, 40, 10);
+        warmUp(l, 200, 10);
         CompletableFuture<String> result = l.executeAsync(read(), recorder);
-        clock.advanceMillis(11);
+        clock.advanceMillis(21);
         recorder.attempt(0).complete("primary");
         assertThat(result).isCompletedWithValue("primary");
         assertThat(recorder.attempt(1)).isCancelled();
@@ -389,14 +392,17 @@ class CallExecutionTest {
 
     @Test
     void hedging_budgetSpent_noMoreHedges() {
-        // 40 warm-up calls deposit 40 × 5 % = 2 tokens: exactly two hedges are affordable.
+        // 40 warm-up calls deposit 40 × 5 % = 2 tokens: exactly two hedges are affordable, and since both tokens are
+        // within the reserve, only as late hedges (twice the 20.094 ms delay).
         Latitude l = engine(b -> b.hedging(HedgingConfig.builder().minSamples(20).build()));
         warmUp(l, 40, 10);
         int hedges = 0;
         for (int i = 0; i < 5; i++) {
             Recorder r = new Recorder();
             CompletableFuture<String> result = l.executeAsync(read(), r);
-            clock.advanceMillis(11);
+            clock.advanceMillis(21);
+            assertThat(r.regions()).as("no ordinary hedge from the reserve").hasSize(1);
+            clock.advanceMillis(20);
             hedges += r.regions().size() - 1;
             r.attempt(0).complete("primary");
             assertThat(result).isCompleted();
@@ -425,9 +431,9 @@ class CallExecutionTest {
     @Test
     void hedging_primaryFailsWhileHedgeRuns_waitsForHedge() {
         Latitude l = engine(b -> b.hedging(HedgingConfig.builder().minSamples(20).build()));
-        warmUp(l, 40, 10);
+        warmUp(l, 200, 10);
         CompletableFuture<String> result = l.executeAsync(read(), recorder);
-        clock.advanceMillis(11);
+        clock.advanceMillis(21);
         recorder.attempt(0).completeExceptionally(new ConnectException("refused"));
         assertThat(result).isNotDone();
         assertThat(recorder.regions()).containsExactly("us-east-1", "us-west-2");
@@ -617,7 +623,7 @@ class CallExecutionTest {
         for (int i = 0; i < 3; i++) {
             Recorder r = new Recorder();
             CompletableFuture<String> result = l.executeAsync(read(), r);
-            clock.advanceMillis(11);
+            clock.advanceMillis(21);
             r.attempt(1).complete("hedge");
             assertThat(result).isCompletedWithValue("hedge");
         }

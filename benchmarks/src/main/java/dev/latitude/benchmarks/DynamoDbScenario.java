@@ -190,7 +190,7 @@ public final class DynamoDbScenario {
                 .build();
     }
 
-    private static CreateTableRequest table(String name) {
+    static CreateTableRequest table(String name) {
         return CreateTableRequest.builder().tableName(name)
                 .keySchema(KeySchemaElement.builder().attributeName("pk").keyType(KeyType.HASH).build())
                 .attributeDefinitions(AttributeDefinition.builder().attributeName("pk")
@@ -233,7 +233,7 @@ public final class DynamoDbScenario {
     }
 
     /** Writes {@code pks} through {@code client} (no session) in batches of 25, retrying unprocessed items. */
-    private static void preload(DynamoDbClient client, String table, List<String> pks) {
+    static void preload(DynamoDbClient client, String table, List<String> pks) {
         for (int i = 0; i < pks.size(); i += 25) {
             List<WriteRequest> batch = new ArrayList<>();
             for (String pk : pks.subList(i, Math.min(pks.size(), i + 25))) {
@@ -890,7 +890,7 @@ public final class DynamoDbScenario {
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
+    static java.util.concurrent.ThreadFactory daemon(String name) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
             Thread t = new Thread(r, name + "-" + n.incrementAndGet());

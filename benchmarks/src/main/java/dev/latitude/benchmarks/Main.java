@@ -30,6 +30,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * java -jar benchmarks/target/benchmarks.jar failover-warm          # the warm pass alone
  * java -jar benchmarks/target/benchmarks.jar token      # JMH: TokenBenchmark (session token encode/decode/merge)
  * java -jar benchmarks/target/benchmarks.jar dynamodb   # scenario: MultiRegionDynamoDbClient on DynamoDB Local regions
+ * java -jar benchmarks/target/benchmarks.jar tail       # scenario: routing and hedging when 5 % of the local region's
+ *                                                      # requests are slow (DynamoDB Local behind latency proxies)
  * </pre>
  *
  * <p>{@value #FAILOVER_CLIENT} is the client side of a cold pass, started by {@code failover} in a fresh JVM.
@@ -37,7 +39,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <p>Exit status: 0 on success, 2 for an unknown name, 1 if the benchmark failed.
  */
 public final class Main {
-    static final String USAGE = "usage: java -jar benchmarks.jar plan|failover|token|dynamodb"
+    static final String USAGE = "usage: java -jar benchmarks.jar plan|failover|token|dynamodb|tail"
             + " (or failover-cold|failover-cold-warmup|failover-warm: one pass of failover)";
     /** The client side of a failover cold pass, run in a fresh JVM by {@link FailoverScenario#inFreshJvm}. */
     static final String FAILOVER_CLIENT = "failover-client";
@@ -83,6 +85,9 @@ public final class Main {
                 break;
             case "dynamodb":
                 metrics = new DynamoDbScenario().run();
+                break;
+            case "tail":
+                metrics = new TailScenario().run();
                 break;
             default:
                 System.err.println("unknown benchmark '" + args[0] + "'; " + USAGE);

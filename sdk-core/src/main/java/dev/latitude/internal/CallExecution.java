@@ -225,11 +225,12 @@ final class CallExecution<T> {
         if (!hedgeEligible || next >= healthy) {
             return;
         }
-        long p = primary.region.latency.percentileNanos(now);
-        if (p < 0) {
+        long trigger = primary.region.latency.hedgeDelayNanos(now);
+        if (trigger < 0) {
             return;
         }
-        hedgeTimer = engine.scheduler.schedule(() -> onHedge(primary), Math.max(p, engine.hedgeMinDelayNanos));
+        long delay = Math.max(trigger, engine.hedgeMinDelayNanos);
+        hedgeTimer = engine.scheduler.schedule(() -> onHedge(primary, delay, false), delay);
     }
 
     /** Runs the region call for {@code a} outside the lock and wires its completion. */
@@ -410,10 +411,21 @@ final class CallExecution<T> {
         }
     }
 
-    private void onHedge(Attempt primary) {
+    /**
+     * Sends the hedge of {@code primary}, {@code delay} after it started (twice that when {@code late}), if the budget
+     * allows. An ordinary hedge that finds the budget down to its reserve waits as long again: then only requests well
+     * into the tail spend the reserve.
+     */
+    private void onHedge(Attempt primary, long delay, boolean late) {
         Attempt h;
         synchronized (this) {
-            if (done || primary.finished || next >= healthy || !engine.hedgeBudget.tryWithdraw()) {
+            if (done || primary.finished || next >= healthy) {
+                return;
+            }
+            if (!engine.hedgeBudget.tryWithdraw(late)) {
+                if (!late) {
+                    hedgeTimer = engine.scheduler.schedule(() -> onHedge(primary, delay, true), delay);
+                }
                 return;
             }
             h = reserve(true, healthy);

@@ -48,6 +48,11 @@ public final class Engine implements Latitude, RegionState.Events {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     /** Round-trip estimate for a region never observed: about 15 µs per km of great-circle distance. */
     static final long ESTIMATED_RTT_NANOS_PER_KM = 15_000;
+    /**
+     * Round-trip estimate for another region whose distance is unknown (either end has no coordinates): beyond the
+     * latency policy's default 15 ms window, so that the local region alone ranks first until measurements come in.
+     */
+    static final long UNKNOWN_DISTANCE_RTT_NANOS = TimeUnit.MILLISECONDS.toNanos(30);
     private static final long PERCENTILE_REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     final EngineConfig config;
@@ -86,12 +91,10 @@ public final class Engine implements Latitude, RegionState.Events {
         long now = ticker.read();
         List<RegionSpec> specs = topology.regions();
         this.regions = new RegionState[specs.size()];
-        GeoPoint here = topology.localRegion().location();
         for (int i = 0; i < regions.length; i++) {
             RegionSpec r = specs.get(i);
-            long estimate = here == null || r.location() == null ? 0
-                    : (long) (here.distanceKm(r.location()) * ESTIMATED_RTT_NANOS_PER_KM);
-            LatencyTracker tracker = new LatencyTracker(config.latencyAlpha(), config.hedging().percentile(),
+            long estimate = estimatedLatencyNanos(r, topology.localRegion());
+            LatencyTracker tracker = new LatencyTracker(config.latencyAlpha(), estimate, config.hedging().percentile(),
                     config.hedging().minSamples(), PERCENTILE_REFRESH_NANOS, config.latencyWindowNanos(), now);
             regions[i] = new RegionState(r, i, tracker, estimate, config.breaker(), config.maxConcurrentAttempts(),
                     ticker, this);
@@ -121,6 +124,22 @@ public final class Engine implements Latitude, RegionState.Events {
         }
         this.scratch = ThreadLocal.withInitial(() -> new Candidates(topology, regions, config.random()));
         this.probes = config.probe() == null ? null : new ProbeRunner(this, config.probe(), config.probeConfig());
+    }
+
+    /**
+     * The latency assumed for a region before it is measured: zero for the local region (it is where this process
+     * runs, so it ranks first with no configuration), the great-circle distance at about 15 µs per km when both ends
+     * have coordinates, and {@link #UNKNOWN_DISTANCE_RTT_NANOS} otherwise, so that regions without coordinates do not
+     * all tie with the local region.
+     */
+    static long estimatedLatencyNanos(RegionSpec region, RegionSpec local) {
+        if (region.id().equals(local.id())) {
+            return 0;
+        }
+        GeoPoint here = local.location();
+        GeoPoint there = region.location();
+        return here == null || there == null ? UNKNOWN_DISTANCE_RTT_NANOS
+                : (long) (here.distanceKm(there) * ESTIMATED_RTT_NANOS_PER_KM);
     }
 
     /**

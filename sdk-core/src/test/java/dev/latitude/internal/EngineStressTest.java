@@ -432,7 +432,7 @@ class EngineStressTest {
         long slow = TimeUnit.MILLISECONDS.toNanos(100);
         AtomicLong clock = new AtomicLong(1_000_000_000L);
         long refresh = TimeUnit.MILLISECONDS.toNanos(100);
-        LatencyTracker tracker = new LatencyTracker(0.2, 95, 100, refresh, TimeUnit.SECONDS.toNanos(2), clock.get());
+        LatencyTracker tracker = new LatencyTracker(0.2, 0, 95, 100, refresh, TimeUnit.SECONDS.toNanos(2), clock.get());
         assertThat(tracker.ewmaNanos()).isEqualTo(-1);
         assertThat(tracker.percentileNanos(clock.get())).isEqualTo(-1);
 

@@ -54,7 +54,8 @@ class HedgeWinnerLostRaceTest {
                 .attemptTimeout(Duration.ofSeconds(1)).deadline(Duration.ofSeconds(5))
                 .breaker(BreakerConfig.builder().failureThreshold(1, 1).successThreshold(1)
                         .openDelay(Duration.ofSeconds(1)).build())
-                .hedging(HedgingConfig.builder().percentile(50).minSamples(1).budgetRatio(1).maxBurst(10)
+                // A burst of 1 keeps no reserve for late hedges: the hedge goes at the ordinary delay.
+                .hedging(HedgingConfig.builder().percentile(50).minSamples(1).budgetRatio(1).maxBurst(1)
                         .minDelay(Duration.ZERO).build())
                 .healthListener(listener).openTelemetry(OpenTelemetry.noop())
                 .ticker(clock).scheduler(clock).build();
@@ -85,7 +86,7 @@ class HedgeWinnerLostRaceTest {
                 return f;
             });
             raceCall.set(call);
-            clock.advanceMillis(20); // the hedge to b starts
+            clock.advanceMillis(25); // the hedge to b starts (at twice the 10 ms median)
             assertThat(attempts).containsKeys("a", "b");
 
             Thread winner = new Thread(() -> attempts.get("b").complete("b"));

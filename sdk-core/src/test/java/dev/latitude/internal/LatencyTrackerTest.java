@@ -11,9 +11,11 @@ class LatencyTrackerTest {
     private static final long T0 = 1_000_000_000L;
     private static final long REFRESH = 100 * MS;
     private static final long WINDOW = 10_000 * MS;
+    /** A prior far above every sample here, so that first samples are taken as they are. */
+    private static final long PRIOR = 60_000 * MS;
 
     private static LatencyTracker tracker(long minSamples) {
-        return new LatencyTracker(0.2, 95, minSamples, REFRESH, WINDOW, T0);
+        return new LatencyTracker(0.2, PRIOR, 95, minSamples, REFRESH, WINDOW, T0);
     }
 
     @Test
@@ -42,16 +44,17 @@ class LatencyTrackerTest {
         assertThat(t.ewmaNanos()).isEqualTo(1_000_000);   // 1.2 ms + 0.2 x (0.2 - 1.2)
 
         t.updateEwma(6_000_000);
-        assertThat(t.ewmaNanos()).isEqualTo(2_000_000);   // 1.0 ms + 0.2 x (6.0 - 1.0)
+        assertThat(t.ewmaNanos()).isEqualTo(1_400_000);   // 1.0 ms + 0.2 x (3.0 - 1.0): clipped to 3 x the estimate
     }
 
     @Test
-    void ewmaNanos_longSequence_matchesDoubleRecurrenceExactly() {
+    void ewmaNanos_longSequence_matchesClippedDoubleRecurrenceExactly() {
         LatencyTracker t = tracker(1);
         long[] samples = {5_000_000, 7_300_001, 1_999_999, 0, 42_000_017, 3, 9_999_999_999L, 15_000_000};
         double expected = Double.NaN;
         for (long s : samples) {
-            expected = Double.isNaN(expected) ? s : expected + 0.2 * (s - expected);
+            expected = Double.isNaN(expected) ? s
+                    : expected + 0.2 * (Math.min(s, Math.max(1_000_000.0, 3 * expected)) - expected);
             t.record(s, T0);
             assertThat(t.ewmaNanos()).isEqualTo((long) expected);
         }
@@ -103,7 +106,7 @@ class LatencyTrackerTest {
 
     @Test
     void percentileNanos_p99OfSkewedDistribution_findsTheTail() {
-        LatencyTracker t = new LatencyTracker(0.2, 99, 20, REFRESH, WINDOW, T0);
+        LatencyTracker t = new LatencyTracker(0.2, PRIOR, 99, 20, REFRESH, WINDOW, T0);
         for (int i = 0; i < 980; i++) {
             t.record(2 * MS, T0);
         }
@@ -221,7 +224,7 @@ class LatencyTrackerTest {
     void percentileNanos_refreshLateAfterARecentBurst_keepsTheFreshSamples() {
         // A refresh that comes late (here: a refresh interval longer than the window) must not throw away samples
         // recorded just before it, only those whose time has passed.
-        LatencyTracker t = new LatencyTracker(0.2, 95, 20, 2_500 * MS, 2_000 * MS, T0);
+        LatencyTracker t = new LatencyTracker(0.2, PRIOR, 95, 20, 2_500 * MS, 2_000 * MS, T0);
         for (int i = 0; i < 20; i++) {
             t.record(30 * MS, T0 + 100 * MS);
         }
@@ -231,5 +234,98 @@ class LatencyTrackerTest {
         long p = t.percentileNanos(T0 + 2_500 * MS);
         assertThat(p).as("the 20 fresh samples of 10 ms are kept").isPositive();
         assertThat(t.percentileNanos(T0 + 5_000 * MS)).as("and dropped once older than the window").isEqualTo(-1);
+    }
+
+    @Test
+    void updateEwma_outlierAmongFastSamples_countsForThreeTimesTheEstimate() {
+        LatencyTracker t = tracker(1);
+        t.record(3 * MS, T0);
+
+        t.record(300 * MS, T0);
+
+        assertThat(t.ewmaNanos()).isEqualTo(4_200_000); // 3 ms + 0.2 x (9 ms - 3 ms), not 62.4 ms
+        for (int i = 0; i < 30; i++) {
+            t.record(3 * MS, T0);
+        }
+        assertThat(t.ewmaNanos()).isBetween(3 * MS, 3 * MS + 10_000);
+    }
+
+    @Test
+    void updateEwma_regionBecomesUniformlySlow_estimatePassesFortyFiveMillisecondsWithinElevenSamples() {
+        LatencyTracker t = tracker(1);
+        t.record(3 * MS, T0);
+
+        int samples = 0;
+        while (t.ewmaNanos() <= 45 * MS) {
+            t.record(60 * MS, T0);
+            samples++;
+        }
+
+        assertThat(samples).isEqualTo(11);
+    }
+
+    @Test
+    void updateEwma_firstSampleOfTheLocalRegion_clippedAgainstItsZeroPrior() {
+        LatencyTracker t = new LatencyTracker(0.2, 0, 95, 1, REFRESH, WINDOW, T0);
+
+        t.record(300 * MS, T0); // a cold start's first answer
+
+        assertThat(t.ewmaNanos()).isEqualTo(MS);
+    }
+
+    @Test
+    void updateEwma_firstSampleOfARemoteRegion_clippedAtThreeTimesItsDistanceEstimate() {
+        LatencyTracker t = new LatencyTracker(0.2, 30 * MS, 95, 1, REFRESH, WINDOW, T0);
+
+        t.record(45 * MS, T0);
+        assertThat(t.ewmaNanos()).isEqualTo(45 * MS);
+
+        LatencyTracker far = new LatencyTracker(0.2, 30 * MS, 95, 1, REFRESH, WINDOW, T0);
+        far.record(500 * MS, T0);
+        assertThat(far.ewmaNanos()).isEqualTo(90 * MS);
+    }
+
+    @Test
+    void updateEwma_estimateNearZero_growsFromTheOneMillisecondFloor() {
+        LatencyTracker t = tracker(1);
+        t.record(0, T0);
+
+        t.record(50 * MS, T0);
+
+        assertThat(t.ewmaNanos()).isEqualTo(200_000); // 0 + 0.2 x 1 ms
+    }
+
+    @Test
+    void hedgeDelayNanos_tightDistribution_twiceTheMedianRatherThanP95() {
+        LatencyTracker t = tracker(20);
+        for (int i = 0; i < 100; i++) {
+            t.record((i < 94 ? 3 : 4) * MS, T0);
+        }
+
+        long now = T0 + REFRESH;
+        assertThat(t.percentileNanos(now)).isCloseTo(4 * MS, withinPercentage(1));
+        assertThat(t.medianNanos(now)).isCloseTo(3 * MS, withinPercentage(1));
+        assertThat(t.hedgeDelayNanos(now)).isEqualTo(2 * t.medianNanos(now));
+    }
+
+    @Test
+    void hedgeDelayNanos_longTail_theTrackedPercentile() {
+        LatencyTracker t = tracker(20);
+        for (int i = 0; i < 100; i++) {
+            t.record((i < 90 ? 3 : 20) * MS, T0);
+        }
+
+        long now = T0 + REFRESH;
+        assertThat(t.hedgeDelayNanos(now)).isEqualTo(t.percentileNanos(now));
+        assertThat(t.hedgeDelayNanos(now)).isCloseTo(20 * MS, withinPercentage(1));
+    }
+
+    @Test
+    void hedgeDelayNanos_tooFewSamples_minusOne() {
+        LatencyTracker t = tracker(20);
+        t.record(3 * MS, T0);
+
+        assertThat(t.hedgeDelayNanos(T0 + REFRESH)).isEqualTo(-1);
+        assertThat(t.medianNanos(T0 + REFRESH)).isEqualTo(-1);
     }
 }
