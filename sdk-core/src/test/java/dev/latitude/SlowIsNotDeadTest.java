@@ -112,6 +112,40 @@ class SlowIsNotDeadTest {
         assertThat(l.status()).allSatisfy(s -> assertThat(s.inFlight()).isZero());
     }
 
+    /**
+     * Region clients that cut every request at the attempt timeout (the DynamoDB clients) turn a slow attempt into an
+     * ambiguous failure at that moment. Such a cut is judged like an attempt the call stopped waiting for: not a
+     * failure of a region that has answered since it was sent (a cold start), a failure of one that has not.
+     */
+    @Test
+    void attemptCutByItsClientAtTheAttemptTimeout_chargedOnlyIfTheRegionHasNotAnsweredSince() {
+        Latitude l = engine(threeWriters(), DataPolicies.builder().build(),
+                b -> b.breaker(BreakerConfig.builder().failureThreshold(1, 1).minimumVolume(1, Duration.ofSeconds(10))
+                        .build()));
+        CompletableFuture<String> slow = l.executeAsync(read("orders"), call);
+        clock.advanceMillis(10);
+        CompletableFuture<String> quick = l.executeAsync(read("orders"), call);
+        call.attempt(1).complete("east answers, slowly but within its timeout");
+        assertThat(quick).isDone();
+
+        clock.advanceMillis(490); // the first call's attempt timeout: its client cuts the request
+        call.attempt(0).completeExceptionally(new IOException("cut by the client's attempt timeout"));
+
+        assertThat(l.status()).filteredOn(s -> s.region().id().equals(EAST))
+                .allSatisfy(s -> assertThat(s.circuit()).as("east answered since").isEqualTo(CircuitState.CLOSED));
+        call.attempt(2).complete("west");
+        assertThat(slow).isCompletedWithValue("west");
+
+        // Now east answers nothing: the next cut is a failure.
+        CompletableFuture<String> again = l.executeAsync(read("orders"), call);
+        clock.advanceMillis(500);
+        call.attempt(3).completeExceptionally(new IOException("cut by the client's attempt timeout"));
+        assertThat(l.status()).filteredOn(s -> s.region().id().equals(EAST))
+                .allSatisfy(s -> assertThat(s.circuit()).isEqualTo(CircuitState.OPEN));
+        call.attempt(4).complete("west");
+        assertThat(again).isCompletedWithValue("west");
+    }
+
     @Test
     void executeAsync_readPastAttemptTimeout_slowAttemptAnswersFirstAndWins() {
         Latitude l = engine();

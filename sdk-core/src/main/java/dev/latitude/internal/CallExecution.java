@@ -404,11 +404,24 @@ final class CallExecution<T> {
     private void ended(Attempt a, long now) {
         releaseExtra(a);
         long duration = a.end - a.start;
-        a.region.attemptEnded(a.failure, duration, a.lastResort, a.slow, now);
+        if (cutAfterItsTimeout(a, duration)) {
+            // Region clients that end every request by themselves at the attempt timeout (the DynamoDB clients do)
+            // turn a slow attempt into a failure at that moment. Slow is not dead: such an attempt is judged like one
+            // the call stopped waiting for, a failure only if the region has not answered since it was sent.
+            a.region.attemptOutpaced(a.slow, !a.lastResort, a.start);
+        } else {
+            a.region.attemptEnded(a.failure, duration, a.lastResort, a.slow, now);
+        }
         engine.telemetry.attemptEnded(a.region, a.failure, duration);
         if (a.failure != null) {
             engine.telemetry.attemptFailed(span, a.region, a.failure, duration, a.cause);
         }
+    }
+
+    /** Whether {@code a} failed the way a request cut by its client's timeout does, at or past the attempt timeout. */
+    private boolean cutAfterItsTimeout(Attempt a, long duration) {
+        return (a.failure == FailureKind.AMBIGUOUS || a.failure == FailureKind.TIMEOUT)
+                && (a.slow || duration >= engine.config.attemptTimeoutNanos());
     }
 
     /**
