@@ -53,7 +53,7 @@ class PostgresBundleTest {
         entry(tar, "lib/libpq.so.5", '2', 0777, new byte[0], "libpq.so.5.15");
         for (int i = 0; i < FILES; i++) {
             // No directory entry for share/...: the extraction makes parents itself, as tar does.
-            entry(tar, "share/postgresql/f" + i, '0', 0644, bytes(random, random.nextInt(20_000)), "");
+            entry(tar, "share/postgresql/f" + i, '0', 0644, bytes(random, random.nextInt(4_000)), "");
         }
         tar.write(new byte[1024]);
         Path file = tmp.resolve(name);
