@@ -108,7 +108,8 @@ final class PostgresBaseBackup {
                 }
             });
         } catch (IOException e) {
-            throw new UncheckedIOException("could not copy the data directory " + source + " to " + target + ": " + e, e);
+            throw new UncheckedIOException("could not copy the data directory " + source + " to " + target + ": " + e,
+                    e);
         }
     }
 

@@ -37,12 +37,12 @@ import java.util.function.Supplier;
 public final class PostgresBinaries {
     /** The system property naming the {@code bin} directory to use, or {@value #BUNDLED}. */
     public static final String BIN_PROPERTY = "latitude.postgres.bin";
-    /** The value of {@value #BIN_PROPERTY} that selects the Maven-delivered bundle even where a system install exists. */
+    /** The value of {@value #BIN_PROPERTY} that selects the Maven bundle even where a system install exists. */
     public static final String BUNDLED = "bundled";
     /** The system property naming the directory the bundle is extracted into. */
     public static final String CACHE_PROPERTY = "latitude.postgres.cache";
     /** Where system packages put PostgreSQL 15's server binaries: Debian/Ubuntu, RHEL (PGDG), Homebrew (arm64, x86). */
-    public static final List<Path> SYSTEM_BIN_DIRS = List.of(Path.of("/usr/lib/postgresql/15/bin"),
+    public static final List<Path> SYSTEM_BIN_DIRS = List.of(Path.of(PostgresCluster.DEFAULT_BIN_DIR),
             Path.of("/usr/pgsql-15/bin"), Path.of("/opt/homebrew/opt/postgresql@15/bin"),
             Path.of("/usr/local/opt/postgresql@15/bin"));
     /** The programs a {@code bin} directory must hold. */
@@ -125,7 +125,8 @@ public final class PostgresBinaries {
     }
 
     private static String artifactPlatform(String resource) {
-        return resource.replace("postgres-", "").replace(".txz", "").replace("x86_64", "amd64").replace("arm_64", "arm64v8");
+        return resource.replace("postgres-", "").replace(".txz", "").replace("x86_64", "amd64")
+                .replace("arm_64", "arm64v8");
     }
 
     /** Returns the directory bundles are extracted into: {@value #CACHE_PROPERTY}, or the per-user default. */

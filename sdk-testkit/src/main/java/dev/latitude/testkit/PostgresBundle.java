@@ -41,8 +41,8 @@ import org.tukaani.xz.XZInputStream;
  * <p>Each bundle is extracted once into {@code <cache>/<key>}, the key being the bundle's version, platform and CRC, so
  * a new version gets a new directory. Extraction goes into a temporary sibling directory that is renamed into place
  * when complete, under a file lock, so two JVMs extracting at the same time neither see nor leave a half-written
- * directory. A directory is reused only after it passes {@link #verify(Path)}: it belongs to this user and every file
- * the manifest written at extraction lists is there with its size.
+ * directory. A directory is reused only after it passes {@link #verify(Path)}: it and the cache directory belong to
+ * this user, and every file the manifest written at extraction lists is there with its size.
  */
 final class PostgresBundle {
     /** The file, written last, that lists what an extraction produced; its presence marks a complete one. */
@@ -50,7 +50,7 @@ final class PostgresBundle {
 
     private static final Logger LOG = LoggerFactory.getLogger(PostgresBundle.class);
     private static final Pattern JAR_VERSION = Pattern.compile("-(\\d+(?:\\.\\d+)+)\\.jar!/");
-    // Threads of one JVM cannot both hold the file lock (the JVM refuses an overlapping lock), so they queue here first.
+    // Threads of one JVM cannot both hold the file lock (the JVM refuses overlapping locks), so they queue here first.
     private static final Object JVM_LOCK = new Object();
     private static final int TAR_BLOCK = 512;
     private static Object myUid;
@@ -70,7 +70,8 @@ final class PostgresBundle {
     static PostgresBundle of(URL archive) {
         String name = archive.getPath().substring(archive.getPath().lastIndexOf('/') + 1).replaceFirst("\\.txz$", "");
         Matcher version = JAR_VERSION.matcher(archive.toString());
-        String key = (version.find() ? version.group(1) : "unversioned") + "-" + name + "-" + Long.toHexString(crc(archive));
+        String key = (version.find() ? version.group(1) : "unversioned") + "-" + name + "-"
+                + Long.toHexString(crc(archive));
         return new PostgresBundle(archive, key);
     }
 
@@ -94,14 +95,16 @@ final class PostgresBundle {
         synchronized (JVM_LOCK) {
             try {
                 Files.createDirectories(cacheRoot);
-                try (FileChannel lockFile = FileChannel.open(cacheRoot.resolve(key + ".lock"), StandardOpenOption.CREATE,
+                Path lockPath = cacheRoot.resolve(key + ".lock");
+                try (FileChannel lockFile = FileChannel.open(lockPath, StandardOpenOption.CREATE,
                         StandardOpenOption.WRITE); FileLock lock = lockFile.lock()) {
                     // Another JVM may have finished while this one waited for the lock.
                     if (verify(target)) {
                         return target;
                     }
                     if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                        LOG.warn("the PostgreSQL binaries in {} are incomplete or altered; extracting them again", target);
+                        LOG.warn("the PostgreSQL binaries in {} are incomplete or altered; extracting them again",
+                                target);
                         PostgresCluster.deleteTree(target);
                     }
                     long t0 = System.nanoTime();
@@ -119,7 +122,8 @@ final class PostgresBundle {
                 }
             } catch (AtomicMoveNotSupportedException | FileAlreadyExistsException e) {
                 throw new IllegalStateException("could not move the extracted PostgreSQL binaries into " + target
-                        + " (" + e + "); set -D" + PostgresBinaries.CACHE_PROPERTY + " to a directory on a local disk", e);
+                        + " (" + e + "); set -D" + PostgresBinaries.CACHE_PROPERTY + " to a directory on a local disk",
+                        e);
             } catch (IOException e) {
                 throw new UncheckedIOException("could not extract the PostgreSQL binaries " + archive + " into "
                         + cacheRoot + ": " + e + "; set -D" + PostgresBinaries.CACHE_PROPERTY

@@ -1,5 +1,6 @@
 package dev.latitude.testkit;
 
+import dev.latitude.LatitudeConfigException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -37,7 +38,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import dev.latitude.LatitudeConfigException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -176,8 +176,8 @@ public final class PostgresCluster implements AutoCloseable {
 
         /**
          * Sets where the PostgreSQL 15 server binaries are ({@code initdb} and {@code postgres}), such as
-         * {@value #DEFAULT_BIN_DIR} or {@link PostgresBinaries#bundled()}; by default {@link PostgresBinaries#resolve()}
-         * chooses when the cluster starts.
+         * {@value #DEFAULT_BIN_DIR} or {@link PostgresBinaries#bundled()}; by default
+         * {@link PostgresBinaries#resolve()} chooses when the cluster starts.
          *
          * @param dir the directory
          * @return this builder
