@@ -13,6 +13,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -107,6 +108,7 @@ final class PostgresBundle {
                                 target);
                         PostgresCluster.deleteTree(target);
                     }
+                    removeAbandonedScratch(cacheRoot);
                     long t0 = System.nanoTime();
                     Path scratch = Files.createTempDirectory(cacheRoot, key + ".tmp-");
                     try {
@@ -134,6 +136,16 @@ final class PostgresBundle {
             throw new IllegalStateException("the PostgreSQL binaries extracted into " + target + " do not verify");
         }
         return target;
+    }
+
+    /** Deletes the scratch directories of extractions of this bundle that a killed JVM left (the lock is held). */
+    private void removeAbandonedScratch(Path cacheRoot) throws IOException {
+        try (DirectoryStream<Path> abandoned = Files.newDirectoryStream(cacheRoot, key + ".tmp-*")) {
+            for (Path dir : abandoned) {
+                LOG.info("removing {}, left by an extraction that did not finish", dir);
+                PostgresCluster.deleteTree(dir);
+            }
+        }
     }
 
     /**

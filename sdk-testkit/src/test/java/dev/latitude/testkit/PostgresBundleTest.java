@@ -145,6 +145,13 @@ class PostgresBundleTest {
         b.extractTo(cache);
         assertThat(PostgresBundle.verify(dir)).isTrue();
 
+        // What a JVM killed while extracting leaves: a scratch directory, removed by the next extraction.
+        Path abandoned = Files.createDirectories(cache.resolve(b.key() + ".tmp-12345/bin"));
+        Files.writeString(dir.resolve("bin/initdb"), "#!/bin/sh\n# altered\n");
+        b.extractTo(cache);
+        assertThat(abandoned.getParent()).doesNotExist();
+        assertThat(leftovers(cache)).isEmpty();
+
         // A directory a killed extraction could never leave (it renames only complete ones), but one made by hand.
         PostgresCluster.deleteTree(dir);
         Files.createDirectories(dir.resolve("bin"));
