@@ -1,5 +1,6 @@
 package dev.latitude.testkit;
 
+import dev.latitude.LatitudeConfigException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -11,6 +12,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalLookupService;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -43,12 +49,19 @@ import org.slf4j.LoggerFactory;
  * <p>Clients connect through the proxy ({@link Node#jdbcUrl()}, {@link Node#proxyPort()}) as user {@value #USER}
  * without a password (trust authentication on 127.0.0.1). Replication and the cluster's own controls connect to the
  * nodes directly ({@link Node#port()}), so a fault on a node's proxy cuts off clients, not replication, and the
- * controls keep working. Controls run SQL through the {@code psql} client of the same installation.
+ * controls keep working. Controls run SQL over JDBC (the PostgreSQL driver).
  *
- * <p>Needs the PostgreSQL 15 server binaries (Debian/Ubuntu: {@code apt-get install -y postgresql-15}, in
- * {@value #DEFAULT_BIN_DIR}). PostgreSQL refuses to run as root: when the JVM runs as root, the server binaries
- * ({@code initdb}, {@code pg_basebackup}, {@code postgres}) run as an unprivileged user ({@code nobody} unless
- * {@link Builder#osUser(String)} says otherwise) through {@code setpriv}; otherwise they run as the JVM's user.
+ * <p>Needs only Java and Maven: the server binaries ({@code initdb} and {@code postgres}) come from
+ * {@link PostgresBinaries}, which takes, in this order, {@link Builder#binDir(Path)} or the system property
+ * {@value PostgresBinaries#BIN_PROPERTY}, a system install of PostgreSQL 15 (such as Debian's in
+ * {@value #DEFAULT_BIN_DIR}), else the PostgreSQL bundle the testkit's POM brings from Maven for this platform. To run
+ * against a system install, set {@code -Dlatitude.postgres.bin=/usr/lib/postgresql/15/bin}; to run against the bundle
+ * even where one is installed, {@code -Dlatitude.postgres.bin=bundled}. Replicas are made from a base backup taken with
+ * SQL and a file copy ({@code pg_backup_start} / {@code pg_backup_stop}), so no {@code pg_basebackup} is needed.
+ *
+ * <p>PostgreSQL refuses to run as root: when the JVM runs as root, the server binaries run as an unprivileged user
+ * ({@code nobody} unless {@link Builder#osUser(String)} says otherwise) through {@code setpriv}, whichever source they
+ * come from; otherwise they run as the JVM's user.
  *
  * <p>{@link #close()} stops every process and deletes the temporary directories; a JVM shutdown hook does the same for
  * clusters left open, and {@link #start()} removes what a killed JVM left behind.
@@ -73,20 +86,24 @@ public final class PostgresCluster implements AutoCloseable {
     private static final String DIR_PREFIX = "latitude-pg-";
     private static final String OWNER_FILE = "owner.pid";
     private static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
-    private static final Duration PSQL_TIMEOUT = Duration.ofSeconds(60);
+    private static final int QUERY_TIMEOUT_SECONDS = 60;
+    private static final int CONNECT_TIMEOUT_SECONDS = 5;
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration POLL_INTERVAL = Duration.ofMillis(20);
     private static final Set<PostgresCluster> OPEN = ConcurrentHashMap.newKeySet();
+    // The driver itself rather than DriverManager, which may not see it from every class loader.
+    private static final org.postgresql.Driver DRIVER = new org.postgresql.Driver();
     private static final AtomicBoolean HOOK_INSTALLED = new AtomicBoolean();
 
     private final int replicaCount;
     private final Map<String, String> settings;
-    private final Path binDir;
+    private final Path configuredBinDir;
     private final Path tempRoot;
     private final String osUser;
     private final Duration startTimeout;
 
     private final List<Node> nodes = new ArrayList<>();
+    private Path binDir;
     private List<String> runAsPrefix = List.of();
     private String runAsGid;
     private Path baseDir;
@@ -99,13 +116,13 @@ public final class PostgresCluster implements AutoCloseable {
     private PostgresCluster(Builder b) {
         this.replicaCount = b.replicas;
         this.settings = new LinkedHashMap<>(b.settings);
-        this.binDir = b.binDir;
+        this.configuredBinDir = b.binDir;
         this.tempRoot = b.tempRoot;
         this.osUser = b.osUser;
         this.startTimeout = b.startTimeout;
     }
 
-    /** Returns a builder: one replica, default settings, binaries in {@value #DEFAULT_BIN_DIR}. */
+    /** Returns a builder: one replica, default settings, binaries found by {@link PostgresBinaries#resolve()}. */
     public static Builder builder() {
         return new Builder();
     }
@@ -114,7 +131,7 @@ public final class PostgresCluster implements AutoCloseable {
     public static final class Builder {
         private int replicas = 1;
         private final Map<String, String> settings = new LinkedHashMap<>();
-        private Path binDir = Path.of(System.getProperty("latitude.postgres.bin", DEFAULT_BIN_DIR));
+        private Path binDir;
         private Path tempRoot = Path.of(System.getProperty("java.io.tmpdir"));
         private String osUser = "nobody";
         private Duration startTimeout = Duration.ofSeconds(60);
@@ -158,9 +175,9 @@ public final class PostgresCluster implements AutoCloseable {
         }
 
         /**
-         * Sets where the PostgreSQL 15 server binaries are ({@code initdb}, {@code postgres}, {@code pg_basebackup},
-         * {@code psql}); {@value #DEFAULT_BIN_DIR} by default, or the system property
-         * {@code latitude.postgres.bin}.
+         * Sets where the PostgreSQL 15 server binaries are ({@code initdb} and {@code postgres}), such as
+         * {@value #DEFAULT_BIN_DIR} or {@link PostgresBinaries#bundled()}; by default
+         * {@link PostgresBinaries#resolve()} chooses when the cluster starts.
          *
          * @param dir the directory
          * @return this builder
@@ -294,19 +311,22 @@ public final class PostgresCluster implements AutoCloseable {
     // Starting.
 
     /**
-     * Creates and starts the cluster: {@code initdb} and start of the primary, then for each replica
-     * {@code pg_basebackup -R -X stream} and start, and a wait until every replica is streaming. On failure everything
-     * started is stopped and removed again.
+     * Creates and starts the cluster: {@code initdb} and start of the primary, then for each replica a base backup
+     * ({@code pg_backup_start}, a copy of the data directory, {@code pg_backup_stop}) set up as a streaming standby
+     * and started, and a wait until every replica is streaming. On failure everything started is stopped and removed
+     * again. Finding (and the first time extracting) the binaries is not counted in {@link #startupTime()}.
      *
      * @return this cluster, running
-     * @throws IllegalStateException if the binaries are missing, a step fails (with the server's log), or the start
-     *     takes longer than the builder's start timeout
+     * @throws dev.latitude.LatitudeConfigException if no binaries are found (see {@link PostgresBinaries})
+     * @throws IllegalStateException if a step fails (with the server's log), or the start takes longer than the
+     *     builder's start timeout
      */
     public synchronized PostgresCluster start() {
         if (started) {
             throw new IllegalStateException("this PostgresCluster was already started; build a new one");
         }
         started = true;
+        binDir = configuredBinDir != null ? configuredBinDir : PostgresBinaries.resolve();
         checkBinaries();
         reapOrphans(tempRoot);
         long deadline = System.nanoTime() + startTimeout.toNanos();
@@ -383,35 +403,24 @@ public final class PostgresCluster implements AutoCloseable {
 
     private void startReplica(Node replica, long deadline) {
         Node primary = nodes.get(0);
-        runTool(replica, deadline, bin("pg_basebackup"),
-                "-d", "host=127.0.0.1 port=" + primary.port + " user=" + USER + " application_name=" + replica.name,
-                "-D", replica.dataDir.toString(), "-R", "-X", "stream", "-c", "fast", "--no-sync", "--no-manifest");
+        try (Connection session = connect(primary)) {
+            PostgresBaseBackup.take(session, primary.dataDir, replica.dataDir,
+                    "host=127.0.0.1 port=" + primary.port + " user=" + USER + " application_name=" + replica.name);
+        } catch (SQLException e) {
+            throw new IllegalStateException("the base backup of " + primary.name + " for " + replica.name + " failed: "
+                    + e.getMessage() + "; " + logTail(primary), e);
+        }
         startProcess(replica);
         awaitReady(replica, deadline);
         awaitStreaming(replica, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     }
 
     private void checkBinaries() {
-        for (String tool : List.of("initdb", "postgres", "pg_basebackup")) {
-            if (!Files.isExecutable(binDir.resolve(tool))) {
-                throw new IllegalStateException("PostgreSQL 15 binaries not found in " + binDir + " (no executable "
-                        + tool + "); install postgresql-15 (apt-get install -y postgresql-15), or point"
-                        + " PostgresCluster.builder().binDir(...) or -Dlatitude.postgres.bin at them");
-            }
+        if (!PostgresBinaries.holdsTools(binDir)) {
+            throw new LatitudeConfigException("PostgresCluster.builder().binDir", "'" + binDir + "' holds no executable"
+                    + " " + String.join(" and ", PostgresBinaries.TOOLS) + "; point it at a PostgreSQL 15 bin directory"
+                    + " or leave it unset to let PostgresBinaries find one");
         }
-        psqlPath();
-    }
-
-    private String psqlPath() {
-        Path p = binDir.resolve("psql");
-        if (Files.isExecutable(p)) {
-            return p.toString();
-        }
-        if (Files.isExecutable(Path.of("/usr/bin/psql"))) {
-            return "/usr/bin/psql";
-        }
-        throw new IllegalStateException("the psql client was not found in " + binDir + " nor /usr/bin; install"
-                + " postgresql-client-15 (apt-get install -y postgresql-client-15)");
     }
 
     private String bin(String tool) {
@@ -436,11 +445,18 @@ public final class PostgresCluster implements AutoCloseable {
                 Files.setPosixFilePermissions(dataRoot, PosixFilePermissions.fromString("rwx------"));
                 List<String> probe = new ArrayList<>(runAsPrefix);
                 probe.addAll(List.of("test", "-w", dataRoot.toString()));
-                String reachable = Exec.run(probe, null, Duration.ofSeconds(10));
+                String reachable = Exec.run(probe, Duration.ofSeconds(10));
                 if (reachable == null) {
                     throw new IllegalStateException("user '" + osUser + "' cannot reach " + dataRoot
                             + " (a parent directory is closed to it); use PostgresCluster.builder().tempRoot(Path.of(\"/tmp\"))"
                             + " or -Djava.io.tmpdir=/tmp");
+                }
+                List<String> runnable = new ArrayList<>(runAsPrefix);
+                runnable.addAll(List.of("test", "-x", bin("postgres")));
+                if (Exec.run(runnable, Duration.ofSeconds(10)) == null) {
+                    throw new IllegalStateException("user '" + osUser + "' cannot run " + bin("postgres") + " (a parent"
+                            + " directory is closed to it); put the binaries where it can, such as with -D"
+                            + PostgresBinaries.CACHE_PROPERTY + "=/var/tmp/latitude-postgres for the bundle");
                 }
             }
         } catch (IOException e) {
@@ -453,8 +469,8 @@ public final class PostgresCluster implements AutoCloseable {
             throw new IllegalStateException("PostgreSQL refuses to run as root and setpriv (util-linux), used to run"
                     + " it as '" + osUser + "', was not found; install util-linux or run the tests as a non-root user");
         }
-        String uid = Exec.run(List.of("id", "-u", osUser), null, Duration.ofSeconds(10));
-        String gid = Exec.run(List.of("id", "-g", osUser), null, Duration.ofSeconds(10));
+        String uid = Exec.run(List.of("id", "-u", osUser), Duration.ofSeconds(10));
+        String gid = Exec.run(List.of("id", "-g", osUser), Duration.ofSeconds(10));
         if (uid == null || gid == null || uid.isBlank() || gid.isBlank()) {
             throw new IllegalStateException("PostgreSQL refuses to run as root and user '" + osUser + "', to run it"
                     + " as, does not exist; create it or choose one with PostgresCluster.builder().osUser(...)");
@@ -468,11 +484,7 @@ public final class PostgresCluster implements AutoCloseable {
     }
 
     private static boolean isRoot() {
-        try {
-            return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return "root".equals(System.getProperty("user.name"));
-        }
+        return PostgresBinaries.isRoot();
     }
 
     private void createNodes() {
@@ -685,6 +697,12 @@ public final class PostgresCluster implements AutoCloseable {
         return startupTime;
     }
 
+    /** Returns the directory of the server binaries the cluster runs (see {@link PostgresBinaries}). */
+    public Path binDir() {
+        requireStarted();
+        return binDir;
+    }
+
     /** Returns the temporary directory holding the data directories and logs; deleted by {@link #close()}. */
     public Path baseDir() {
         requireStarted();
@@ -728,31 +746,58 @@ public final class PostgresCluster implements AutoCloseable {
     // SQL and controls.
 
     /**
-     * Runs SQL on a node directly (not through its proxy) with {@code psql}, each statement in its own transaction,
-     * and returns the output: unaligned, tuples only, one row a line, trimmed.
+     * Runs SQL on a node directly (not through its proxy) over JDBC, each statement in its own transaction, and
+     * returns the rows the statements return as text: one row a line, columns separated by {@code |}, {@code t} and
+     * {@code f} for booleans, an empty string for NULL, trimmed (as {@code psql -A -t} prints them).
      *
      * @param node a running node
      * @param statements one or more SQL statements
-     * @return the output of the last statements' rows, such as {@code t} for {@code SELECT true}
-     * @throws IllegalStateException if the node is not running or the SQL fails, with psql's message
+     * @return the rows, such as {@code t} for {@code SELECT true}
+     * @throws IllegalStateException if the node is not running or the SQL fails, with the server's message
      */
     public String query(Node node, String... statements) {
         requireRunning(node, "run SQL");
         if (statements.length == 0) {
             throw new IllegalArgumentException("no SQL given");
         }
-        List<String> cmd = new ArrayList<>(List.of(psqlPath(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                "-h", "127.0.0.1", "-p", Integer.toString(node.port), "-U", USER, "-d", "postgres"));
-        for (String sql : statements) {
-            cmd.add("-c");
-            cmd.add(sql);
+        StringBuilder out = new StringBuilder();
+        try (Connection c = connect(node); Statement st = c.createStatement()) {
+            st.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+            for (String sql : statements) {
+                if (st.execute(sql)) {
+                    appendRows(st.getResultSet(), out);
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("SQL on PostgreSQL node " + node.name + " failed: " + e.getMessage()
+                    + "; SQL: " + String.join("; ", statements), e);
         }
-        Exec.Result r = Exec.runForResult(cmd, Map.of("PGCONNECT_TIMEOUT", "5"), PSQL_TIMEOUT, baseDir);
-        if (r.exitCode != 0) {
-            throw new IllegalStateException("SQL on PostgreSQL node " + node.name + " failed (psql exit " + r.exitCode
-                    + "): " + r.stderr.trim() + "; SQL: " + String.join("; ", statements));
+        return out.toString().trim();
+    }
+
+    private static void appendRows(ResultSet rs, StringBuilder out) throws SQLException {
+        int columns = rs.getMetaData().getColumnCount();
+        while (rs.next()) {
+            for (int i = 1; i <= columns; i++) {
+                String v = rs.getString(i);
+                out.append(i > 1 ? "|" : "").append(v == null ? "" : v);
+            }
+            out.append('\n');
         }
-        return r.stdout.trim();
+    }
+
+    /** Connects to a node directly, bypassing its proxy, as {@value #USER}. */
+    private static Connection connect(Node node) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", USER);
+        props.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
+        props.setProperty("socketTimeout", Integer.toString(QUERY_TIMEOUT_SECONDS));
+        props.setProperty("ApplicationName", "latitude-testkit");
+        Connection c = DRIVER.connect("jdbc:postgresql://127.0.0.1:" + node.port + "/postgres", props);
+        if (c == null) {
+            throw new SQLException("the PostgreSQL driver refused its own URL");
+        }
+        return c;
     }
 
     private Optional<String> tryQuery(Node node, String sql) {
@@ -948,7 +993,7 @@ public final class PostgresCluster implements AutoCloseable {
         }
         List<ProcessHandle> children = p.descendants().collect(Collectors.toList());
         try {
-            if (Exec.run(List.of("kill", "-" + signal, Long.toString(p.pid())), null, Duration.ofSeconds(10)) == null) {
+            if (Exec.run(List.of("kill", "-" + signal, Long.toString(p.pid())), Duration.ofSeconds(10)) == null) {
                 LOG.warn("could not send SIG{} to PostgreSQL node {}; killing it", signal, node.name);
                 p.destroyForcibly();
             }
@@ -1008,7 +1053,7 @@ public final class PostgresCluster implements AutoCloseable {
         OPEN.remove(this);
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }
@@ -1122,66 +1167,38 @@ public final class PostgresCluster implements AutoCloseable {
 
     /** Running short external commands with bounded waits. */
     private static final class Exec {
-        static final class Result {
-            final int exitCode;
-            final String stdout;
-            final String stderr;
-
-            Result(int exitCode, String stdout, String stderr) {
-                this.exitCode = exitCode;
-                this.stdout = stdout;
-                this.stderr = stderr;
-            }
-        }
-
         static void cleanEnvironment(Map<String, String> env) {
             env.keySet().removeIf(k -> k.startsWith("PG"));
         }
 
-        /** Returns the command's output if it exits with 0, or null. */
-        static String run(List<String> cmd, Map<String, String> env, Duration timeout) {
-            Result r = runForResult(cmd, env, timeout, null);
-            return r.exitCode == 0 ? r.stdout : null;
-        }
-
-        static Result runForResult(List<String> cmd, Map<String, String> env, Duration timeout, Path scratch) {
+        /** Returns the command's output if it exits with 0 within {@code timeout}, or null. */
+        static String run(List<String> cmd, Duration timeout) {
             Path out = null;
-            Path err = null;
             try {
-                Path dir = scratch != null ? scratch : Path.of(System.getProperty("java.io.tmpdir"));
-                out = Files.createTempFile(dir, "exec-", ".out");
-                err = Files.createTempFile(dir, "exec-", ".err");
-                ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
+                out = Files.createTempFile("exec-", ".out");
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile())
+                        .redirectError(ProcessBuilder.Redirect.DISCARD)
                         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
                 cleanEnvironment(pb.environment());
-                if (env != null) {
-                    pb.environment().putAll(env);
-                }
                 Process p = pb.start();
                 if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                     p.destroyForcibly();
                     p.waitFor(5, TimeUnit.SECONDS);
-                    return new Result(-1, "", String.join(" ", cmd.subList(0, 1)) + " did not finish within "
-                            + timeout.toSeconds() + " s");
+                    return null;
                 }
-                return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+                return p.exitValue() == 0 ? Files.readString(out) : null;
             } catch (IOException e) {
-                return new Result(-1, "", "could not run " + cmd.get(0) + ": " + e);
+                return null;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return new Result(-1, "", "interrupted");
+                return null;
             } finally {
-                deleteQuietly(out);
-                deleteQuietly(err);
-            }
-        }
-
-        private static void deleteQuietly(Path p) {
-            if (p != null) {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // A temp file.
+                if (out != null) {
+                    try {
+                        Files.deleteIfExists(out);
+                    } catch (IOException ignored) {
+                        // A temp file.
+                    }
                 }
             }
         }

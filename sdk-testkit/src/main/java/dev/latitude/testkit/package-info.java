@@ -7,7 +7,8 @@
  * latency with jitter and heavy tails); for real data stores, {@link dev.latitude.testkit.TcpFaultProxy} (the same
  * {@link dev.latitude.testkit.Fault faults} in front of any TCP server) and
  * {@link dev.latitude.testkit.PostgresCluster} (a local PostgreSQL 15 primary with streaming replicas, each behind a
- * fault proxy); {@link dev.latitude.testkit.History} and {@link dev.latitude.testkit.HistoryChecker} (record what a
+ * fault proxy, run from a system install or from the PostgreSQL bundle Maven brings, see
+ * {@link dev.latitude.testkit.PostgresBinaries}); {@link dev.latitude.testkit.History} and {@link dev.latitude.testkit.HistoryChecker} (record what a
  * test did and check read-your-writes, monotonic reads, lost writes and residency); and emulated DynamoDB regions:
  * {@link dev.latitude.testkit.DynamoDbLocalRegion} (DynamoDB Local in-process on 127.0.0.1),
  * {@link dev.latitude.testkit.DynamoDbLocalRegions} (a lab of them) and

@@ -134,8 +134,13 @@ class PostgresClusterTest {
     @Test
     @Order(1)
     void startsAPrimaryAndTwoStreamingReplicas() throws Exception {
-        System.out.println("PostgreSQL primary + 2 replicas started in " + cluster.startupTime().toMillis() + " ms");
+        System.out.println("testkit.pg_cluster_start_ms=" + cluster.startupTime().toMillis() + " ms (primary + 2"
+                + " replicas, binaries in " + cluster.binDir() + ")");
         assertThat(cluster.startupTime()).isLessThan(Duration.ofSeconds(30));
+        if (PostgresBinaries.BUNDLED.equals(System.getProperty(PostgresBinaries.BIN_PROPERTY))) {
+            assertThat(cluster.binDir()).isEqualTo(PostgresBinaries.bundled());
+            assertThat(PostgresBinaries.SYSTEM_BIN_DIRS).doesNotContain(cluster.binDir());
+        }
 
         assertThat(cluster.nodes()).extracting(PostgresCluster.Node::name)
                 .containsExactly("primary", "replica-1", "replica-2");
@@ -151,6 +156,14 @@ class PostgresClusterTest {
         assertThat(cluster.isInRecovery(replica2)).isTrue();
         assertThat(cluster.query(primary, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"))
                 .isEqualTo("2");
+        assertThat(cluster.query(primary, "SELECT application_name FROM pg_stat_replication ORDER BY 1"))
+                .isEqualTo("replica-1\nreplica-2");
+        // Controls print rows as psql -A -t would: columns joined by |, t/f, NULL as nothing, every statement's rows.
+        assertThat(cluster.query(primary, "SELECT 1, NULL, true", "CREATE TEMP TABLE t (x int)",
+                "SELECT 'a' UNION ALL SELECT 'b'")).isEqualTo("1||t\na\nb");
+        assertThatThrownBy(() -> cluster.query(primary, "SELECT * FROM no_such_table"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("no_such_table")
+                .hasMessageContaining("primary");
 
         // Through the proxies, with JDBC.
         try (Connection c = connect(replica1); Statement s = c.createStatement();
