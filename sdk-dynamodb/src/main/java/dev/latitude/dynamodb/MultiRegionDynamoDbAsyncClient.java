@@ -1,6 +1,7 @@
 package dev.latitude.dynamodb;
 
 import dev.latitude.AsyncRegionCall;
+import dev.latitude.Futures;
 import dev.latitude.Latitude;
 import dev.latitude.LatitudeConfigException;
 import dev.latitude.ResultWatermark;
@@ -83,7 +84,8 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
         ResultWatermark<Routed.Answer<S>> watermark = routed.answerWatermark();
         CompletableFuture<Routed.Answer<S>> answer = watermark == null ? latitude.executeAsync(routed.operation, call)
                 : latitude.executeAsync(routed.operation, call, watermark);
-        return answer.thenApply(routed::finish);
+        // The caller's cancel must reach the engine's call: a plain thenApply would stop only the mapped future.
+        return Futures.propagateCancellation(answer.thenApply(routed::finish), answer);
     }
 
     // ---------------------------------------------------------------- data plane: routed
