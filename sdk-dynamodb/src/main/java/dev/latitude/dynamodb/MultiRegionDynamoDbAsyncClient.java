@@ -28,8 +28,14 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbAsyncWaiter;
  * The non-blocking twin of {@link MultiRegionDynamoDbClient}: a {@link DynamoDbAsyncClient} over one async client per
  * region, with the same routing, fallback, write stamps and guards, session verification, residency, heartbeats and
  * telemetry (both use one request router, and one per-attempt step that recovers a failed write guard). Calls never block the caller's thread: attempts start on the caller's thread or the
- * engine's timer thread, and fallbacks and hedges are scheduled, not waited for. Cancelling a returned future cancels
- * the attempts in flight.
+ * engine's timer thread, and fallbacks and hedges are scheduled, not waited for.
+ *
+ * <p>Cancelling a returned future (or completing it yourself, as {@code orTimeout} does) stops the call in the engine:
+ * no further attempt, fallback or hedge starts, and the attempts in flight are cancelled. A write already sent may
+ * still be applied. A future derived from the returned one ({@code thenApply}) does not carry the cancel unless linked
+ * with {@link dev.latitude.Futures#propagateCancellation}. The AWS SDK's Netty client does not abort a request whose
+ * future is cancelled: it holds its connection until answered or until the HTTP client's read timeout, unless the
+ * region client has an {@code apiCallAttemptTimeout}; clients passed to {@link Builder#regionClient} should set one.
  *
  * <p>Errors arrive through the future, as the AWS SDK's async client delivers them: the service's own exceptions for
  * caller errors, and Latitude's ({@link dev.latitude.RegionsUnavailableException},
