@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,8 +22,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A timeout never fires before its delay, and fires within about a tick after it on an idle machine; timeouts due
  * in different ticks fire in that order, those due in the same tick in the order they were armed. A timeout further
- * away than one rotation waits in its bucket for the rounds left. While the wheel and the queue are empty the thread
- * sleeps until the next {@code schedule}, which then wakes it (once: only the schedule that finds it asleep).
+ * away than one rotation waits in its bucket for the rounds left.
+ *
+ * <p>The thread sleeps until the end of the tick of the next bucket that holds a timeout (a tick at a time while
+ * timeouts are queued or due soon, as under load), and for good while there is none. It announces when it will wake;
+ * a {@code schedule} wakes it only if its timeout is due more than a tick before that, so an engine whose wheel holds
+ * only its health probes' timers wakes a few times a second, and one under load is never woken by a schedule.
  *
  * <p>Tasks must be short: they all share the one thread (the engine moves user work off it). A task that throws is
  * logged and does not stop the timer. After {@link #close()} pending timeouts are dropped and later ones are ignored.
@@ -43,8 +48,11 @@ final class WheelTimer implements Scheduler, AutoCloseable {
     private final ConcurrentLinkedQueue<Timeout> queued = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     private final long startNanos;
-    /** Set by the timer thread before it sleeps with nothing to do; the schedule that clears it wakes the thread. */
-    private final AtomicInteger idle = new AtomicInteger();
+    /**
+     * When the sleeping timer thread will wake, relative to the start ({@link Long#MAX_VALUE}: not until woken), or 0
+     * while it is awake (it looks at the queue before sleeping again). The schedule that sets it to 0 wakes the thread.
+     */
+    private final AtomicLong wakeAt = new AtomicLong();
     private volatile boolean closed;
     // Owned by the timer thread.
     private long tick;
@@ -85,8 +93,10 @@ final class WheelTimer implements Scheduler, AutoCloseable {
             return t; // the engine is closing: nothing may fire any more
         }
         queued.add(t);
-        // Only the schedule that finds the thread asleep with nothing to do wakes it; under load it is ticking.
-        if (idle.get() == 1 && idle.compareAndSet(1, 0)) {
+        // Wake the thread only if it would otherwise see this timeout more than a tick late; under load it wakes every
+        // tick anyway. Only the schedule that claims the wake-up (sets it to 0) unparks the thread.
+        long w = wakeAt.get();
+        if (t.deadline + tickNanos < w && wakeAt.compareAndSet(w, 0)) {
             LockSupport.unpark(thread);
         }
         return t;
@@ -106,13 +116,18 @@ final class WheelTimer implements Scheduler, AutoCloseable {
 
     private void run() {
         while (!closed) {
-            long now = awaitTick();
+            long now = sleep();
             if (closed) {
                 break;
             }
+            if (inWheel == 0) {
+                tick = Math.max(tick, now / tickNanos); // every bucket is empty: start from the present
+            }
             transfer();
-            wheel[(int) (tick & mask)].expire(now);
-            tick++;
+            // Every tick that has fully passed, in order; more than one after a long sleep or a stall.
+            for (long passed = now / tickNanos; tick < passed; tick++) {
+                wheel[(int) (tick & mask)].expire(now);
+            }
         }
         queued.clear();
         for (Bucket b : wheel) {
@@ -121,28 +136,47 @@ final class WheelTimer implements Scheduler, AutoCloseable {
     }
 
     /**
-     * Sleeps until the current tick has passed and returns the time, relative to the start. With nothing queued and
-     * nothing in the wheel it sleeps until a schedule wakes it, then carries on from the tick of the time it woke.
+     * Sleeps until the end of the tick of the next bucket holding a timeout (at once if that has passed), or until the
+     * end of the current tick if timeouts are queued, or for good if there is none; a schedule may cut it short.
+     * Returns the time, relative to the start.
      */
-    private long awaitTick() {
-        while (inWheel == 0 && queued.isEmpty() && !closed) {
-            idle.set(1);
-            // Re-check after announcing: a schedule that queued before seeing the flag must not be missed.
-            if (queued.isEmpty() && !closed) {
-                LockSupport.park(this);
-            }
-            idle.set(0);
-            // Nothing is in the wheel: jump to the present rather than walk empty buckets.
-            tick = Math.max(tick, (System.nanoTime() - startNanos) / tickNanos);
+    private long sleep() {
+        long target = nextBucketEnd();
+        wakeAt.set(target);
+        // Re-check after announcing: a schedule that queued before reading the announcement did not wake anyone.
+        if (!queued.isEmpty()) {
+            target = Math.min(target, (tick + 1) * tickNanos);
         }
-        long end = (tick + 1) * tickNanos;
+        long now;
         while (true) {
-            long now = System.nanoTime() - startNanos;
-            if (now >= end || closed) {
-                return now;
+            now = System.nanoTime() - startNanos;
+            if (wakeAt.get() == 0) {
+                target = Math.min(target, (tick + 1) * tickNanos); // woken for an earlier timeout
             }
-            LockSupport.parkNanos(this, end - now);
+            if (now >= target || closed) {
+                break;
+            }
+            if (target == Long.MAX_VALUE) {
+                LockSupport.park(this);
+            } else {
+                LockSupport.parkNanos(this, target - now);
+            }
         }
+        wakeAt.set(0);
+        return now;
+    }
+
+    /** Returns the end of the tick of the first bucket from the current one that holds a timeout, or "never". */
+    private long nextBucketEnd() {
+        if (inWheel == 0) {
+            return Long.MAX_VALUE;
+        }
+        for (int i = 0; i < wheel.length; i++) {
+            if (!wheel[(int) ((tick + i) & mask)].isEmpty()) {
+                return (tick + i + 1) * tickNanos;
+            }
+        }
+        return (tick + 1) * tickNanos; // not reached: a timeout in the wheel is in some bucket
     }
 
     /** Moves queued timeouts into their buckets; one already due goes into the current bucket. */
@@ -246,6 +280,10 @@ final class WheelTimer implements Scheduler, AutoCloseable {
             t.next = null;
             t.prev = null;
             inWheel--;
+        }
+
+        boolean isEmpty() {
+            return head == null;
         }
 
         void clear() {

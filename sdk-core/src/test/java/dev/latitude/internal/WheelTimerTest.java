@@ -192,6 +192,24 @@ class WheelTimerTest {
         await(second);
     }
 
+    /**
+     * With only a timeout a minute away in a wheel of 65 s, the thread sleeps until that timeout's bucket; a timeout
+     * due sooner must wake it (the wait for it is bounded well below the minute).
+     */
+    @Test
+    void schedule_soonerThanTheThreadMeansToWake_wakesIt() throws InterruptedException {
+        WheelTimer timer = timer(MS, 1 << 16);
+        timer.schedule(() -> { }, TimeUnit.SECONDS.toNanos(60));
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (timer.thread().getState() != Thread.State.TIMED_WAITING) {
+            assertThat(System.nanoTime()).as("timer asleep within 30 s").isLessThan(end);
+            Thread.sleep(5);
+        }
+        CountDownLatch soon = new CountDownLatch(1);
+        timer.schedule(soon::countDown, 2 * MS);
+        await(soon);
+    }
+
     /** Waits until the timer thread sleeps without a timeout: nothing armed, no tick to wait for. */
     private static void awaitIdle(WheelTimer timer) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
