@@ -7,7 +7,9 @@ import java.util.concurrent.CompletionStage;
  *
  * <p>It must return quickly (start the request and return its stage); the engine may invoke it from its timer
  * thread when it falls back or hedges. When the engine gives up on an attempt it calls
- * {@code toCompletableFuture().cancel(true)} on the returned stage.
+ * {@code toCompletableFuture().cancel(true)} on the returned stage; a call that returns a stage mapped from the
+ * client's future ({@code thenApply}) should link the two with {@link Futures#propagateCancellation}, or the request
+ * itself keeps running.
  *
  * @param <T> the result type
  */

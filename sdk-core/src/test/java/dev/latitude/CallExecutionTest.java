@@ -316,6 +316,61 @@ class CallExecutionTest {
     }
 
     @Test
+    void executeAsync_callerCancels_noFallbackTimeoutOrDeadlineLater() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(read(), recorder);
+        clock.advanceMillis(100);
+        result.cancel(true);
+        clock.advanceMillis(5_000); // past the attempt timeout (500 ms) and the deadline (3 s)
+        assertThat(recorder.regions()).as("no attempt after the cancel").containsExactly("us-east-1");
+        assertThat(recorder.attempt(0)).isCancelled();
+        assertThat(result).isCancelled();
+    }
+
+    @Test
+    void executeAsync_callerCancelsBesideASlowAttempt_bothAttemptsCancelledNoThird() {
+        Latitude l = engine();
+        CompletableFuture<String> result = l.executeAsync(read(), recorder);
+        clock.advanceMillis(500); // us-east-1 is slow: us-west-2 starts beside it
+        assertThat(recorder.regions()).containsExactly("us-east-1", "us-west-2");
+        result.cancel(true);
+        clock.advanceMillis(5_000);
+        assertThat(recorder.regions()).as("eu-west-1 never tried").containsExactly("us-east-1", "us-west-2");
+        assertThat(recorder.attempt(0)).isCancelled();
+        assertThat(recorder.attempt(1)).isCancelled();
+        assertThat(l.status()).allSatisfy(s -> assertThat(s.inFlight()).isZero());
+        assertThat(clock.pendingTasks()).isZero();
+    }
+
+    /**
+     * A fallback decided on the timer thread is sent from the attempt executor: a cancel arriving between the two must
+     * keep the request from being sent at all. The engine runs on its own timer, with an executor the test drains by
+     * hand, so the cancel lands exactly in that gap.
+     */
+    @Test
+    void executeAsync_callerCancelsWhileFallbackIsOnItsWay_fallbackNeverSent() throws Exception {
+        java.util.concurrent.BlockingQueue<Runnable> handedOff = new java.util.concurrent.LinkedBlockingQueue<>();
+        Latitude l = Latitude.builder()
+                .topology(topology())
+                .routingPolicy(RoutingPolicy.failover().priority("us-east-1", "us-west-2", "eu-west-1").build())
+                .openTelemetry(OpenTelemetry.noop())
+                .hedging(HedgingConfig.disabled())
+                .attemptTimeout(Duration.ofMillis(20))
+                .deadline(Duration.ofMinutes(1))
+                .attemptExecutor(handedOff::add)
+                .build();
+        engines.add(l);
+        CompletableFuture<String> result = l.executeAsync(read(), recorder);
+        Runnable fallback = handedOff.poll(30, TimeUnit.SECONDS);
+        assertThat(fallback).as("the attempt timeout handed a fallback to the executor").isNotNull();
+        result.cancel(true);
+        fallback.run();
+        assertThat(recorder.regions()).containsExactly("us-east-1");
+        assertThat(recorder.attempt(0)).isCancelled();
+        assertThat(l.status()).allSatisfy(s -> assertThat(s.inFlight()).isZero());
+    }
+
+    @Test
     void executeAsync_regionCallThrows_isClassifiedLikeAFailedAttempt() {
         Latitude l = engine();
         List<String> seen = new ArrayList<>();
@@ -388,6 +443,18 @@ class CallExecutionTest {
         recorder.attempt(0).complete("primary");
         assertThat(result).isCompletedWithValue("primary");
         assertThat(recorder.attempt(1)).isCancelled();
+    }
+
+    @Test
+    void hedging_callerCancelsBeforeTheHedgeDelay_noHedgeStarts() {
+        Latitude l = engine(b -> b.hedging(HedgingConfig.builder().minSamples(20).build()));
+        warmUp(l, 40, 10);
+        CompletableFuture<String> result = l.executeAsync(read(), recorder);
+        clock.advanceMillis(5);
+        result.cancel(true);
+        clock.advanceMillis(5_000);
+        assertThat(recorder.regions()).as("no hedge after the cancel").containsExactly("us-east-1");
+        assertThat(recorder.attempt(0)).isCancelled();
     }
 
     @Test

@@ -233,8 +233,17 @@ final class CallExecution<T> {
         hedgeTimer = engine.scheduler.schedule(() -> onHedge(primary, delay, false), delay);
     }
 
-    /** Runs the region call for {@code a} outside the lock and wires its completion. */
+    /**
+     * Runs the region call for {@code a} outside the lock and wires its completion. An attempt the call gave up on
+     * before it was sent (the caller cancelled while a fallback or hedge was on its way) is never sent.
+     */
     private void dispatch(Attempt a) {
+        synchronized (this) {
+            if (a.finished) {
+                a.region.release();
+                return;
+            }
+        }
         CompletableFuture<T> f;
         try (Scope ignored = context.makeCurrent()) {
             CompletionStage<T> stage = call.call(a.region.spec);

@@ -65,7 +65,7 @@ public final class Engine implements Latitude, RegionState.Events {
     final SlowFallbackLimit slowFallbacks;
     final long hedgeMinDelayNanos;
     private final Executor attemptExecutor;
-    private final SystemScheduler ownScheduler;
+    private final WheelTimer ownScheduler;
     private final ExecutorService ownExecutor;
     private final ThreadLocal<Candidates> scratch;
     private final ProbeRunner probes;
@@ -107,7 +107,7 @@ public final class Engine implements Latitude, RegionState.Events {
             this.scheduler = config.scheduler();
             this.ownScheduler = null;
         } else {
-            this.ownScheduler = new SystemScheduler();
+            this.ownScheduler = new WheelTimer();
             this.scheduler = ownScheduler;
         }
         if (config.attemptExecutor() != null) {

@@ -12,7 +12,8 @@ import dev.latitude.CircuitState;
  * failed first calls, or a trickle of old outcomes, cannot open a circuit. Open, it refuses permits until the open
  * delay has passed, then half-opens. Half-open, it grants {@code successThreshold} trial permits; that many successes
  * close it, one failure reopens it; only attempts started after it half-opened are trials. Thread-safe: every method
- * holds the breaker's lock briefly, and transitions are reported, in order, under it.
+ * but the two on every call's path ({@link #state()}, and {@link #tryAcquirePermit()} when closed) holds the breaker's
+ * lock briefly, and transitions are reported, in order, under it.
  */
 final class RegionBreaker {
     /** Receives transitions, in order, under the breaker's lock: must be fast. */
@@ -32,6 +33,12 @@ final class RegionBreaker {
     private int size;
     private int head; // next slot to write
     private CircuitState state = CircuitState.CLOSED;
+    /**
+     * The state once its transition has been reported, for readers without the lock: every call reads it while
+     * planning, from many threads at once, and must not queue on this lock for it. Written after the listener, so a
+     * reader that sees a new state also sees what the listener recorded with it (when the circuit opened).
+     */
+    private volatile CircuitState published = CircuitState.CLOSED;
     private int permits;
     private int trialSuccesses;
     private long halfOpenedAt;
@@ -46,8 +53,9 @@ final class RegionBreaker {
         this.listener = listener;
     }
 
-    synchronized CircuitState state() {
-        return state;
+    /** Returns the state as of the last transition reported; takes no lock. */
+    CircuitState state() {
+        return published;
     }
 
     /** Whether a half-open circuit has handed out any of its trial permits. */
@@ -55,19 +63,27 @@ final class RegionBreaker {
         return state == CircuitState.HALF_OPEN && permits < successThreshold;
     }
 
-    /** Grants a permit: always when closed, never when open, one of the trial permits when half-open. */
-    synchronized boolean tryAcquirePermit() {
-        switch (state) {
-            case CLOSED:
-                return true;
-            case HALF_OPEN:
-                if (permits > 0) {
-                    permits--;
+    /**
+     * Grants a permit: always when closed (without taking the lock: the common case, on every call's path), never
+     * when open, one of the trial permits when half-open.
+     */
+    boolean tryAcquirePermit() {
+        if (published == CircuitState.CLOSED) {
+            return true;
+        }
+        synchronized (this) {
+            switch (state) {
+                case CLOSED:
                     return true;
-                }
-                return false;
-            default:
-                return false;
+                case HALF_OPEN:
+                    if (permits > 0) {
+                        permits--;
+                        return true;
+                    }
+                    return false;
+                default:
+                    return false;
+            }
         }
     }
 
@@ -139,7 +155,11 @@ final class RegionBreaker {
     private void moveTo(CircuitState to, long now) {
         CircuitState from = state;
         state = to;
-        listener.transitioned(from, to, now);
+        try {
+            listener.transitioned(from, to, now);
+        } finally {
+            published = to;
+        }
     }
 
     private void add(boolean failure, long now) {

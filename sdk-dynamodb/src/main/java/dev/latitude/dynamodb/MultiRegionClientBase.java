@@ -2,8 +2,11 @@ package dev.latitude.dynamodb;
 
 import dev.latitude.HybridLogicalClock;
 import dev.latitude.Latitude;
+import dev.latitude.Operation;
 import dev.latitude.spi.ReplicationWatermarks;
 import java.util.Map;
+import java.util.function.BiFunction;
+import software.amazon.awssdk.services.dynamodb.model.DynamoDbRequest;
 
 /**
  * What {@link MultiRegionDynamoDbClient} and {@link MultiRegionDynamoDbAsyncClient} show beyond the AWS interface they
@@ -22,6 +25,22 @@ abstract class MultiRegionClientBase<C> {
     final AttemptTimeouts timeouts;
     /** Whether this client is a view of another (it then owns nothing, and closing it does nothing). */
     private final boolean view;
+
+    /**
+     * Returns what makes each attempt's request of {@code operation} end by itself ({@link AttemptTimeouts}): within
+     * the attempt timeout when the call could move to another region, and within what is left of its deadline,
+     * counted from now. Both clients bound every request this way, whoever made the region clients.
+     *
+     * @param operation the call
+     * @param <Q> the request type
+     * @return given a request and the region it goes to, the request to send
+     */
+    final <Q extends DynamoDbRequest> BiFunction<Q, String, Q> bounding(Operation operation) {
+        long start = System.nanoTime();
+        long deadline = timeouts.deadlineNanos(operation);
+        boolean movable = timeouts.movable(operation);
+        return (request, region) -> timeouts.bound(request, region, deadline - (System.nanoTime() - start), movable);
+    }
 
     MultiRegionClientBase(Core core, Map<String, C> clients) {
         this(core, clients, core.router, false);

@@ -2,6 +2,7 @@ package dev.latitude.dynamodb;
 
 import dev.latitude.AsyncRegionCall;
 import dev.latitude.ConsistencyLevel;
+import dev.latitude.Futures;
 import dev.latitude.Latitude;
 import dev.latitude.LatitudeConfigException;
 import dev.latitude.ResultWatermark;
@@ -30,8 +31,15 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbAsyncWaiter;
  * The non-blocking twin of {@link MultiRegionDynamoDbClient}: a {@link DynamoDbAsyncClient} over one async client per
  * region, with the same routing, fallback, write stamps and guards, session verification, residency, heartbeats and
  * telemetry (both use one request router, and one per-attempt step that recovers a failed write guard). Calls never block the caller's thread: attempts start on the caller's thread or the
- * engine's timer thread, and fallbacks and hedges are scheduled, not waited for. Cancelling a returned future cancels
- * the attempts in flight.
+ * engine's timer thread, and fallbacks and hedges are scheduled, not waited for.
+ *
+ * <p>Cancelling a returned future (or completing it yourself, as {@code orTimeout} does) stops the call in the engine:
+ * no further attempt, fallback or hedge starts, and the attempts in flight are cancelled. A write already sent may
+ * still be applied. A future derived from the returned one ({@code thenApply}) does not carry the cancel unless linked
+ * with {@link dev.latitude.Futures#propagateCancellation}. The AWS SDK's Netty client does not abort a request whose
+ * future is cancelled: it holds its connection until answered or until the HTTP client's read timeout, unless the
+ * request has an {@code apiCallAttemptTimeout}. Every request this client sends has one (the attempt timeout, or what
+ * is left of the deadline), whoever made the region client, so a cancelled request frees its connection by then.
  *
  * <p>Errors arrive through the future, as the AWS SDK's async client delivers them: the service's own exceptions for
  * caller errors, and Latitude's ({@link dev.latitude.RegionsUnavailableException},
@@ -102,7 +110,7 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
      * {@link Routed#callAsync}, which turns a guarded write's failed guard into the answer it means. A request that
      * cannot be routed fails the returned future rather than throwing.
      */
-    private <Q, S> CompletableFuture<S> run(Supplier<Routed<Q, S>> prepare,
+    private <Q extends DynamoDbRequest, S> CompletableFuture<S> run(Supplier<Routed<Q, S>> prepare,
             BiFunction<DynamoDbAsyncClient, Q, CompletableFuture<S>> send) {
         Routed<Q, S> routed;
         try {
@@ -110,11 +118,14 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        AsyncRegionCall<Routed.Answer<S>> call = r -> routed.callAsync(r, q -> send.apply(clients.get(r.id()), q));
+        BiFunction<Q, String, Q> bound = bounding(routed.operation);
+        AsyncRegionCall<Routed.Answer<S>> call = r -> routed.callAsync(r, q -> send.apply(clients.get(r.id()),
+                bound.apply(q, r.id())));
         ResultWatermark<Routed.Answer<S>> watermark = routed.answerWatermark();
         CompletableFuture<Routed.Answer<S>> answer = watermark == null ? latitude.executeAsync(routed.operation, call)
                 : latitude.executeAsync(routed.operation, call, watermark);
-        return answer.thenApply(routed::finish);
+        // The caller's cancel must reach the engine's call: a plain thenApply would stop only the mapped future.
+        return Futures.propagateCancellation(answer.thenApply(routed::finish), answer);
     }
 
     // ---------------------------------------------------------------- data plane: routed

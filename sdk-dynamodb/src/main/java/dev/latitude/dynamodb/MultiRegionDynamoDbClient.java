@@ -191,11 +191,9 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
      * within the attempt timeout and the call's remaining deadline ({@link AttemptTimeouts}).
      */
     private <Q extends DynamoDbRequest, S> S run(Routed<Q, S> routed, BiFunction<DynamoDbClient, Q, S> send) {
-        long start = System.nanoTime();
-        long deadline = timeouts.deadlineNanos(routed.operation);
-        boolean movable = timeouts.movable(routed.operation);
+        BiFunction<Q, String, Q> bound = bounding(routed.operation);
         RegionCall<Routed.Answer<S>, RuntimeException> call = r -> routed.call(r, q -> send.apply(clients.get(r.id()),
-                timeouts.bound(q, r.id(), deadline - (System.nanoTime() - start), movable)));
+                bound.apply(q, r.id())));
         ResultWatermark<Routed.Answer<S>> watermark = routed.answerWatermark();
         Routed.Answer<S> answer = watermark == null ? latitude.execute(routed.operation, call)
                 : latitude.execute(routed.operation, call, watermark);

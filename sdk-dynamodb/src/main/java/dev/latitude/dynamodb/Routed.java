@@ -1,5 +1,6 @@
 package dev.latitude.dynamodb;
 
+import dev.latitude.Futures;
 import dev.latitude.Operation;
 import dev.latitude.RegionSpec;
 import dev.latitude.ResultWatermark;
@@ -142,12 +143,8 @@ final class Routed<Q, S> {
                 throw e instanceof CompletionException ce ? ce : new CompletionException(e);
             });
         }
-        answer.whenComplete((a, e) -> {
-            if (answer.isCancelled()) {
-                sent.cancel(true); // the engine gave up on this attempt: abort the request itself
-            }
-        });
-        return answer;
+        // When the engine gives up on this attempt it cancels the answer: abort the request itself.
+        return Futures.propagateCancellation(answer, sent);
     }
 
     private void attemptStarts() {
