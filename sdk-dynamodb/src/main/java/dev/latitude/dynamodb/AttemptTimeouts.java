@@ -22,11 +22,13 @@ import software.amazon.awssdk.services.dynamodb.model.DynamoDbRequest;
  * is what lets the blocking client run a call's first attempt on the calling thread ({@code callerRunsFirstAttempt}):
  * the caller is never held past the moment the engine would move on.
  *
- * <p>The limit depends on whether the call could move to another region ({@link #movable}). One that could is cut at
- * the attempt timeout (or the call's remaining deadline, if less), when the engine starts the next region anyway. One
- * that could not (a write that is not idempotent, a write or STRONG read of a single-writer table, a table pinned to
- * one region) is cut at the remaining deadline only: the engine would wait for it past the attempt timeout, and a
- * slow answer is still an answer.
+ * <p>The limit depends on where the attempt runs and whether the call could move to another region
+ * ({@link #movable}). The blocking client's first attempt, run on the calling thread, of a call that could move is cut
+ * at the attempt timeout (or the call's remaining deadline, if less), when the engine starts the next region anyway:
+ * the caller is then free to take the next region's answer. Every other attempt (fallbacks and hedges on the attempt
+ * threads, the non-blocking client's attempts, calls that could not move: a write that is not idempotent, a write or
+ * STRONG read of a single-writer table, a table pinned to one region) is cut at the remaining deadline only: nothing
+ * waits on it, and a slow answer is still an answer that may win beside the next region's.
  *
  * <p>A request is sent as it is when its region's client already cuts every call at that limit: a client the builder
  * made (cut at the attempt timeout) or one given with such an {@code apiCallTimeout}, for a call that could move; a
@@ -122,12 +124,13 @@ final class AttemptTimeouts {
 
     /**
      * Returns {@code request} made to end in {@code region} within the attempt timeout and {@code remainingNanos} if
-     * the call is {@code movable}, else within {@code remainingNanos}.
+     * {@code movable} (a call that could move, its attempt on the calling thread), else within {@code remainingNanos}.
      *
      * @param request the request to send
      * @param region the region it goes to
      * @param remainingNanos what is left of the call's deadline
-     * @param movable whether the call could move to another region ({@link #movable})
+     * @param movable whether to cut at the attempt timeout: the call could move to another region ({@link #movable})
+     *     and the attempt holds the caller
      * @param <Q> the request type
      * @return the request, or a copy with timeouts
      */

@@ -38,8 +38,8 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbAsyncWaiter;
  * still be applied. A future derived from the returned one ({@code thenApply}) does not carry the cancel unless linked
  * with {@link dev.latitude.Futures#propagateCancellation}. The AWS SDK's Netty client does not abort a request whose
  * future is cancelled: it holds its connection until answered or until the HTTP client's read timeout, unless the
- * request has an {@code apiCallAttemptTimeout}. Every request this client sends has one (the attempt timeout, or what
- * is left of the deadline), whoever made the region client, so a cancelled request frees its connection by then.
+ * request has an {@code apiCallAttemptTimeout}. Every request this client sends has one (what is left of the call's
+ * deadline), whoever made the region client, so a cancelled request frees its connection by then.
  *
  * <p>Errors arrive through the future, as the AWS SDK's async client delivers them: the service's own exceptions for
  * caller errors, and Latitude's ({@link dev.latitude.RegionsUnavailableException},
@@ -118,7 +118,7 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        BiFunction<Q, String, Q> bound = bounding(routed.operation);
+        BiFunction<Q, String, Q> bound = bounding(routed.operation, null);
         AsyncRegionCall<Routed.Answer<S>> call = r -> routed.callAsync(r, q -> send.apply(clients.get(r.id()),
                 bound.apply(q, r.id())));
         ResultWatermark<Routed.Answer<S>> watermark = routed.answerWatermark();

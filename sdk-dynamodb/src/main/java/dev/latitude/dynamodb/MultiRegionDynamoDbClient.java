@@ -91,10 +91,9 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbWaiter;
  * The per-region clients' own retries run inside one Latitude attempt: DynamoDB's default (up to 8 retries, 5xx
  * included, with back-off) would hold a call in a failing region for seconds and repeat non-idempotent writes there.
  * Clients this builder makes use {@link #failoverRetryStrategy()} (a throttled request is repeated once; nothing else
- * is); clients you pass in are checked and a warning names any that would make more than three attempts. The attempt
- * timeout ({@link Builder#attemptTimeout}) caps a region's time in any case: a region request is cut by the SDK at
- * it (or at what is left of the call's deadline, if less); a call that could go nowhere else, such as a write that is
- * not idempotent, at its deadline.
+ * is); clients you pass in are checked and a warning names any that would make more than three attempts. Every region
+ * request is cut by the SDK at what is left of the call's deadline; a first attempt on the calling thread of a call
+ * that could go elsewhere also at the attempt timeout ({@link Builder#attemptTimeout}), when the engine moves on.
  *
  * <h2>Threads</h2>
  * A call that cannot be hedged (a write, or any call with hedging off) runs its first attempt on the calling thread
@@ -188,10 +187,11 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
     /**
      * Runs a routed call through the engine, each attempt on the planned region's client through
      * {@link Routed#call}, which turns a guarded write's failed guard into the answer it means. Each request ends
-     * within the attempt timeout and the call's remaining deadline ({@link AttemptTimeouts}).
+     * within the call's remaining deadline, and a first attempt on this thread within the attempt timeout too
+     * ({@link AttemptTimeouts}).
      */
     private <Q extends DynamoDbRequest, S> S run(Routed<Q, S> routed, BiFunction<DynamoDbClient, Q, S> send) {
-        BiFunction<Q, String, Q> bound = bounding(routed.operation);
+        BiFunction<Q, String, Q> bound = bounding(routed.operation, Thread.currentThread());
         RegionCall<Routed.Answer<S>, RuntimeException> call = r -> routed.call(r, q -> send.apply(clients.get(r.id()),
                 bound.apply(q, r.id())));
         ResultWatermark<Routed.Answer<S>> watermark = routed.answerWatermark();

@@ -212,6 +212,30 @@ class ClientOptionsTest {
         assertThat(((DynamoDbRequest) recorder.requests.get(0)).overrideConfiguration()).isEmpty();
     }
 
+    /**
+     * Only the attempt that holds the caller is cut at the attempt timeout: the fallback runs on the attempt threads
+     * and is cut at what is left of the deadline, so a slow answer there keeps its chance (slow is not dead).
+     */
+    @Test
+    void onlyTheCallersOwnAttemptIsCutAtTheAttemptTimeout_aFallbackAtTheRemainingDeadline() {
+        stubs.get(NEAREST).answer("GetItem", StubRegion.ok("{\"Item\":{\"from\":{\"S\":\"late\"}}}")
+                .withFixedDelay(20_000), 1);
+        client = builder(null).hedging(HedgingConfig.disabled()).attemptTimeout(Duration.ofSeconds(1))
+                .deadline(Duration.ofSeconds(8)).build();
+
+        assertThat(from(client.getItem(g -> g.tableName("orders").key(KEY)))).isEqualTo(HOME);
+
+        assertThat(recorder.requests).hasSize(2);
+        Duration first = recorder.requests.get(0).overrideConfiguration().orElseThrow().apiCallTimeout().orElseThrow();
+        Duration fallback = recorder.requests.get(1).overrideConfiguration().orElseThrow().apiCallTimeout()
+                .orElseThrow();
+        assertThat(recorder.threads.get(0)).isSameAs(Thread.currentThread());
+        assertThat(first).isEqualTo(Duration.ofSeconds(1));
+        assertThat(recorder.threads.get(1)).isNotSameAs(Thread.currentThread());
+        assertThat(fallback).as("what was left of the 8 s deadline").isGreaterThan(Duration.ofSeconds(5))
+                .isLessThanOrEqualTo(Duration.ofSeconds(7));
+    }
+
     @Test
     void aRegionThatHangs_isCutAtTheAttemptTimeout_andTheCallerGetsTheNextRegion() {
         // The nearest region holds GetItem for 20 s; its client has no timeout of its own. The caller runs the first
