@@ -381,15 +381,14 @@ class CallExecutionTest {
             }
             return CompletableFuture.completedFuture(region.id());
         });
-        // UncheckedIOException is not an IOException: the default classifier calls it the caller's error.
-        assertThat(failure(result)).isInstanceOf(java.io.UncheckedIOException.class);
-        CompletableFuture<String> second = l.executeAsync(read(), region -> {
-            if (region.id().equals("us-east-1")) {
-                return CompletableFuture.failedFuture(new ConnectException("refused"));
-            }
-            return CompletableFuture.completedFuture(region.id());
+        // The default classifier looks through UncheckedIOException: a refused connection moves the call on.
+        assertThat(result).isCompletedWithValue("us-west-2");
+        assertThat(seen).containsExactly("us-east-1", "us-west-2");
+        CompletableFuture<String> refused = l.executeAsync(read(), region -> {
+            throw new IllegalArgumentException("bad key");
         });
-        assertThat(second).isCompletedWithValue("us-west-2");
+        // A thrown caller error returns as it is, from the first region.
+        assertThat(failure(refused)).isInstanceOf(IllegalArgumentException.class).hasMessage("bad key");
     }
 
     @Test

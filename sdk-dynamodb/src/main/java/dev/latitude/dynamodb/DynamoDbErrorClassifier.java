@@ -2,17 +2,9 @@ package dev.latitude.dynamodb;
 
 import dev.latitude.FailureKind;
 import dev.latitude.spi.ErrorClassifier;
-import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
-import java.net.PortUnreachableException;
-import java.net.UnknownHostException;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
@@ -52,19 +44,13 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
  *       <td>CALLER</td><td>the request itself was refused</td></tr>
  *   <tr><td>a service error with neither a known code nor a 4xx/5xx status</td><td>AMBIGUOUS</td>
  *       <td>nothing says it was not applied</td></tr>
- *   <tr><td>{@code SdkClientException} (or a bare exception) caused by {@code ConnectException},
- *       {@code UnknownHostException}, {@code NoRouteToHostException}, {@code PortUnreachableException}, a connect
- *       timeout ({@code HttpConnectTimeoutException}, Apache's {@code ConnectTimeoutException}) or an I/O error whose
- *       message says "Connection refused"</td><td>REGION_UNAVAILABLE</td><td>the connection failed before the
- *       request was sent</td></tr>
- *   <tr><td>{@code SdkClientException} caused by any other {@code IOException} (connection reset, read timeout,
- *       broken pipe, TLS failure) or a {@code TimeoutException}</td><td>AMBIGUOUS</td>
- *       <td>the connection failed after the request may have been sent</td></tr>
- *   <tr><td>{@code SdkClientException} without an I/O cause (marshalling, credentials, configuration)</td>
+ *   <tr><td>{@code SdkClientException} whose causes {@link ErrorClassifier#defaults()} classifies (connect failures:
+ *       REGION_UNAVAILABLE; resets, read timeouts, broken pipes, TLS failures: AMBIGUOUS)</td><td>as the defaults</td>
+ *       <td>what the connection did decides</td></tr>
+ *   <tr><td>{@code SdkClientException} without such a cause (marshalling, credentials, configuration)</td>
  *       <td>CALLER</td><td>the request never left the client and would fail the same way elsewhere</td></tr>
  *   <tr><td>any other {@code SdkException}</td><td>AMBIGUOUS</td><td>conservative</td></tr>
- *   <tr><td>a bare {@code IOException} not matched above</td><td>AMBIGUOUS</td><td>as {@code ErrorClassifier.defaults()}</td></tr>
- *   <tr><td>anything else</td><td>CALLER</td><td>as {@code ErrorClassifier.defaults()}</td></tr>
+ *   <tr><td>anything else</td><td>as {@link ErrorClassifier#defaults()}</td><td>not an AWS SDK failure</td></tr>
  * </table>
  *
  * <pre>{@code
@@ -131,14 +117,12 @@ public final class DynamoDbErrorClassifier implements ErrorClassifier {
             return classifyService(ase);
         }
         if (e instanceof SdkClientException) {
-            FailureKind byCause = classifyIo(e.getCause());
-            return byCause != null ? byCause : FailureKind.CALLER;
+            return ErrorClassifier.fromTransport(e.getCause()).orElse(FailureKind.CALLER);
         }
         if (e instanceof SdkException) {
             return FailureKind.AMBIGUOUS;
         }
-        FailureKind io = classifyIo(e);
-        return io != null ? io : FailureKind.CALLER;
+        return ErrorClassifier.defaults().classify(e);
     }
 
     /**
@@ -206,43 +190,6 @@ public final class DynamoDbErrorClassifier implements ErrorClassifier {
             return FailureKind.AMBIGUOUS;
         }
         return FailureKind.AMBIGUOUS;
-    }
-
-    /** Classifies an I/O failure by its cause chain; {@code null} if the chain holds no I/O failure. */
-    private static FailureKind classifyIo(Throwable first) {
-        boolean sawIo = false;
-        Throwable t = first;
-        for (int i = 0; t != null && i < MAX_CAUSE_DEPTH; i++, t = t.getCause()) {
-            if (isConnectFailure(t)) {
-                return FailureKind.REGION_UNAVAILABLE;
-            }
-            if (t instanceof IOException || t instanceof TimeoutException || t instanceof InterruptedIOException) {
-                sawIo = true;
-            }
-            if (t.getCause() == t) {
-                break;
-            }
-        }
-        return sawIo ? FailureKind.AMBIGUOUS : null;
-    }
-
-    private static boolean isConnectFailure(Throwable t) {
-        if (t instanceof ConnectException || t instanceof UnknownHostException || t instanceof NoRouteToHostException
-                || t instanceof PortUnreachableException) {
-            return true;
-        }
-        String cls = t.getClass().getName();
-        if (cls.equals("java.net.http.HttpConnectTimeoutException")
-                || cls.equals("org.apache.http.conn.ConnectTimeoutException")
-                || cls.equals("org.apache.hc.client5.http.ConnectTimeoutException")
-                || cls.equals("io.netty.channel.ConnectTimeoutException")) {
-            return true;
-        }
-        if (t instanceof IOException) {
-            String msg = t.getMessage();
-            return msg != null && msg.toLowerCase(Locale.ROOT).contains("connection refused");
-        }
-        return false;
     }
 
     @Override
