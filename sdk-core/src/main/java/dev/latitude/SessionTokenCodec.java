@@ -278,10 +278,13 @@ public final class SessionTokenCodec {
     }
 
     /**
-     * Decodes a token's text.
+     * Decodes a token's text. An absent or blank text (no header, an empty cookie) is a new session: the result is
+     * {@link SessionToken#empty()}, so {@code Session.of(codec.decode(request.getHeader(...)), bounds)} needs no null
+     * check.
      *
-     * @param text the text from a header or cookie
-     * @return the token, without watermarks outside the codec's bounds; unverified if the text was unsigned
+     * @param text the text from a header or cookie; {@code null} or blank for a new session
+     * @return the token, without watermarks outside the codec's bounds; unverified if the text was unsigned; empty for
+     *     an absent or blank text
      * @throws InvalidSessionTokenException if it is malformed, of another version, too long, unsigned when a signature
      *     is required, signed with an unknown key, forged, issued for another audience, issued in the future or
      *     expired; {@link InvalidSessionTokenException#reason()} says which
@@ -296,8 +299,8 @@ public final class SessionTokenCodec {
     }
 
     private SessionToken decodeChecked(String text) {
-        if (text == null || text.isEmpty()) {
-            throw new InvalidSessionTokenException(Reason.MALFORMED, "empty; omit the header for a new session");
+        if (text == null || text.isBlank()) {
+            return SessionToken.empty();
         }
         if (text.length() > maxLength) {
             throw new InvalidSessionTokenException(Reason.OVERSIZED, text.length() + " characters, more than the maximum "

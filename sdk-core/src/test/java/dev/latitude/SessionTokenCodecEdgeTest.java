@@ -13,6 +13,18 @@ class SessionTokenCodecEdgeTest {
         return SessionTokenCodec.builder().audience("edge").signingKey("k1", SECRET);
     }
     @Test
+    void decode_absentOrBlankText_isANewSession() {
+        // What a service does with the header of a first request: no header, or an empty one, is a new session.
+        SessionTokenCodec codec = signed().build();
+        assertThat(codec.decode(null)).isEqualTo(SessionToken.empty());
+        assertThat(codec.decode("")).isEqualTo(SessionToken.empty());
+        assertThat(codec.decode("  ")).isEqualTo(SessionToken.empty());
+        assertThat(codec.rejections(InvalidSessionTokenException.Reason.MALFORMED)).isZero();
+        // Text that is there but is not a token is still refused.
+        assertThatThrownBy(() -> codec.decode("x")).isInstanceOf(InvalidSessionTokenException.class);
+    }
+
+    @Test
     void encode_keyOver1024Bytes_foldsIntoClassWatermarkAndKeepsItsRequirement() {
         SessionTokenCodec codec = signed().maxLength(65_536).build();
         String longKey = "x".repeat(1025);

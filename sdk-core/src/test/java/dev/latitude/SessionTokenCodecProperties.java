@@ -356,10 +356,10 @@ class SessionTokenCodecProperties {
     }
 
     @Example
-    void nullAndEmptyAreMalformed() {
-        assertThat(reason(UNSIGNED, null)).isEqualTo(Reason.MALFORMED);
-        assertThat(reason(UNSIGNED, "")).isEqualTo(Reason.MALFORMED);
-        assertThat(reason(SIGNED, "")).isEqualTo(Reason.MALFORMED);
+    void nullAndBlankAreANewSession() {
+        assertThat(UNSIGNED.decode(null)).isEqualTo(SessionToken.empty());
+        assertThat(UNSIGNED.decode("")).isEqualTo(SessionToken.empty());
+        assertThat(SIGNED.decode(" \t")).isEqualTo(SessionToken.empty());
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -368,7 +368,7 @@ class SessionTokenCodecProperties {
     @Property(tries = 200)
     void everyTruncationOfAnUnsignedTokenIsMalformed(@ForAll("tokens") SessionToken t) {
         String text = UNSIGNED.encode(t);
-        for (int len = 0; len < text.length(); len++) {
+        for (int len = 1; len < text.length(); len++) { // length 0 is a new session (nullAndBlankAreANewSession)
             assertThat(reason(UNSIGNED, text.substring(0, len))).as("prefix of length %d of %s", len, text)
                     .isEqualTo(Reason.MALFORMED);
         }
@@ -379,9 +379,9 @@ class SessionTokenCodecProperties {
         String text = SIGNED.encode(t);
         int payloadEnd = text.indexOf('.', 3); // the dot before the key id
         int keyEnd = text.indexOf('.', payloadEnd + 1); // the dot before the signature
-        for (int len = 0; len < text.length(); len++) {
+        for (int len = 1; len < text.length(); len++) { // length 0 is a new session (nullAndBlankAreANewSession)
             String prefix = text.substring(0, len);
-            Reason expected = len < 3 ? Reason.MALFORMED // "", "v", "v2"
+            Reason expected = len < 3 ? Reason.MALFORMED // "v", "v2"
                     : len <= payloadEnd ? Reason.UNSIGNED // "v2." .. "v2.<body>": looks unsigned
                     : len <= keyEnd ? Reason.MALFORMED // "v2.<body>." .. "v2.<body>.<keyId>": 3 parts
                     : Reason.BAD_SIGNATURE; // "v2.<body>.<keyId>." and part of the signature
