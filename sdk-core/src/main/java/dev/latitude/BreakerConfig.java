@@ -106,7 +106,7 @@ public final class BreakerConfig {
             }
             if (period == null || period.compareTo(Duration.ofMillis(100)) < 0
                     || period.compareTo(Duration.ofHours(1)) > 0) {
-                throw new LatitudeConfigException("breaker.minimumVolume", "period " + period
+                throw new LatitudeConfigException("breaker.minimumVolume", "period " + LatitudeConfigException.format(period)
                         + " is outside [100 ms, 1 h]; use a few seconds, such as Duration.ofSeconds(10)");
             }
             this.minimumVolume = calls;
@@ -156,7 +156,7 @@ public final class BreakerConfig {
          */
         public Builder openDelay(Duration delay) {
             if (delay == null || delay.isNegative() || delay.isZero() || delay.compareTo(Duration.ofDays(1)) > 0) {
-                throw new LatitudeConfigException("breaker.openDelay", delay
+                throw new LatitudeConfigException("breaker.openDelay", LatitudeConfigException.format(delay)
                         + " is not in (0, 1 day]; use a few seconds, such as Duration.ofSeconds(5)");
             }
             this.openDelay = delay;

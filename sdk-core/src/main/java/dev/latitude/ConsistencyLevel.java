@@ -56,7 +56,7 @@ public final class ConsistencyLevel {
     public static ConsistencyLevel boundedStaleness(Duration maxStaleness) {
         if (maxStaleness == null || maxStaleness.isNegative() || maxStaleness.isZero()
                 || maxStaleness.compareTo(Duration.ofDays(1)) > 0) {
-            throw new LatitudeConfigException("consistency.maxStaleness", maxStaleness
+            throw new LatitudeConfigException("consistency.maxStaleness", LatitudeConfigException.format(maxStaleness)
                     + " is not in (0, 1 day]; give the staleness callers accept, such as Duration.ofSeconds(5)");
         }
         return new ConsistencyLevel(Kind.BOUNDED_STALENESS, maxStaleness);

@@ -183,7 +183,7 @@ public final class HedgingConfig {
          */
         public Builder minDelay(Duration delay) {
             if (delay == null || delay.isNegative()) {
-                throw new LatitudeConfigException("hedging.minDelay", delay + " is negative; use Duration.ZERO or more");
+                throw new LatitudeConfigException("hedging.minDelay", LatitudeConfigException.format(delay) + " is negative; use Duration.ZERO or more");
             }
             this.minDelay = delay;
             return this;

@@ -94,7 +94,7 @@ public final class LatencyPolicy implements RoutingPolicy {
          */
         public Builder window(Duration window) {
             if (window == null || window.isNegative()) {
-                throw new LatitudeConfigException("latency.window", window + " is negative; use Duration.ZERO to always"
+                throw new LatitudeConfigException("latency.window", LatitudeConfigException.format(window) + " is negative; use Duration.ZERO to always"
                         + " pick the single fastest region, or a few milliseconds to share load among near-equals");
             }
             this.windowNanos = window.toNanos();

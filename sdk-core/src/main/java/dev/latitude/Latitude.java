@@ -294,7 +294,7 @@ public interface Latitude extends AutoCloseable {
 
         private static Duration range(String setting, Duration d) {
             if (d == null || d.compareTo(Duration.ofMillis(1)) < 0 || d.compareTo(Duration.ofMinutes(10)) > 0) {
-                throw new LatitudeConfigException(setting, d + " is outside [1 ms, 10 min]; give something like Duration.ofMillis(500)");
+                throw new LatitudeConfigException(setting, LatitudeConfigException.format(d) + " is outside [1 ms, 10 min]; give something like Duration.ofMillis(500)");
             }
             return d;
         }
@@ -444,7 +444,7 @@ public interface Latitude extends AutoCloseable {
         public Builder latencyWindow(Duration window) {
             once(this.latencyWindow, "latencyWindow");
             if (window == null || window.compareTo(Duration.ofSeconds(1)) < 0 || window.compareTo(Duration.ofHours(1)) > 0) {
-                throw new LatitudeConfigException("latencyWindow", window + " is outside [1 s, 1 h]");
+                throw new LatitudeConfigException("latencyWindow", LatitudeConfigException.format(window) + " is outside [1 s, 1 h]");
             }
             this.latencyWindow = window;
             return this;
@@ -587,7 +587,7 @@ public interface Latitude extends AutoCloseable {
             once(this.warmUp, "warmUp");
             if (timeout == null || timeout.isNegative() || timeout.isZero()
                     || timeout.compareTo(Duration.ofMinutes(1)) > 0) {
-                throw new LatitudeConfigException("warmUp", timeout + " is outside (0, 1 min]; use a second or two,"
+                throw new LatitudeConfigException("warmUp", LatitudeConfigException.format(timeout) + " is outside (0, 1 min]; use a second or two,"
                         + " such as Duration.ofSeconds(2)");
             }
             this.warmUp = timeout;
@@ -610,7 +610,7 @@ public interface Latitude extends AutoCloseable {
             Duration at = attemptTimeout();
             Duration dl = deadline();
             if (at.compareTo(dl) > 0) {
-                throw new LatitudeConfigException("attemptTimeout", at + " is longer than the deadline " + dl
+                throw new LatitudeConfigException("attemptTimeout", LatitudeConfigException.format(at) + " is longer than the deadline " + LatitudeConfigException.format(dl)
                         + "; no second region could ever be tried: shorten the attempt timeout or lengthen the deadline");
             }
             if (warmUp != null && probe == null) {

@@ -22,6 +22,51 @@ public final class LatitudeConfigException extends LatitudeException {
         this.setting = setting;
     }
 
+    /**
+     * Writes a duration the way messages about settings show it: {@code -300 ms}, {@code 1.5 s}, {@code 10 min},
+     * rather than {@code Duration}'s {@code PT-0.3S}.
+     *
+     * @param d the duration, or {@code null}
+     * @return the text; {@code "null"} for {@code null}
+     */
+    public static String format(java.time.Duration d) {
+        if (d == null) {
+            return "null";
+        }
+        long nanos;
+        try {
+            nanos = d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return d.toDays() + " days";
+        }
+        long abs = Math.abs(nanos);
+        if (nanos == 0) {
+            return "0 ms";
+        }
+        if (abs < 1_000_000L && nanos % 1_000 == 0) {
+            return nanos / 1_000 + " µs";
+        }
+        if (abs < 1_000_000L) {
+            return nanos + " ns";
+        }
+        if (abs < 1_000_000_000L) {
+            return trim(nanos / 1e6) + " ms";
+        }
+        if (abs < 60_000_000_000L) {
+            return trim(nanos / 1e9) + " s";
+        }
+        if (abs < 3_600_000_000_000L) {
+            return trim(nanos / 6e10) + " min";
+        }
+        return trim(nanos / 3.6e12) + " h";
+    }
+
+    private static String trim(double value) {
+        String text = String.format(java.util.Locale.ROOT, "%.3f", value);
+        text = text.replaceAll("0+$", "");
+        return text.endsWith(".") ? text.substring(0, text.length() - 1) : text;
+    }
+
     /** Returns the name of the setting that is wrong, such as {@code topology.localRegion}. */
     public String setting() {
         return setting;

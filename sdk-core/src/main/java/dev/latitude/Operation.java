@@ -275,7 +275,7 @@ public final class Operation {
          */
         public Builder deadline(Duration deadline) {
             if (deadline == null || deadline.isNegative() || deadline.isZero()) {
-                throw new LatitudeConfigException("operation.deadline", deadline + " is not positive; give the"
+                throw new LatitudeConfigException("operation.deadline", LatitudeConfigException.format(deadline) + " is not positive; give the"
                         + " longest the caller will wait for this call, such as Duration.ofSeconds(2)");
             }
             this.deadline = deadline;

@@ -99,7 +99,7 @@ public final class ProbeConfig {
          */
         public Builder interval(Duration interval) {
             if (interval == null || interval.compareTo(Duration.ofMillis(10)) < 0 || interval.compareTo(Duration.ofHours(1)) > 0) {
-                throw new LatitudeConfigException("probe.interval", interval + " is outside [10 ms, 1 h]; use about a second");
+                throw new LatitudeConfigException("probe.interval", LatitudeConfigException.format(interval) + " is outside [10 ms, 1 h]; use about a second");
             }
             this.interval = interval;
             return this;
@@ -114,7 +114,7 @@ public final class ProbeConfig {
          */
         public Builder timeout(Duration timeout) {
             if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-                throw new LatitudeConfigException("probe.timeout", timeout + " is not positive; use a few hundred ms");
+                throw new LatitudeConfigException("probe.timeout", LatitudeConfigException.format(timeout) + " is not positive; use a few hundred ms");
             }
             this.timeout = timeout;
             return this;
@@ -157,7 +157,7 @@ public final class ProbeConfig {
          */
         public ProbeConfig build() {
             if (timeout.compareTo(interval) > 0) {
-                throw new LatitudeConfigException("probe.timeout", timeout + " is longer than the interval " + interval
+                throw new LatitudeConfigException("probe.timeout", LatitudeConfigException.format(timeout) + " is longer than the interval " + LatitudeConfigException.format(interval)
                         + "; probes would overlap: shorten the timeout or lengthen the interval");
             }
             return new ProbeConfig(this);

@@ -47,13 +47,13 @@ class BreakerConfigTest {
     @Test
     void openDelay_zero_throwsNamingValueAndExample() {
         assertConfigError(() -> BreakerConfig.builder().openDelay(Duration.ZERO), "breaker.openDelay",
-                "PT0S is not in (0, 1 day]", "such as Duration.ofSeconds(5)");
+                "0 ms is not in (0, 1 day]", "such as Duration.ofSeconds(5)");
     }
 
     @Test
     void openDelay_negative_throws() {
         assertConfigError(() -> BreakerConfig.builder().openDelay(Duration.ofSeconds(-1)), "breaker.openDelay",
-                "PT-1S is not in (0, 1 day]");
+                "-1 s is not in (0, 1 day]");
     }
 
     @Test

@@ -65,7 +65,7 @@ class HedgingConfigTest {
     @Test
     void minDelay_negative_throwsNamingValueAndFix() {
         assertConfigError(() -> HedgingConfig.builder().minDelay(Duration.ofMillis(-1)), "hedging.minDelay",
-                "PT-0.001S is negative", "use Duration.ZERO or more");
+                "-1 ms is negative", "use Duration.ZERO or more");
     }
 
     @Test

@@ -64,13 +64,13 @@ class OperationTest {
     @Test
     void deadline_zero_throwsNamingValueAndExample() {
         assertConfigError(() -> Operation.read("X").deadline(Duration.ZERO), "operation.deadline",
-                "PT0S is not positive", "such as Duration.ofSeconds(2)");
+                "0 ms is not positive", "such as Duration.ofSeconds(2)");
     }
 
     @Test
     void deadline_negative_throws() {
         assertConfigError(() -> Operation.read("X").deadline(Duration.ofMillis(-1)), "operation.deadline",
-                "PT-0.001S is not positive");
+                "-1 ms is not positive");
     }
 
     @Test

@@ -23,7 +23,7 @@ class ProbeConfigTest {
     @Test
     void interval_belowTenMillis_throwsNamingValueAndRange() {
         assertConfigError(() -> ProbeConfig.builder().interval(Duration.ofMillis(9)), "probe.interval",
-                "PT0.009S is outside [10 ms, 1 h]", "use about a second");
+                "9 ms is outside [10 ms, 1 h]", "use about a second");
     }
 
     @Test
@@ -39,7 +39,7 @@ class ProbeConfigTest {
 
     @Test
     void timeout_notPositive_throwsNamingValueAndHint() {
-        assertConfigError(() -> ProbeConfig.builder().timeout(Duration.ZERO), "probe.timeout", "PT0S is not positive",
+        assertConfigError(() -> ProbeConfig.builder().timeout(Duration.ZERO), "probe.timeout", "0 ms is not positive",
                 "a few hundred ms");
         assertConfigError(() -> ProbeConfig.builder().timeout(Duration.ofMillis(-5)), "probe.timeout",
                 "is not positive");
@@ -62,14 +62,14 @@ class ProbeConfigTest {
     @Test
     void build_timeoutLongerThanInterval_throwsNamingBothAndFix() {
         assertConfigError(() -> ProbeConfig.builder().interval(Duration.ofMillis(200)).timeout(Duration.ofMillis(300))
-                        .build(), "probe.timeout", "PT0.3S is longer than the interval PT0.2S",
+                        .build(), "probe.timeout", "300 ms is longer than the interval 200 ms",
                 "shorten the timeout or lengthen the interval");
     }
 
     @Test
     void build_defaultTimeoutWithShorterInterval_throws() {
         assertConfigError(() -> ProbeConfig.builder().interval(Duration.ofMillis(100)).build(), "probe.timeout",
-                "PT0.5S is longer than the interval PT0.1S");
+                "500 ms is longer than the interval 100 ms");
     }
 
     @Test

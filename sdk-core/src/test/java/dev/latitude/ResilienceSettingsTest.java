@@ -33,7 +33,7 @@ class ResilienceSettingsTest {
 
     @Test
     void warmUp_zero_throwsNamingSettingValueAndFix() {
-        assertConfigError(() -> Latitude.builder().warmUp(Duration.ZERO), "warmUp", "PT0S is outside (0, 1 min]",
+        assertConfigError(() -> Latitude.builder().warmUp(Duration.ZERO), "warmUp", "0 ms is outside (0, 1 min]",
                 "Duration.ofSeconds(2)");
     }
 

@@ -185,7 +185,7 @@ class WarmUpTest {
                 .healthProbe(probe(id -> CompletableFuture.completedFuture(null)), probeConfig())
                 .build());
 
-        assertConfigError(() -> l.warmUp(Duration.ZERO), "warmUp", "PT0S");
+        assertConfigError(() -> l.warmUp(Duration.ZERO), "warmUp", "0 ms");
         assertThat(probes).isEmpty();
     }
 }

@@ -170,7 +170,7 @@ public final class Engine implements Latitude, RegionState.Events {
     public WarmUpReport warmUp(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(Duration.ofMinutes(1)) > 0) {
-            throw new LatitudeConfigException("warmUp", timeout + " is outside (0, 1 min]; use a second or two, such"
+            throw new LatitudeConfigException("warmUp", LatitudeConfigException.format(timeout) + " is outside (0, 1 min]; use a second or two, such"
                     + " as Duration.ofSeconds(2)");
         }
         if (config.probe() == null) {

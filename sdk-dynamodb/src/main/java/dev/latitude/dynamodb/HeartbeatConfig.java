@@ -201,7 +201,7 @@ public final class HeartbeatConfig {
         private static Duration range(String setting, Duration d) {
             Objects.requireNonNull(d, setting);
             if (d.compareTo(Duration.ofMillis(10)) < 0 || d.compareTo(Duration.ofMinutes(1)) > 0) {
-                throw new LatitudeConfigException(setting, d + " is outside [10 ms, 1 min]; give something like"
+                throw new LatitudeConfigException(setting, LatitudeConfigException.format(d) + " is outside [10 ms, 1 min]; give something like"
                         + " Duration.ofSeconds(1)");
             }
             return d;

@@ -307,7 +307,7 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
     public B warmUp(Duration timeout) {
         if (timeout == null || timeout.isNegative() || timeout.isZero()
                 || timeout.compareTo(Duration.ofMinutes(1)) > 0) {
-            throw new LatitudeConfigException("warmUp", timeout + " is outside (0, 1 min]; use a second or two,"
+            throw new LatitudeConfigException("warmUp", LatitudeConfigException.format(timeout) + " is outside (0, 1 min]; use a second or two,"
                     + " such as Duration.ofSeconds(2)");
         }
         this.warmUp = timeout;
@@ -419,16 +419,29 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
         return lb;
     }
 
-    /** Applies engine settings, explaining a refusal in terms of this builder. */
+    /** Settings of the engine's builder that this builder sets itself, so {@code router(...)} may not. */
+    private static final Set<String> OWNED_SETTINGS = Set.of(
+            "topology", "errorClassifier", "dataPolicies", "replicationWatermarks", "healthProbe", "warmUp");
+
+    /**
+     * Applies engine settings. A refusal about the value itself (a negative timeout, say) passes through as it is;
+     * only a setting this builder owns, or one set twice (here and in {@code router(...)}), gets an explanation in
+     * terms of this builder.
+     */
     private static void engineSetting(Runnable settings) {
         try {
             settings.run();
         } catch (LatitudeConfigException e) {
-            throw new LatitudeConfigException("router", e.getMessage() + " (the topology, data policies, error"
-                    + " classifier, replication watermarks, health probe and warm-up are set by the multi-region"
-                    + " client's builder: use its topology, dataPolicies, heartbeats, healthProbes and warmUp; the"
-                    + " attempt timeout, deadline, hedging, routing policy, OpenTelemetry and callerRunsFirstAttempt"
-                    + " are set either on it or in router(...), once)");
+            if (OWNED_SETTINGS.contains(e.setting())) {
+                throw new LatitudeConfigException("router", e.getMessage() + " (the multi-region client's builder"
+                        + " sets " + e.setting() + ": use its topology, dataPolicies, heartbeats, healthProbes and"
+                        + " warmUp)");
+            }
+            if (e.getMessage().endsWith("set twice; set it once")) {
+                throw new LatitudeConfigException("router", e.getMessage() + " (set " + e.setting()
+                        + " either on the multi-region client's builder or in router(...), not both)");
+            }
+            throw e;
         }
     }
 

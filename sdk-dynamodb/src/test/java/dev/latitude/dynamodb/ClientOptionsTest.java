@@ -139,11 +139,20 @@ class ClientOptionsTest {
     // ------------------------------------------------------------------------------------------ engine settings
 
     @Test
+    void engineSetting_badValueInRouter_isRefusedAsItIs() {
+        LatitudeConfigException negative = configError(() -> builder(null)
+                .router(r -> r.attemptTimeout(Duration.ofMillis(-300))).build());
+        assertThat(negative.setting()).isEqualTo("attemptTimeout");
+        assertThat(negative.getMessage()).contains("-300 ms is outside [1 ms, 10 min]")
+                .doesNotContain("PT", "multi-region");
+    }
+
+    @Test
     void engineSetting_setOnTheBuilderAndInRouter_isRefusedNamingIt() {
         LatitudeConfigException timeout = configError(() -> builder(null).attemptTimeout(Duration.ofSeconds(1))
                 .router(r -> r.attemptTimeout(Duration.ofSeconds(2))).build());
         assertThat(timeout.setting()).isEqualTo("router");
-        assertThat(timeout.getMessage()).contains("attemptTimeout", "set twice", "either on it or in router(...)");
+        assertThat(timeout.getMessage()).contains("attemptTimeout", "set twice", "either on the multi-region client's builder or in router(...)");
 
         LatitudeConfigException callerRuns = configError(() -> builder(null).callerRunsFirstAttempt(false)
                 .router(r -> r.callerRunsFirstAttempt(true)).build());

@@ -295,7 +295,7 @@ public final class RttMatrix {
         private static Duration requirePositive(String a, String b, Duration d) {
             if (d == null || d.isNegative() || d.isZero()) {
                 String what = b.isEmpty() ? a : a + " <-> " + b;
-                throw new IllegalArgumentException("RTT " + what + " must be positive, got " + d
+                throw new IllegalArgumentException("RTT " + what + " must be positive, got " + dev.latitude.LatitudeConfigException.format(d)
                         + "; give a round-trip time such as Duration.ofMillis(68)");
             }
             return d;

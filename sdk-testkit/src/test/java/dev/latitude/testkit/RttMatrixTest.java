@@ -85,9 +85,9 @@ class RttMatrixTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least one region");
         assertThatThrownBy(() -> RttMatrix.builder().rtt("a", "b", Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("a <-> b")
-                .hasMessageContaining("must be positive").hasMessageContaining("PT0S");
+                .hasMessageContaining("must be positive").hasMessageContaining("0 ms");
         assertThatThrownBy(() -> RttMatrix.builder().rtt("a", "b", Duration.ofMillis(-3)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT-0.003S");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-3 ms");
         assertThatThrownBy(() -> RttMatrix.builder().rttMillis("a", "b", -1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-1.0 ms");
         assertThatThrownBy(() -> RttMatrix.builder().rtt("a", "b", Duration.ofMillis(10)).rtt("b", "a",
