@@ -8,7 +8,7 @@
 #   benchmarks/run.sh dynamodb   scenario: MultiRegionDynamoDbClient on DynamoDB Local regions (overhead, sessions, failover)
 #   benchmarks/run.sh tail       scenario: 5 % of the local region's requests 300 ms late; does latency routing keep it
 #                                first, and does hedging cut the tail within its budget?
-#   benchmarks/run.sh all        all of them, then rewrite docs/BENCHMARKS.md
+#   benchmarks/run.sh all        all of them, then rewrite docs/BENCHMARKS.md and the figures other docs quote from it
 #
 # Output is also written to benchmarks/results/NAME.txt (git-ignored); the last lines are the figures,
 # one per line, as NAME.metric=value unit. Extra Maven flags (such as -o) can be given in LATITUDE_MVN_FLAGS.
@@ -326,8 +326,12 @@ all)
         run_one "$b"
     done
     write_docs
+    # Figures quoted in the other docs (<!--fig NAME.metric-->...) are copied from the new BENCHMARKS.md.
+    # shellcheck disable=SC2086
+    mvn -q -B ${LATITUDE_MVN_FLAGS:-} -pl samples -am test -Dtest=DocsCheckTest -Dsurefire.failIfNoSpecifiedTests=false \
+        -Dlatitude.docs.update=true
     echo
-    echo "Wrote $DOC"
+    echo "Wrote $DOC and the figures the other docs quote"
     echo
     for b in "${BENCHMARKS[@]}"; do
         metrics "$b"
