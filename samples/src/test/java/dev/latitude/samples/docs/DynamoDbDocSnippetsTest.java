@@ -31,7 +31,7 @@ import software.amazon.awssdk.services.dynamodb.model.KeyType;
 import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 
-/** The Java snippets of docs/DYNAMODB.md, run on one DynamoDB Local region. */
+/** The Java snippets of docs/DYNAMODB.md, run on two DynamoDB Local regions (the client uses the writer's). */
 class DynamoDbDocSnippetsTest {
     private static DynamoDbLocalRegions lab;
     private static DynamoDbClient regionClient;
@@ -39,7 +39,7 @@ class DynamoDbDocSnippetsTest {
 
     @BeforeAll
     static void start() {
-        lab = DynamoDbLocalRegions.start("us-east-1");
+        lab = DynamoDbLocalRegions.start("us-east-1", "eu-west-1");
         lab.createGlobalTable(CreateTableRequest.builder().tableName("profiles")
                 .keySchema(KeySchemaElement.builder().attributeName("pk").keyType(KeyType.HASH).build())
                 .attributeDefinitions(AttributeDefinition.builder().attributeName("pk")
@@ -54,9 +54,15 @@ class DynamoDbDocSnippetsTest {
 
     @AfterAll
     static void stop() {
-        dynamo.close();
-        regionClient.close();
-        lab.close();
+        if (dynamo != null) {
+            dynamo.close();
+        }
+        if (regionClient != null) {
+            regionClient.close();
+        }
+        if (lab != null) {
+            lab.close();
+        }
     }
 
     @Test
