@@ -5,12 +5,10 @@ import dev.latitude.Latitude;
 import dev.latitude.Operation;
 import dev.latitude.spi.ErrorClassifier;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -63,24 +61,15 @@ public final class FakeRegionClient {
                 .executor(threads).build();
     }
 
-    /** Returns the classifier for the failures this client produces. */
+    /**
+     * Returns the classifier for the failures this client produces: {@link ErrorClassifier#defaults()}, which reads
+     * the status of {@link HttpStatusException} (503 and 429 the region's, other 5xx ambiguous, 4xx the caller's) and
+     * the client's I/O failures (connect failures the region's, timeouts and resets ambiguous).
+     *
+     * @return the classifier
+     */
     public static ErrorClassifier errorClassifier() {
-        return error -> {
-            if (error instanceof HttpStatusException) {
-                int s = ((HttpStatusException) error).status();
-                if (s == 429 || s == 503) {
-                    return FailureKind.REGION_UNAVAILABLE;
-                }
-                return s >= 500 ? FailureKind.AMBIGUOUS : FailureKind.CALLER;
-            }
-            if (error instanceof ConnectException) {
-                return FailureKind.REGION_UNAVAILABLE;
-            }
-            if (error instanceof HttpTimeoutException || error instanceof IOException) {
-                return FailureKind.AMBIGUOUS;
-            }
-            return FailureKind.CALLER;
-        };
+        return ErrorClassifier.defaults();
     }
 
     /**
