@@ -2,17 +2,10 @@ package dev.latitude.dynamodb;
 
 import dev.latitude.FailureKind;
 import dev.latitude.spi.ErrorClassifier;
-import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
-import java.net.PortUnreachableException;
-import java.net.UnknownHostException;
-import java.util.Locale;
+import dev.latitude.spi.IoFailures;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
@@ -131,13 +124,13 @@ public final class DynamoDbErrorClassifier implements ErrorClassifier {
             return classifyService(ase);
         }
         if (e instanceof SdkClientException) {
-            FailureKind byCause = classifyIo(e.getCause());
+            FailureKind byCause = IoFailures.classify(e.getCause());
             return byCause != null ? byCause : FailureKind.CALLER;
         }
         if (e instanceof SdkException) {
             return FailureKind.AMBIGUOUS;
         }
-        FailureKind io = classifyIo(e);
+        FailureKind io = IoFailures.classify(e);
         return io != null ? io : FailureKind.CALLER;
     }
 
@@ -206,43 +199,6 @@ public final class DynamoDbErrorClassifier implements ErrorClassifier {
             return FailureKind.AMBIGUOUS;
         }
         return FailureKind.AMBIGUOUS;
-    }
-
-    /** Classifies an I/O failure by its cause chain; {@code null} if the chain holds no I/O failure. */
-    private static FailureKind classifyIo(Throwable first) {
-        boolean sawIo = false;
-        Throwable t = first;
-        for (int i = 0; t != null && i < MAX_CAUSE_DEPTH; i++, t = t.getCause()) {
-            if (isConnectFailure(t)) {
-                return FailureKind.REGION_UNAVAILABLE;
-            }
-            if (t instanceof IOException || t instanceof TimeoutException || t instanceof InterruptedIOException) {
-                sawIo = true;
-            }
-            if (t.getCause() == t) {
-                break;
-            }
-        }
-        return sawIo ? FailureKind.AMBIGUOUS : null;
-    }
-
-    private static boolean isConnectFailure(Throwable t) {
-        if (t instanceof ConnectException || t instanceof UnknownHostException || t instanceof NoRouteToHostException
-                || t instanceof PortUnreachableException) {
-            return true;
-        }
-        String cls = t.getClass().getName();
-        if (cls.equals("java.net.http.HttpConnectTimeoutException")
-                || cls.equals("org.apache.http.conn.ConnectTimeoutException")
-                || cls.equals("org.apache.hc.client5.http.ConnectTimeoutException")
-                || cls.equals("io.netty.channel.ConnectTimeoutException")) {
-            return true;
-        }
-        if (t instanceof IOException) {
-            String msg = t.getMessage();
-            return msg != null && msg.toLowerCase(Locale.ROOT).contains("connection refused");
-        }
-        return false;
     }
 
     @Override
