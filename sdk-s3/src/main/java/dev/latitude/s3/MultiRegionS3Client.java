@@ -186,7 +186,7 @@ public final class MultiRegionS3Client implements S3Client {
     @Override
     public <ReturnT> ReturnT getObject(GetObjectRequest request,
             ResponseTransformer<GetObjectResponse, ReturnT> transformer) {
-        OpenStreams streams = new OpenStreams();
+        OpenStreams<ResponseInputStream<GetObjectResponse>> streams = new OpenStreams<>(ResponseInputStream::abort);
         ResponseInputStream<GetObjectResponse> in;
         try {
             in = readObject("GetObject", request.bucket(), request.key(),
@@ -335,7 +335,7 @@ public final class MultiRegionS3Client implements S3Client {
         BodyGuard guard = BodyGuard.of("PutObject", body);
         return write("PutObject", request.bucket(), request.key(),
                 request.ifMatch() == null && request.ifNoneMatch() == null, stamp,
-                (c, b, region) -> c.putObject(stamped.toBuilder().bucket(b).build(), guard.bodyFor(region.id())))
+                (c, b, region) -> c.putObject(stamped.toBuilder().bucket(b).build(), guard.wrap(body, region.id())))
                 .valueOrThrow();
     }
 
@@ -431,7 +431,7 @@ public final class MultiRegionS3Client implements S3Client {
         }
         BodyGuard guard = BodyGuard.of("UploadPart", body);
         return write("UploadPart", request.bucket(), request.key(), true, ResultWatermark.NONE,
-                (c, b, region) -> c.uploadPart(request.toBuilder().bucket(b).build(), guard.bodyFor(region.id())))
+                (c, b, region) -> c.uploadPart(request.toBuilder().bucket(b).build(), guard.wrap(body, region.id())))
                 .valueOrThrow();
     }
 

@@ -2,56 +2,67 @@ package dev.latitude.s3.internal;
 
 import java.util.ArrayList;
 import java.util.List;
-import software.amazon.awssdk.core.ResponseInputStream;
+import java.util.function.Consumer;
 
 /**
- * The response streams one GetObject call opened, one per region attempt. Only the winner's stream reaches the
- * caller; every other one (a stale replica's, a slow attempt's that lost to a hedge, one that arrives after the call
- * ended) is aborted, so no connection is left holding an unread body. Thread-safe.
+ * The response bodies one GetObject call opened, one per region attempt. Only the winner's reaches the caller; every
+ * other one (a stale replica's, a slow attempt's that lost to a hedge, one that arrives after the call ended) is
+ * aborted, so no connection is left holding an unread body. Thread-safe.
+ *
+ * @param <S> the body type (a blocking stream, or a publisher)
  */
-public final class OpenStreams {
-    private final List<ResponseInputStream<?>> open = new ArrayList<>(2);
+public final class OpenStreams<S> {
+    private final Consumer<S> abort;
+    private final List<S> open = new ArrayList<>(2);
     private boolean settled;
-    private Object winner;
+    private S winner;
 
     /**
-     * Records a stream an attempt opened; aborts it at once if the call has already been settled for another one.
+     * Creates the registry of one call.
      *
-     * @param stream the stream
-     * @param <S> the stream type
-     * @return the stream
+     * @param abort how a body that will not be read is given up
      */
-    public <S extends ResponseInputStream<?>> S opened(S stream) {
-        boolean abort;
-        synchronized (this) {
-            abort = settled && stream != winner;
-            if (!abort) {
-                open.add(stream);
-            }
-        }
-        if (abort) {
-            stream.abort();
-        }
-        return stream;
+    public OpenStreams(Consumer<S> abort) {
+        this.abort = abort;
     }
 
     /**
-     * Settles the call: aborts every stream but {@code kept}, now and when one arrives later.
+     * Records a body an attempt opened; aborts it at once if the call has already been settled for another one.
      *
-     * @param kept the stream handed to the caller, or {@code null} if the call failed
+     * @param body the body
+     * @return the body
      */
-    public void settle(Object kept) {
-        List<ResponseInputStream<?>> losers = new ArrayList<>(2);
+    public S opened(S body) {
+        boolean late;
+        synchronized (this) {
+            late = settled && body != winner;
+            if (!late) {
+                open.add(body);
+            }
+        }
+        if (late) {
+            abort.accept(body);
+        }
+        return body;
+    }
+
+    /**
+     * Settles the call: aborts every body but {@code kept}, now and when one arrives later.
+     *
+     * @param kept the body handed to the caller, or {@code null} if the call failed
+     */
+    public void settle(S kept) {
+        List<S> losers = new ArrayList<>(2);
         synchronized (this) {
             settled = true;
             winner = kept;
-            for (ResponseInputStream<?> s : open) {
+            for (S s : open) {
                 if (s != kept) {
                     losers.add(s);
                 }
             }
             open.clear();
         }
-        losers.forEach(ResponseInputStream::abort);
+        losers.forEach(abort);
     }
 }
