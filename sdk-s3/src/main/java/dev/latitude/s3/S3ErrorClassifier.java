@@ -34,6 +34,8 @@ import software.amazon.awssdk.core.exception.SdkException;
  *       {@code RequestLimitExceeded}, {@code TooManyRequests}, {@code ServiceUnavailable}, {@code RequestTimeout},
  *       {@code TemporaryRedirect}; HTTP 503, 429 or 307</td><td>REGION_UNAVAILABLE</td>
  *       <td>refused before processing (a builder-made client already retried {@code SlowDown} once, quickly)</td></tr>
+ *   <tr><td>{@code NotImplemented}, HTTP 501</td><td>CALLER</td><td>the request asks for something this S3 does
+ *       not do; it would fail the same way elsewhere</td></tr>
  *   <tr><td>{@code InternalError}, HTTP 500 or any other 5xx</td><td>AMBIGUOUS</td>
  *       <td>the write may have been applied</td></tr>
  *   <tr><td>{@code NoSuchBucket} (on a writer), {@code NoSuchKey}, {@code NoSuchUpload}, {@code NoSuchVersion},
@@ -64,6 +66,7 @@ public final class S3ErrorClassifier implements ErrorClassifier {
             "TooManyRequestsException");
     private static final Set<String> UNAVAILABLE_CODES = Set.of(
             "ServiceUnavailable", "RequestTimeout", "TemporaryRedirect");
+    private static final String NOT_IMPLEMENTED_CODE = "NotImplemented";
     private static final Set<String> SERVER_ERROR_CODES = Set.of("InternalError", "InternalFailure");
 
     private S3ErrorClassifier() {
@@ -161,6 +164,9 @@ public final class S3ErrorClassifier implements ErrorClassifier {
         }
         if (status == 503 || status == 429 || status == 307) {
             return FailureKind.REGION_UNAVAILABLE;
+        }
+        if (status == 501 || (code != null && NOT_IMPLEMENTED_CODE.equals(code))) {
+            return FailureKind.CALLER;
         }
         if ((code != null && SERVER_ERROR_CODES.contains(code)) || (status >= 500 && status <= 599)) {
             return FailureKind.AMBIGUOUS;

@@ -28,6 +28,7 @@ class S3ErrorClassifierTest {
         "307, TemporaryRedirect, REGION_UNAVAILABLE",
         "500, InternalError, AMBIGUOUS",
         "502, BadGateway, AMBIGUOUS",
+        "501, NotImplemented, CALLER",
         "404, NoSuchBucket, CALLER",
         "404, NoSuchKey, CALLER",
         "403, AccessDenied, CALLER",
