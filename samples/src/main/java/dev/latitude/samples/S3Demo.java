@@ -151,7 +151,8 @@ public final class S3Demo {
                 // reported below
             }
         }
-        throw new IllegalArgumentException("expected '--reads N' with N from 1 to 10000, got " + String.join(" ", args));
+        throw new IllegalArgumentException("expected '--reads N' with N from 1 to 10000, got "
+                + String.join(" ", args));
     }
 
     /** Prints each request a region's client sends, and counts the answers each region gave. */

@@ -153,6 +153,11 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
         return Futures.propagateCancellation(result, routed);
     }
 
+    /** A future failed with the refusal of an operation this client does not route. */
+    private static <T> CompletableFuture<T> refused(String operation, String reason) {
+        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported(operation, reason));
+    }
+
     /** Gives up a response body that will not be read: subscribes and cancels at once, releasing the connection. */
     private static void discard(ResponsePublisher<?> publisher) {
         publisher.subscribe(new Subscriber<ByteBuffer>() {
@@ -535,532 +540,589 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
         }
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<CreateBucketResponse> createBucket(CreateBucketRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("CreateBucket", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("CreateBucket", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<CreateBucketMetadataConfigurationResponse> createBucketMetadataConfiguration(CreateBucketMetadataConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("CreateBucketMetadataConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<CreateBucketMetadataConfigurationResponse> createBucketMetadataConfiguration(
+            CreateBucketMetadataConfigurationRequest request) {
+        return refused("CreateBucketMetadataConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<CreateBucketMetadataTableConfigurationResponse> createBucketMetadataTableConfiguration(CreateBucketMetadataTableConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("CreateBucketMetadataTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<CreateBucketMetadataTableConfigurationResponse> createBucketMetadataTableConfiguration(
+            CreateBucketMetadataTableConfigurationRequest request) {
+        return refused("CreateBucketMetadataTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<CreateSessionResponse> createSession(CreateSessionRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("CreateSession", MultiRegionS3Client.DIRECTORY_BUCKETS));
+        return refused("CreateSession", MultiRegionS3Client.DIRECTORY_BUCKETS);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketResponse> deleteBucket(DeleteBucketRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucket", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("DeleteBucket", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<DeleteBucketAnalyticsConfigurationResponse> deleteBucketAnalyticsConfiguration(DeleteBucketAnalyticsConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucketAnalyticsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<DeleteBucketAnalyticsConfigurationResponse> deleteBucketAnalyticsConfiguration(
+            DeleteBucketAnalyticsConfigurationRequest request) {
+        return refused("DeleteBucketAnalyticsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketCorsResponse> deleteBucketCors(DeleteBucketCorsRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucketCors", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("DeleteBucketCors", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<DeleteBucketEncryptionResponse> deleteBucketEncryption(DeleteBucketEncryptionRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucketEncryption", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<DeleteBucketEncryptionResponse> deleteBucketEncryption(
+            DeleteBucketEncryptionRequest request) {
+        return refused("DeleteBucketEncryption", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<DeleteBucketIntelligentTieringConfigurationResponse> deleteBucketIntelligentTieringConfiguration(DeleteBucketIntelligentTieringConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucketIntelligentTieringConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<DeleteBucketIntelligentTieringConfigurationResponse>
+            deleteBucketIntelligentTieringConfiguration(
+            DeleteBucketIntelligentTieringConfigurationRequest request) {
+        return refused("DeleteBucketIntelligentTieringConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<DeleteBucketInventoryConfigurationResponse> deleteBucketInventoryConfiguration(DeleteBucketInventoryConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucketInventoryConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<DeleteBucketInventoryConfigurationResponse> deleteBucketInventoryConfiguration(
+            DeleteBucketInventoryConfigurationRequest request) {
+        return refused("DeleteBucketInventoryConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<DeleteBucketLifecycleResponse> deleteBucketLifecycle(DeleteBucketLifecycleRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucketLifecycle", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<DeleteBucketLifecycleResponse> deleteBucketLifecycle(
+            DeleteBucketLifecycleRequest request) {
+        return refused("DeleteBucketLifecycle", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<DeleteBucketMetadataConfigurationResponse> deleteBucketMetadataConfiguration(DeleteBucketMetadataConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucketMetadataConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<DeleteBucketMetadataConfigurationResponse> deleteBucketMetadataConfiguration(
+            DeleteBucketMetadataConfigurationRequest request) {
+        return refused("DeleteBucketMetadataConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<DeleteBucketMetadataTableConfigurationResponse> deleteBucketMetadataTableConfiguration(DeleteBucketMetadataTableConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucketMetadataTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<DeleteBucketMetadataTableConfigurationResponse> deleteBucketMetadataTableConfiguration(
+            DeleteBucketMetadataTableConfigurationRequest request) {
+        return refused("DeleteBucketMetadataTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<DeleteBucketMetricsConfigurationResponse> deleteBucketMetricsConfiguration(DeleteBucketMetricsConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucketMetricsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<DeleteBucketMetricsConfigurationResponse> deleteBucketMetricsConfiguration(
+            DeleteBucketMetricsConfigurationRequest request) {
+        return refused("DeleteBucketMetricsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<DeleteBucketOwnershipControlsResponse> deleteBucketOwnershipControls(DeleteBucketOwnershipControlsRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucketOwnershipControls", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<DeleteBucketOwnershipControlsResponse> deleteBucketOwnershipControls(
+            DeleteBucketOwnershipControlsRequest request) {
+        return refused("DeleteBucketOwnershipControls", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketPolicyResponse> deleteBucketPolicy(DeleteBucketPolicyRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucketPolicy", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("DeleteBucketPolicy", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<DeleteBucketReplicationResponse> deleteBucketReplication(DeleteBucketReplicationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucketReplication", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<DeleteBucketReplicationResponse> deleteBucketReplication(
+            DeleteBucketReplicationRequest request) {
+        return refused("DeleteBucketReplication", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketTaggingResponse> deleteBucketTagging(DeleteBucketTaggingRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucketTagging", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("DeleteBucketTagging", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketWebsiteResponse> deleteBucketWebsite(DeleteBucketWebsiteRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteBucketWebsite", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("DeleteBucketWebsite", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<DeleteObjectAnnotationResponse> deleteObjectAnnotation(DeleteObjectAnnotationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeleteObjectAnnotation", MultiRegionS3Client.NOT_ROUTED));
+    public CompletableFuture<DeleteObjectAnnotationResponse> deleteObjectAnnotation(
+            DeleteObjectAnnotationRequest request) {
+        return refused("DeleteObjectAnnotation", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<DeletePublicAccessBlockResponse> deletePublicAccessBlock(DeletePublicAccessBlockRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("DeletePublicAccessBlock", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<DeletePublicAccessBlockResponse> deletePublicAccessBlock(
+            DeletePublicAccessBlockRequest request) {
+        return refused("DeletePublicAccessBlock", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketAbacResponse> getBucketAbac(GetBucketAbacRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketAbac", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("GetBucketAbac", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<GetBucketAccelerateConfigurationResponse> getBucketAccelerateConfiguration(GetBucketAccelerateConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketAccelerateConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<GetBucketAccelerateConfigurationResponse> getBucketAccelerateConfiguration(
+            GetBucketAccelerateConfigurationRequest request) {
+        return refused("GetBucketAccelerateConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketAclResponse> getBucketAcl(GetBucketAclRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketAcl", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("GetBucketAcl", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<GetBucketAnalyticsConfigurationResponse> getBucketAnalyticsConfiguration(GetBucketAnalyticsConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketAnalyticsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<GetBucketAnalyticsConfigurationResponse> getBucketAnalyticsConfiguration(
+            GetBucketAnalyticsConfigurationRequest request) {
+        return refused("GetBucketAnalyticsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketCorsResponse> getBucketCors(GetBucketCorsRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketCors", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("GetBucketCors", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketEncryptionResponse> getBucketEncryption(GetBucketEncryptionRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketEncryption", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("GetBucketEncryption", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<GetBucketIntelligentTieringConfigurationResponse> getBucketIntelligentTieringConfiguration(GetBucketIntelligentTieringConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketIntelligentTieringConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<GetBucketIntelligentTieringConfigurationResponse> getBucketIntelligentTieringConfiguration(
+            GetBucketIntelligentTieringConfigurationRequest request) {
+        return refused("GetBucketIntelligentTieringConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<GetBucketInventoryConfigurationResponse> getBucketInventoryConfiguration(GetBucketInventoryConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketInventoryConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<GetBucketInventoryConfigurationResponse> getBucketInventoryConfiguration(
+            GetBucketInventoryConfigurationRequest request) {
+        return refused("GetBucketInventoryConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<GetBucketLifecycleConfigurationResponse> getBucketLifecycleConfiguration(GetBucketLifecycleConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketLifecycleConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<GetBucketLifecycleConfigurationResponse> getBucketLifecycleConfiguration(
+            GetBucketLifecycleConfigurationRequest request) {
+        return refused("GetBucketLifecycleConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketLocationResponse> getBucketLocation(GetBucketLocationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketLocation", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("GetBucketLocation", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketLoggingResponse> getBucketLogging(GetBucketLoggingRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketLogging", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("GetBucketLogging", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<GetBucketMetadataConfigurationResponse> getBucketMetadataConfiguration(GetBucketMetadataConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketMetadataConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<GetBucketMetadataConfigurationResponse> getBucketMetadataConfiguration(
+            GetBucketMetadataConfigurationRequest request) {
+        return refused("GetBucketMetadataConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<GetBucketMetadataTableConfigurationResponse> getBucketMetadataTableConfiguration(GetBucketMetadataTableConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketMetadataTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<GetBucketMetadataTableConfigurationResponse> getBucketMetadataTableConfiguration(
+            GetBucketMetadataTableConfigurationRequest request) {
+        return refused("GetBucketMetadataTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<GetBucketMetricsConfigurationResponse> getBucketMetricsConfiguration(GetBucketMetricsConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketMetricsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<GetBucketMetricsConfigurationResponse> getBucketMetricsConfiguration(
+            GetBucketMetricsConfigurationRequest request) {
+        return refused("GetBucketMetricsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<GetBucketNotificationConfigurationResponse> getBucketNotificationConfiguration(GetBucketNotificationConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketNotificationConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<GetBucketNotificationConfigurationResponse> getBucketNotificationConfiguration(
+            GetBucketNotificationConfigurationRequest request) {
+        return refused("GetBucketNotificationConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<GetBucketOwnershipControlsResponse> getBucketOwnershipControls(GetBucketOwnershipControlsRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketOwnershipControls", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<GetBucketOwnershipControlsResponse> getBucketOwnershipControls(
+            GetBucketOwnershipControlsRequest request) {
+        return refused("GetBucketOwnershipControls", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketPolicyResponse> getBucketPolicy(GetBucketPolicyRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketPolicy", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("GetBucketPolicy", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<GetBucketPolicyStatusResponse> getBucketPolicyStatus(GetBucketPolicyStatusRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketPolicyStatus", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<GetBucketPolicyStatusResponse> getBucketPolicyStatus(
+            GetBucketPolicyStatusRequest request) {
+        return refused("GetBucketPolicyStatus", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketReplicationResponse> getBucketReplication(GetBucketReplicationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketReplication", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("GetBucketReplication", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<GetBucketRequestPaymentResponse> getBucketRequestPayment(GetBucketRequestPaymentRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketRequestPayment", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<GetBucketRequestPaymentResponse> getBucketRequestPayment(
+            GetBucketRequestPaymentRequest request) {
+        return refused("GetBucketRequestPayment", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketTaggingResponse> getBucketTagging(GetBucketTaggingRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketTagging", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("GetBucketTagging", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketVersioningResponse> getBucketVersioning(GetBucketVersioningRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketVersioning", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("GetBucketVersioning", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketWebsiteResponse> getBucketWebsite(GetBucketWebsiteRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetBucketWebsite", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("GetBucketWebsite", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public <ReturnT> CompletableFuture<ReturnT> getObjectAnnotation(GetObjectAnnotationRequest request, AsyncResponseTransformer<GetObjectAnnotationResponse, ReturnT> transformer) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetObjectAnnotation", MultiRegionS3Client.NOT_ROUTED));
+    public <ReturnT> CompletableFuture<ReturnT> getObjectAnnotation(
+            GetObjectAnnotationRequest request,
+            AsyncResponseTransformer<GetObjectAnnotationResponse, ReturnT> transformer) {
+        return refused("GetObjectAnnotation", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<GetObjectLockConfigurationResponse> getObjectLockConfiguration(GetObjectLockConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetObjectLockConfiguration", MultiRegionS3Client.NOT_ROUTED));
+    public CompletableFuture<GetObjectLockConfigurationResponse> getObjectLockConfiguration(
+            GetObjectLockConfigurationRequest request) {
+        return refused("GetObjectLockConfiguration", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public <ReturnT> CompletableFuture<ReturnT> getObjectTorrent(GetObjectTorrentRequest request, AsyncResponseTransformer<GetObjectTorrentResponse, ReturnT> transformer) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetObjectTorrent", MultiRegionS3Client.NOT_ROUTED));
+    public <ReturnT> CompletableFuture<ReturnT> getObjectTorrent(
+            GetObjectTorrentRequest request, AsyncResponseTransformer<GetObjectTorrentResponse, ReturnT> transformer) {
+        return refused("GetObjectTorrent", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<GetPublicAccessBlockResponse> getPublicAccessBlock(GetPublicAccessBlockRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("GetPublicAccessBlock", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("GetPublicAccessBlock", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<ListBucketAnalyticsConfigurationsResponse> listBucketAnalyticsConfigurations(ListBucketAnalyticsConfigurationsRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("ListBucketAnalyticsConfigurations", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<ListBucketAnalyticsConfigurationsResponse> listBucketAnalyticsConfigurations(
+            ListBucketAnalyticsConfigurationsRequest request) {
+        return refused("ListBucketAnalyticsConfigurations", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<ListBucketIntelligentTieringConfigurationsResponse> listBucketIntelligentTieringConfigurations(ListBucketIntelligentTieringConfigurationsRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("ListBucketIntelligentTieringConfigurations", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<ListBucketIntelligentTieringConfigurationsResponse>
+            listBucketIntelligentTieringConfigurations(
+            ListBucketIntelligentTieringConfigurationsRequest request) {
+        return refused("ListBucketIntelligentTieringConfigurations", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<ListBucketInventoryConfigurationsResponse> listBucketInventoryConfigurations(ListBucketInventoryConfigurationsRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("ListBucketInventoryConfigurations", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<ListBucketInventoryConfigurationsResponse> listBucketInventoryConfigurations(
+            ListBucketInventoryConfigurationsRequest request) {
+        return refused("ListBucketInventoryConfigurations", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<ListBucketMetricsConfigurationsResponse> listBucketMetricsConfigurations(ListBucketMetricsConfigurationsRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("ListBucketMetricsConfigurations", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<ListBucketMetricsConfigurationsResponse> listBucketMetricsConfigurations(
+            ListBucketMetricsConfigurationsRequest request) {
+        return refused("ListBucketMetricsConfigurations", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<ListBucketsResponse> listBuckets(ListBucketsRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("ListBuckets", MultiRegionS3Client.ACCOUNT_LISTING));
+        return refused("ListBuckets", MultiRegionS3Client.ACCOUNT_LISTING);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<ListDirectoryBucketsResponse> listDirectoryBuckets(ListDirectoryBucketsRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("ListDirectoryBuckets", MultiRegionS3Client.ACCOUNT_LISTING));
+        return refused("ListDirectoryBuckets", MultiRegionS3Client.ACCOUNT_LISTING);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<ListObjectAnnotationsResponse> listObjectAnnotations(ListObjectAnnotationsRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("ListObjectAnnotations", MultiRegionS3Client.NOT_ROUTED));
+    public CompletableFuture<ListObjectAnnotationsResponse> listObjectAnnotations(
+            ListObjectAnnotationsRequest request) {
+        return refused("ListObjectAnnotations", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketAbacResponse> putBucketAbac(PutBucketAbacRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketAbac", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("PutBucketAbac", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<PutBucketAccelerateConfigurationResponse> putBucketAccelerateConfiguration(PutBucketAccelerateConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketAccelerateConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<PutBucketAccelerateConfigurationResponse> putBucketAccelerateConfiguration(
+            PutBucketAccelerateConfigurationRequest request) {
+        return refused("PutBucketAccelerateConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketAclResponse> putBucketAcl(PutBucketAclRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketAcl", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("PutBucketAcl", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<PutBucketAnalyticsConfigurationResponse> putBucketAnalyticsConfiguration(PutBucketAnalyticsConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketAnalyticsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<PutBucketAnalyticsConfigurationResponse> putBucketAnalyticsConfiguration(
+            PutBucketAnalyticsConfigurationRequest request) {
+        return refused("PutBucketAnalyticsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketCorsResponse> putBucketCors(PutBucketCorsRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketCors", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("PutBucketCors", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketEncryptionResponse> putBucketEncryption(PutBucketEncryptionRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketEncryption", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("PutBucketEncryption", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<PutBucketIntelligentTieringConfigurationResponse> putBucketIntelligentTieringConfiguration(PutBucketIntelligentTieringConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketIntelligentTieringConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<PutBucketIntelligentTieringConfigurationResponse> putBucketIntelligentTieringConfiguration(
+            PutBucketIntelligentTieringConfigurationRequest request) {
+        return refused("PutBucketIntelligentTieringConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<PutBucketInventoryConfigurationResponse> putBucketInventoryConfiguration(PutBucketInventoryConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketInventoryConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<PutBucketInventoryConfigurationResponse> putBucketInventoryConfiguration(
+            PutBucketInventoryConfigurationRequest request) {
+        return refused("PutBucketInventoryConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<PutBucketLifecycleConfigurationResponse> putBucketLifecycleConfiguration(PutBucketLifecycleConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketLifecycleConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<PutBucketLifecycleConfigurationResponse> putBucketLifecycleConfiguration(
+            PutBucketLifecycleConfigurationRequest request) {
+        return refused("PutBucketLifecycleConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketLoggingResponse> putBucketLogging(PutBucketLoggingRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketLogging", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("PutBucketLogging", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<PutBucketMetricsConfigurationResponse> putBucketMetricsConfiguration(PutBucketMetricsConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketMetricsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<PutBucketMetricsConfigurationResponse> putBucketMetricsConfiguration(
+            PutBucketMetricsConfigurationRequest request) {
+        return refused("PutBucketMetricsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<PutBucketNotificationConfigurationResponse> putBucketNotificationConfiguration(PutBucketNotificationConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketNotificationConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<PutBucketNotificationConfigurationResponse> putBucketNotificationConfiguration(
+            PutBucketNotificationConfigurationRequest request) {
+        return refused("PutBucketNotificationConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<PutBucketOwnershipControlsResponse> putBucketOwnershipControls(PutBucketOwnershipControlsRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketOwnershipControls", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<PutBucketOwnershipControlsResponse> putBucketOwnershipControls(
+            PutBucketOwnershipControlsRequest request) {
+        return refused("PutBucketOwnershipControls", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketPolicyResponse> putBucketPolicy(PutBucketPolicyRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketPolicy", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("PutBucketPolicy", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketReplicationResponse> putBucketReplication(PutBucketReplicationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketReplication", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("PutBucketReplication", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<PutBucketRequestPaymentResponse> putBucketRequestPayment(PutBucketRequestPaymentRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketRequestPayment", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<PutBucketRequestPaymentResponse> putBucketRequestPayment(
+            PutBucketRequestPaymentRequest request) {
+        return refused("PutBucketRequestPayment", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketTaggingResponse> putBucketTagging(PutBucketTaggingRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketTagging", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("PutBucketTagging", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketVersioningResponse> putBucketVersioning(PutBucketVersioningRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketVersioning", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("PutBucketVersioning", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketWebsiteResponse> putBucketWebsite(PutBucketWebsiteRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutBucketWebsite", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("PutBucketWebsite", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<PutObjectAclResponse> putObjectAcl(PutObjectAclRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutObjectAcl", MultiRegionS3Client.NOT_ROUTED));
+        return refused("PutObjectAcl", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<PutObjectAnnotationResponse> putObjectAnnotation(PutObjectAnnotationRequest request, AsyncRequestBody body) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutObjectAnnotation", MultiRegionS3Client.NOT_ROUTED));
+    public CompletableFuture<PutObjectAnnotationResponse> putObjectAnnotation(
+            PutObjectAnnotationRequest request, AsyncRequestBody body) {
+        return refused("PutObjectAnnotation", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<PutObjectLegalHoldResponse> putObjectLegalHold(PutObjectLegalHoldRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutObjectLegalHold", MultiRegionS3Client.NOT_ROUTED));
+        return refused("PutObjectLegalHold", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<PutObjectLockConfigurationResponse> putObjectLockConfiguration(PutObjectLockConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutObjectLockConfiguration", MultiRegionS3Client.NOT_ROUTED));
+    public CompletableFuture<PutObjectLockConfigurationResponse> putObjectLockConfiguration(
+            PutObjectLockConfigurationRequest request) {
+        return refused("PutObjectLockConfiguration", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<PutObjectRetentionResponse> putObjectRetention(PutObjectRetentionRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutObjectRetention", MultiRegionS3Client.NOT_ROUTED));
+        return refused("PutObjectRetention", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<PutPublicAccessBlockResponse> putPublicAccessBlock(PutPublicAccessBlockRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("PutPublicAccessBlock", MultiRegionS3Client.BUCKET_CONFIGURATION));
+        return refused("PutPublicAccessBlock", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<RenameObjectResponse> renameObject(RenameObjectRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("RenameObject", MultiRegionS3Client.NOT_ROUTED));
+        return refused("RenameObject", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
     public CompletableFuture<RestoreObjectResponse> restoreObject(RestoreObjectRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("RestoreObject", MultiRegionS3Client.NOT_ROUTED));
+        return refused("RestoreObject", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<java.lang.Void> selectObjectContent(SelectObjectContentRequest request, SelectObjectContentResponseHandler handler) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("SelectObjectContent", MultiRegionS3Client.NOT_ROUTED));
+    public CompletableFuture<java.lang.Void> selectObjectContent(
+            SelectObjectContentRequest request, SelectObjectContentResponseHandler handler) {
+        return refused("SelectObjectContent", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<UpdateBucketMetadataAnnotationTableConfigurationResponse> updateBucketMetadataAnnotationTableConfiguration(UpdateBucketMetadataAnnotationTableConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("UpdateBucketMetadataAnnotationTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<UpdateBucketMetadataAnnotationTableConfigurationResponse>
+            updateBucketMetadataAnnotationTableConfiguration(
+            UpdateBucketMetadataAnnotationTableConfigurationRequest request) {
+        return refused("UpdateBucketMetadataAnnotationTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<UpdateBucketMetadataInventoryTableConfigurationResponse> updateBucketMetadataInventoryTableConfiguration(UpdateBucketMetadataInventoryTableConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("UpdateBucketMetadataInventoryTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<UpdateBucketMetadataInventoryTableConfigurationResponse>
+            updateBucketMetadataInventoryTableConfiguration(
+            UpdateBucketMetadataInventoryTableConfigurationRequest request) {
+        return refused("UpdateBucketMetadataInventoryTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<UpdateBucketMetadataJournalTableConfigurationResponse> updateBucketMetadataJournalTableConfiguration(UpdateBucketMetadataJournalTableConfigurationRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("UpdateBucketMetadataJournalTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION));
+    public CompletableFuture<UpdateBucketMetadataJournalTableConfigurationResponse>
+            updateBucketMetadataJournalTableConfiguration(
+            UpdateBucketMetadataJournalTableConfigurationRequest request) {
+        return refused("UpdateBucketMetadataJournalTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<UpdateObjectEncryptionResponse> updateObjectEncryption(UpdateObjectEncryptionRequest request) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("UpdateObjectEncryption", MultiRegionS3Client.NOT_ROUTED));
+    public CompletableFuture<UpdateObjectEncryptionResponse> updateObjectEncryption(
+            UpdateObjectEncryptionRequest request) {
+        return refused("UpdateObjectEncryption", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: the future fails with {@link UnroutableS3RequestException} (see "Not supported" above). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
     @Override
-    public CompletableFuture<WriteGetObjectResponseResponse> writeGetObjectResponse(WriteGetObjectResponseRequest request, AsyncRequestBody body) {
-        return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported("WriteGetObjectResponse", MultiRegionS3Client.NOT_ROUTED));
+    public CompletableFuture<WriteGetObjectResponseResponse> writeGetObjectResponse(
+            WriteGetObjectResponseRequest request, AsyncRequestBody body) {
+        return refused("WriteGetObjectResponse", MultiRegionS3Client.NOT_ROUTED);
     }
 
     /**

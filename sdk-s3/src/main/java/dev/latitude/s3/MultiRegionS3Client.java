@@ -552,13 +552,15 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public CreateBucketMetadataConfigurationResponse createBucketMetadataConfiguration(CreateBucketMetadataConfigurationRequest request) {
+    public CreateBucketMetadataConfigurationResponse createBucketMetadataConfiguration(
+            CreateBucketMetadataConfigurationRequest request) {
         throw unsupported("CreateBucketMetadataConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public CreateBucketMetadataTableConfigurationResponse createBucketMetadataTableConfiguration(CreateBucketMetadataTableConfigurationRequest request) {
+    public CreateBucketMetadataTableConfigurationResponse createBucketMetadataTableConfiguration(
+            CreateBucketMetadataTableConfigurationRequest request) {
         throw unsupported("CreateBucketMetadataTableConfiguration", BUCKET_CONFIGURATION);
     }
 
@@ -576,7 +578,8 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public DeleteBucketAnalyticsConfigurationResponse deleteBucketAnalyticsConfiguration(DeleteBucketAnalyticsConfigurationRequest request) {
+    public DeleteBucketAnalyticsConfigurationResponse deleteBucketAnalyticsConfiguration(
+            DeleteBucketAnalyticsConfigurationRequest request) {
         throw unsupported("DeleteBucketAnalyticsConfiguration", BUCKET_CONFIGURATION);
     }
 
@@ -594,13 +597,15 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public DeleteBucketIntelligentTieringConfigurationResponse deleteBucketIntelligentTieringConfiguration(DeleteBucketIntelligentTieringConfigurationRequest request) {
+    public DeleteBucketIntelligentTieringConfigurationResponse deleteBucketIntelligentTieringConfiguration(
+            DeleteBucketIntelligentTieringConfigurationRequest request) {
         throw unsupported("DeleteBucketIntelligentTieringConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public DeleteBucketInventoryConfigurationResponse deleteBucketInventoryConfiguration(DeleteBucketInventoryConfigurationRequest request) {
+    public DeleteBucketInventoryConfigurationResponse deleteBucketInventoryConfiguration(
+            DeleteBucketInventoryConfigurationRequest request) {
         throw unsupported("DeleteBucketInventoryConfiguration", BUCKET_CONFIGURATION);
     }
 
@@ -612,25 +617,29 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public DeleteBucketMetadataConfigurationResponse deleteBucketMetadataConfiguration(DeleteBucketMetadataConfigurationRequest request) {
+    public DeleteBucketMetadataConfigurationResponse deleteBucketMetadataConfiguration(
+            DeleteBucketMetadataConfigurationRequest request) {
         throw unsupported("DeleteBucketMetadataConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public DeleteBucketMetadataTableConfigurationResponse deleteBucketMetadataTableConfiguration(DeleteBucketMetadataTableConfigurationRequest request) {
+    public DeleteBucketMetadataTableConfigurationResponse deleteBucketMetadataTableConfiguration(
+            DeleteBucketMetadataTableConfigurationRequest request) {
         throw unsupported("DeleteBucketMetadataTableConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public DeleteBucketMetricsConfigurationResponse deleteBucketMetricsConfiguration(DeleteBucketMetricsConfigurationRequest request) {
+    public DeleteBucketMetricsConfigurationResponse deleteBucketMetricsConfiguration(
+            DeleteBucketMetricsConfigurationRequest request) {
         throw unsupported("DeleteBucketMetricsConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public DeleteBucketOwnershipControlsResponse deleteBucketOwnershipControls(DeleteBucketOwnershipControlsRequest request) {
+    public DeleteBucketOwnershipControlsResponse deleteBucketOwnershipControls(
+            DeleteBucketOwnershipControlsRequest request) {
         throw unsupported("DeleteBucketOwnershipControls", BUCKET_CONFIGURATION);
     }
 
@@ -678,7 +687,8 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public GetBucketAccelerateConfigurationResponse getBucketAccelerateConfiguration(GetBucketAccelerateConfigurationRequest request) {
+    public GetBucketAccelerateConfigurationResponse getBucketAccelerateConfiguration(
+            GetBucketAccelerateConfigurationRequest request) {
         throw unsupported("GetBucketAccelerateConfiguration", BUCKET_CONFIGURATION);
     }
 
@@ -690,7 +700,8 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public GetBucketAnalyticsConfigurationResponse getBucketAnalyticsConfiguration(GetBucketAnalyticsConfigurationRequest request) {
+    public GetBucketAnalyticsConfigurationResponse getBucketAnalyticsConfiguration(
+            GetBucketAnalyticsConfigurationRequest request) {
         throw unsupported("GetBucketAnalyticsConfiguration", BUCKET_CONFIGURATION);
     }
 
@@ -708,19 +719,22 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public GetBucketIntelligentTieringConfigurationResponse getBucketIntelligentTieringConfiguration(GetBucketIntelligentTieringConfigurationRequest request) {
+    public GetBucketIntelligentTieringConfigurationResponse getBucketIntelligentTieringConfiguration(
+            GetBucketIntelligentTieringConfigurationRequest request) {
         throw unsupported("GetBucketIntelligentTieringConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public GetBucketInventoryConfigurationResponse getBucketInventoryConfiguration(GetBucketInventoryConfigurationRequest request) {
+    public GetBucketInventoryConfigurationResponse getBucketInventoryConfiguration(
+            GetBucketInventoryConfigurationRequest request) {
         throw unsupported("GetBucketInventoryConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public GetBucketLifecycleConfigurationResponse getBucketLifecycleConfiguration(GetBucketLifecycleConfigurationRequest request) {
+    public GetBucketLifecycleConfigurationResponse getBucketLifecycleConfiguration(
+            GetBucketLifecycleConfigurationRequest request) {
         throw unsupported("GetBucketLifecycleConfiguration", BUCKET_CONFIGURATION);
     }
 
@@ -738,25 +752,29 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public GetBucketMetadataConfigurationResponse getBucketMetadataConfiguration(GetBucketMetadataConfigurationRequest request) {
+    public GetBucketMetadataConfigurationResponse getBucketMetadataConfiguration(
+            GetBucketMetadataConfigurationRequest request) {
         throw unsupported("GetBucketMetadataConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public GetBucketMetadataTableConfigurationResponse getBucketMetadataTableConfiguration(GetBucketMetadataTableConfigurationRequest request) {
+    public GetBucketMetadataTableConfigurationResponse getBucketMetadataTableConfiguration(
+            GetBucketMetadataTableConfigurationRequest request) {
         throw unsupported("GetBucketMetadataTableConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public GetBucketMetricsConfigurationResponse getBucketMetricsConfiguration(GetBucketMetricsConfigurationRequest request) {
+    public GetBucketMetricsConfigurationResponse getBucketMetricsConfiguration(
+            GetBucketMetricsConfigurationRequest request) {
         throw unsupported("GetBucketMetricsConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public GetBucketNotificationConfigurationResponse getBucketNotificationConfiguration(GetBucketNotificationConfigurationRequest request) {
+    public GetBucketNotificationConfigurationResponse getBucketNotificationConfiguration(
+            GetBucketNotificationConfigurationRequest request) {
         throw unsupported("GetBucketNotificationConfiguration", BUCKET_CONFIGURATION);
     }
 
@@ -810,7 +828,8 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public <ReturnT> ReturnT getObjectAnnotation(GetObjectAnnotationRequest request, ResponseTransformer<GetObjectAnnotationResponse, ReturnT> transformer) {
+    public <ReturnT> ReturnT getObjectAnnotation(
+            GetObjectAnnotationRequest request, ResponseTransformer<GetObjectAnnotationResponse, ReturnT> transformer) {
         throw unsupported("GetObjectAnnotation", NOT_ROUTED);
     }
 
@@ -822,7 +841,8 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public <ReturnT> ReturnT getObjectTorrent(GetObjectTorrentRequest request, ResponseTransformer<GetObjectTorrentResponse, ReturnT> transformer) {
+    public <ReturnT> ReturnT getObjectTorrent(
+            GetObjectTorrentRequest request, ResponseTransformer<GetObjectTorrentResponse, ReturnT> transformer) {
         throw unsupported("GetObjectTorrent", NOT_ROUTED);
     }
 
@@ -834,25 +854,29 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public ListBucketAnalyticsConfigurationsResponse listBucketAnalyticsConfigurations(ListBucketAnalyticsConfigurationsRequest request) {
+    public ListBucketAnalyticsConfigurationsResponse listBucketAnalyticsConfigurations(
+            ListBucketAnalyticsConfigurationsRequest request) {
         throw unsupported("ListBucketAnalyticsConfigurations", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public ListBucketIntelligentTieringConfigurationsResponse listBucketIntelligentTieringConfigurations(ListBucketIntelligentTieringConfigurationsRequest request) {
+    public ListBucketIntelligentTieringConfigurationsResponse listBucketIntelligentTieringConfigurations(
+            ListBucketIntelligentTieringConfigurationsRequest request) {
         throw unsupported("ListBucketIntelligentTieringConfigurations", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public ListBucketInventoryConfigurationsResponse listBucketInventoryConfigurations(ListBucketInventoryConfigurationsRequest request) {
+    public ListBucketInventoryConfigurationsResponse listBucketInventoryConfigurations(
+            ListBucketInventoryConfigurationsRequest request) {
         throw unsupported("ListBucketInventoryConfigurations", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public ListBucketMetricsConfigurationsResponse listBucketMetricsConfigurations(ListBucketMetricsConfigurationsRequest request) {
+    public ListBucketMetricsConfigurationsResponse listBucketMetricsConfigurations(
+            ListBucketMetricsConfigurationsRequest request) {
         throw unsupported("ListBucketMetricsConfigurations", BUCKET_CONFIGURATION);
     }
 
@@ -882,7 +906,8 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public PutBucketAccelerateConfigurationResponse putBucketAccelerateConfiguration(PutBucketAccelerateConfigurationRequest request) {
+    public PutBucketAccelerateConfigurationResponse putBucketAccelerateConfiguration(
+            PutBucketAccelerateConfigurationRequest request) {
         throw unsupported("PutBucketAccelerateConfiguration", BUCKET_CONFIGURATION);
     }
 
@@ -894,7 +919,8 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public PutBucketAnalyticsConfigurationResponse putBucketAnalyticsConfiguration(PutBucketAnalyticsConfigurationRequest request) {
+    public PutBucketAnalyticsConfigurationResponse putBucketAnalyticsConfiguration(
+            PutBucketAnalyticsConfigurationRequest request) {
         throw unsupported("PutBucketAnalyticsConfiguration", BUCKET_CONFIGURATION);
     }
 
@@ -912,19 +938,22 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public PutBucketIntelligentTieringConfigurationResponse putBucketIntelligentTieringConfiguration(PutBucketIntelligentTieringConfigurationRequest request) {
+    public PutBucketIntelligentTieringConfigurationResponse putBucketIntelligentTieringConfiguration(
+            PutBucketIntelligentTieringConfigurationRequest request) {
         throw unsupported("PutBucketIntelligentTieringConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public PutBucketInventoryConfigurationResponse putBucketInventoryConfiguration(PutBucketInventoryConfigurationRequest request) {
+    public PutBucketInventoryConfigurationResponse putBucketInventoryConfiguration(
+            PutBucketInventoryConfigurationRequest request) {
         throw unsupported("PutBucketInventoryConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public PutBucketLifecycleConfigurationResponse putBucketLifecycleConfiguration(PutBucketLifecycleConfigurationRequest request) {
+    public PutBucketLifecycleConfigurationResponse putBucketLifecycleConfiguration(
+            PutBucketLifecycleConfigurationRequest request) {
         throw unsupported("PutBucketLifecycleConfiguration", BUCKET_CONFIGURATION);
     }
 
@@ -936,13 +965,15 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public PutBucketMetricsConfigurationResponse putBucketMetricsConfiguration(PutBucketMetricsConfigurationRequest request) {
+    public PutBucketMetricsConfigurationResponse putBucketMetricsConfiguration(
+            PutBucketMetricsConfigurationRequest request) {
         throw unsupported("PutBucketMetricsConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public PutBucketNotificationConfigurationResponse putBucketNotificationConfiguration(PutBucketNotificationConfigurationRequest request) {
+    public PutBucketNotificationConfigurationResponse putBucketNotificationConfiguration(
+            PutBucketNotificationConfigurationRequest request) {
         throw unsupported("PutBucketNotificationConfiguration", BUCKET_CONFIGURATION);
     }
 
@@ -1038,19 +1069,22 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public UpdateBucketMetadataAnnotationTableConfigurationResponse updateBucketMetadataAnnotationTableConfiguration(UpdateBucketMetadataAnnotationTableConfigurationRequest request) {
+    public UpdateBucketMetadataAnnotationTableConfigurationResponse updateBucketMetadataAnnotationTableConfiguration(
+            UpdateBucketMetadataAnnotationTableConfigurationRequest request) {
         throw unsupported("UpdateBucketMetadataAnnotationTableConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public UpdateBucketMetadataInventoryTableConfigurationResponse updateBucketMetadataInventoryTableConfiguration(UpdateBucketMetadataInventoryTableConfigurationRequest request) {
+    public UpdateBucketMetadataInventoryTableConfigurationResponse updateBucketMetadataInventoryTableConfiguration(
+            UpdateBucketMetadataInventoryTableConfigurationRequest request) {
         throw unsupported("UpdateBucketMetadataInventoryTableConfiguration", BUCKET_CONFIGURATION);
     }
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public UpdateBucketMetadataJournalTableConfigurationResponse updateBucketMetadataJournalTableConfiguration(UpdateBucketMetadataJournalTableConfigurationRequest request) {
+    public UpdateBucketMetadataJournalTableConfigurationResponse updateBucketMetadataJournalTableConfiguration(
+            UpdateBucketMetadataJournalTableConfigurationRequest request) {
         throw unsupported("UpdateBucketMetadataJournalTableConfiguration", BUCKET_CONFIGURATION);
     }
 
@@ -1062,7 +1096,8 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** Not supported: throws {@link UnroutableS3RequestException} (see the class documentation, "Not supported"). */
     @Override
-    public WriteGetObjectResponseResponse writeGetObjectResponse(WriteGetObjectResponseRequest request, RequestBody body) {
+    public WriteGetObjectResponseResponse writeGetObjectResponse(
+            WriteGetObjectResponseRequest request, RequestBody body) {
         throw unsupported("WriteGetObjectResponse", NOT_ROUTED);
     }
 
