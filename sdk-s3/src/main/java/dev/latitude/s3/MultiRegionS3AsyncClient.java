@@ -540,59 +540,59 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
         }
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<CreateBucketResponse> createBucket(CreateBucketRequest request) {
         return refused("CreateBucket", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<CreateBucketMetadataConfigurationResponse> createBucketMetadataConfiguration(
             CreateBucketMetadataConfigurationRequest request) {
         return refused("CreateBucketMetadataConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<CreateBucketMetadataTableConfigurationResponse> createBucketMetadataTableConfiguration(
             CreateBucketMetadataTableConfigurationRequest request) {
         return refused("CreateBucketMetadataTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<CreateSessionResponse> createSession(CreateSessionRequest request) {
         return refused("CreateSession", MultiRegionS3Client.DIRECTORY_BUCKETS);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketResponse> deleteBucket(DeleteBucketRequest request) {
         return refused("DeleteBucket", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketAnalyticsConfigurationResponse> deleteBucketAnalyticsConfiguration(
             DeleteBucketAnalyticsConfigurationRequest request) {
         return refused("DeleteBucketAnalyticsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketCorsResponse> deleteBucketCors(DeleteBucketCorsRequest request) {
         return refused("DeleteBucketCors", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketEncryptionResponse> deleteBucketEncryption(
             DeleteBucketEncryptionRequest request) {
         return refused("DeleteBucketEncryption", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketIntelligentTieringConfigurationResponse>
             deleteBucketIntelligentTieringConfiguration(
@@ -600,238 +600,238 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
         return refused("DeleteBucketIntelligentTieringConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketInventoryConfigurationResponse> deleteBucketInventoryConfiguration(
             DeleteBucketInventoryConfigurationRequest request) {
         return refused("DeleteBucketInventoryConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketLifecycleResponse> deleteBucketLifecycle(
             DeleteBucketLifecycleRequest request) {
         return refused("DeleteBucketLifecycle", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketMetadataConfigurationResponse> deleteBucketMetadataConfiguration(
             DeleteBucketMetadataConfigurationRequest request) {
         return refused("DeleteBucketMetadataConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketMetadataTableConfigurationResponse> deleteBucketMetadataTableConfiguration(
             DeleteBucketMetadataTableConfigurationRequest request) {
         return refused("DeleteBucketMetadataTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketMetricsConfigurationResponse> deleteBucketMetricsConfiguration(
             DeleteBucketMetricsConfigurationRequest request) {
         return refused("DeleteBucketMetricsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketOwnershipControlsResponse> deleteBucketOwnershipControls(
             DeleteBucketOwnershipControlsRequest request) {
         return refused("DeleteBucketOwnershipControls", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketPolicyResponse> deleteBucketPolicy(DeleteBucketPolicyRequest request) {
         return refused("DeleteBucketPolicy", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketReplicationResponse> deleteBucketReplication(
             DeleteBucketReplicationRequest request) {
         return refused("DeleteBucketReplication", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketTaggingResponse> deleteBucketTagging(DeleteBucketTaggingRequest request) {
         return refused("DeleteBucketTagging", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteBucketWebsiteResponse> deleteBucketWebsite(DeleteBucketWebsiteRequest request) {
         return refused("DeleteBucketWebsite", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeleteObjectAnnotationResponse> deleteObjectAnnotation(
             DeleteObjectAnnotationRequest request) {
         return refused("DeleteObjectAnnotation", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<DeletePublicAccessBlockResponse> deletePublicAccessBlock(
             DeletePublicAccessBlockRequest request) {
         return refused("DeletePublicAccessBlock", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketAbacResponse> getBucketAbac(GetBucketAbacRequest request) {
         return refused("GetBucketAbac", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketAccelerateConfigurationResponse> getBucketAccelerateConfiguration(
             GetBucketAccelerateConfigurationRequest request) {
         return refused("GetBucketAccelerateConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketAclResponse> getBucketAcl(GetBucketAclRequest request) {
         return refused("GetBucketAcl", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketAnalyticsConfigurationResponse> getBucketAnalyticsConfiguration(
             GetBucketAnalyticsConfigurationRequest request) {
         return refused("GetBucketAnalyticsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketCorsResponse> getBucketCors(GetBucketCorsRequest request) {
         return refused("GetBucketCors", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketEncryptionResponse> getBucketEncryption(GetBucketEncryptionRequest request) {
         return refused("GetBucketEncryption", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketIntelligentTieringConfigurationResponse> getBucketIntelligentTieringConfiguration(
             GetBucketIntelligentTieringConfigurationRequest request) {
         return refused("GetBucketIntelligentTieringConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketInventoryConfigurationResponse> getBucketInventoryConfiguration(
             GetBucketInventoryConfigurationRequest request) {
         return refused("GetBucketInventoryConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketLifecycleConfigurationResponse> getBucketLifecycleConfiguration(
             GetBucketLifecycleConfigurationRequest request) {
         return refused("GetBucketLifecycleConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketLocationResponse> getBucketLocation(GetBucketLocationRequest request) {
         return refused("GetBucketLocation", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketLoggingResponse> getBucketLogging(GetBucketLoggingRequest request) {
         return refused("GetBucketLogging", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketMetadataConfigurationResponse> getBucketMetadataConfiguration(
             GetBucketMetadataConfigurationRequest request) {
         return refused("GetBucketMetadataConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketMetadataTableConfigurationResponse> getBucketMetadataTableConfiguration(
             GetBucketMetadataTableConfigurationRequest request) {
         return refused("GetBucketMetadataTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketMetricsConfigurationResponse> getBucketMetricsConfiguration(
             GetBucketMetricsConfigurationRequest request) {
         return refused("GetBucketMetricsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketNotificationConfigurationResponse> getBucketNotificationConfiguration(
             GetBucketNotificationConfigurationRequest request) {
         return refused("GetBucketNotificationConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketOwnershipControlsResponse> getBucketOwnershipControls(
             GetBucketOwnershipControlsRequest request) {
         return refused("GetBucketOwnershipControls", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketPolicyResponse> getBucketPolicy(GetBucketPolicyRequest request) {
         return refused("GetBucketPolicy", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketPolicyStatusResponse> getBucketPolicyStatus(
             GetBucketPolicyStatusRequest request) {
         return refused("GetBucketPolicyStatus", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketReplicationResponse> getBucketReplication(GetBucketReplicationRequest request) {
         return refused("GetBucketReplication", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketRequestPaymentResponse> getBucketRequestPayment(
             GetBucketRequestPaymentRequest request) {
         return refused("GetBucketRequestPayment", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketTaggingResponse> getBucketTagging(GetBucketTaggingRequest request) {
         return refused("GetBucketTagging", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketVersioningResponse> getBucketVersioning(GetBucketVersioningRequest request) {
         return refused("GetBucketVersioning", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetBucketWebsiteResponse> getBucketWebsite(GetBucketWebsiteRequest request) {
         return refused("GetBucketWebsite", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public <ReturnT> CompletableFuture<ReturnT> getObjectAnnotation(
             GetObjectAnnotationRequest request,
@@ -839,34 +839,34 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
         return refused("GetObjectAnnotation", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetObjectLockConfigurationResponse> getObjectLockConfiguration(
             GetObjectLockConfigurationRequest request) {
         return refused("GetObjectLockConfiguration", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public <ReturnT> CompletableFuture<ReturnT> getObjectTorrent(
             GetObjectTorrentRequest request, AsyncResponseTransformer<GetObjectTorrentResponse, ReturnT> transformer) {
         return refused("GetObjectTorrent", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<GetPublicAccessBlockResponse> getPublicAccessBlock(GetPublicAccessBlockRequest request) {
         return refused("GetPublicAccessBlock", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<ListBucketAnalyticsConfigurationsResponse> listBucketAnalyticsConfigurations(
             ListBucketAnalyticsConfigurationsRequest request) {
         return refused("ListBucketAnalyticsConfigurations", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<ListBucketIntelligentTieringConfigurationsResponse>
             listBucketIntelligentTieringConfigurations(
@@ -874,220 +874,220 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
         return refused("ListBucketIntelligentTieringConfigurations", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<ListBucketInventoryConfigurationsResponse> listBucketInventoryConfigurations(
             ListBucketInventoryConfigurationsRequest request) {
         return refused("ListBucketInventoryConfigurations", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<ListBucketMetricsConfigurationsResponse> listBucketMetricsConfigurations(
             ListBucketMetricsConfigurationsRequest request) {
         return refused("ListBucketMetricsConfigurations", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<ListBucketsResponse> listBuckets(ListBucketsRequest request) {
         return refused("ListBuckets", MultiRegionS3Client.ACCOUNT_LISTING);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<ListDirectoryBucketsResponse> listDirectoryBuckets(ListDirectoryBucketsRequest request) {
         return refused("ListDirectoryBuckets", MultiRegionS3Client.ACCOUNT_LISTING);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<ListObjectAnnotationsResponse> listObjectAnnotations(
             ListObjectAnnotationsRequest request) {
         return refused("ListObjectAnnotations", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketAbacResponse> putBucketAbac(PutBucketAbacRequest request) {
         return refused("PutBucketAbac", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketAccelerateConfigurationResponse> putBucketAccelerateConfiguration(
             PutBucketAccelerateConfigurationRequest request) {
         return refused("PutBucketAccelerateConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketAclResponse> putBucketAcl(PutBucketAclRequest request) {
         return refused("PutBucketAcl", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketAnalyticsConfigurationResponse> putBucketAnalyticsConfiguration(
             PutBucketAnalyticsConfigurationRequest request) {
         return refused("PutBucketAnalyticsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketCorsResponse> putBucketCors(PutBucketCorsRequest request) {
         return refused("PutBucketCors", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketEncryptionResponse> putBucketEncryption(PutBucketEncryptionRequest request) {
         return refused("PutBucketEncryption", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketIntelligentTieringConfigurationResponse> putBucketIntelligentTieringConfiguration(
             PutBucketIntelligentTieringConfigurationRequest request) {
         return refused("PutBucketIntelligentTieringConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketInventoryConfigurationResponse> putBucketInventoryConfiguration(
             PutBucketInventoryConfigurationRequest request) {
         return refused("PutBucketInventoryConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketLifecycleConfigurationResponse> putBucketLifecycleConfiguration(
             PutBucketLifecycleConfigurationRequest request) {
         return refused("PutBucketLifecycleConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketLoggingResponse> putBucketLogging(PutBucketLoggingRequest request) {
         return refused("PutBucketLogging", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketMetricsConfigurationResponse> putBucketMetricsConfiguration(
             PutBucketMetricsConfigurationRequest request) {
         return refused("PutBucketMetricsConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketNotificationConfigurationResponse> putBucketNotificationConfiguration(
             PutBucketNotificationConfigurationRequest request) {
         return refused("PutBucketNotificationConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketOwnershipControlsResponse> putBucketOwnershipControls(
             PutBucketOwnershipControlsRequest request) {
         return refused("PutBucketOwnershipControls", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketPolicyResponse> putBucketPolicy(PutBucketPolicyRequest request) {
         return refused("PutBucketPolicy", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketReplicationResponse> putBucketReplication(PutBucketReplicationRequest request) {
         return refused("PutBucketReplication", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketRequestPaymentResponse> putBucketRequestPayment(
             PutBucketRequestPaymentRequest request) {
         return refused("PutBucketRequestPayment", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketTaggingResponse> putBucketTagging(PutBucketTaggingRequest request) {
         return refused("PutBucketTagging", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketVersioningResponse> putBucketVersioning(PutBucketVersioningRequest request) {
         return refused("PutBucketVersioning", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutBucketWebsiteResponse> putBucketWebsite(PutBucketWebsiteRequest request) {
         return refused("PutBucketWebsite", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutObjectAclResponse> putObjectAcl(PutObjectAclRequest request) {
         return refused("PutObjectAcl", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutObjectAnnotationResponse> putObjectAnnotation(
             PutObjectAnnotationRequest request, AsyncRequestBody body) {
         return refused("PutObjectAnnotation", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutObjectLegalHoldResponse> putObjectLegalHold(PutObjectLegalHoldRequest request) {
         return refused("PutObjectLegalHold", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutObjectLockConfigurationResponse> putObjectLockConfiguration(
             PutObjectLockConfigurationRequest request) {
         return refused("PutObjectLockConfiguration", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutObjectRetentionResponse> putObjectRetention(PutObjectRetentionRequest request) {
         return refused("PutObjectRetention", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<PutPublicAccessBlockResponse> putPublicAccessBlock(PutPublicAccessBlockRequest request) {
         return refused("PutPublicAccessBlock", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<RenameObjectResponse> renameObject(RenameObjectRequest request) {
         return refused("RenameObject", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<RestoreObjectResponse> restoreObject(RestoreObjectRequest request) {
         return refused("RestoreObject", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<java.lang.Void> selectObjectContent(
             SelectObjectContentRequest request, SelectObjectContentResponseHandler handler) {
         return refused("SelectObjectContent", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<UpdateBucketMetadataAnnotationTableConfigurationResponse>
             updateBucketMetadataAnnotationTableConfiguration(
@@ -1095,7 +1095,7 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
         return refused("UpdateBucketMetadataAnnotationTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<UpdateBucketMetadataInventoryTableConfigurationResponse>
             updateBucketMetadataInventoryTableConfiguration(
@@ -1103,7 +1103,7 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
         return refused("UpdateBucketMetadataInventoryTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<UpdateBucketMetadataJournalTableConfigurationResponse>
             updateBucketMetadataJournalTableConfiguration(
@@ -1111,14 +1111,14 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
         return refused("UpdateBucketMetadataJournalTableConfiguration", MultiRegionS3Client.BUCKET_CONFIGURATION);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<UpdateObjectEncryptionResponse> updateObjectEncryption(
             UpdateObjectEncryptionRequest request) {
         return refused("UpdateObjectEncryption", MultiRegionS3Client.NOT_ROUTED);
     }
 
-    /** Not supported: fails with {@link UnroutableS3RequestException} (see {@link MultiRegionS3Client}, "Not supported"). */
+    /** Not supported: fails with {@link UnroutableS3RequestException} (see MultiRegionS3Client, "Not supported"). */
     @Override
     public CompletableFuture<WriteGetObjectResponseResponse> writeGetObjectResponse(
             WriteGetObjectResponseRequest request, AsyncRequestBody body) {
