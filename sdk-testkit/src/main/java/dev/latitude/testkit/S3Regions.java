@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Optional;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.blobstore.BlobStore;
@@ -73,10 +74,17 @@ public final class S3Regions implements AutoCloseable {
 
     private final Map<String, Region> regions;
     private final Path storageRoot;
+    private final S3ReplicationEmulator replication;
+    private final S3ReplicationStatusInterceptor statusInterceptor;
 
-    private S3Regions(Map<String, Region> regions, Path storageRoot) {
+    private S3Regions(Map<String, Region> regions, Path storageRoot, ReplicationLag lag) {
         this.regions = Collections.unmodifiableMap(regions);
         this.storageRoot = storageRoot;
+        Map<String, S3BlobStoreTap> taps = new LinkedHashMap<>();
+        regions.forEach((name, r) -> taps.put(name, r.store));
+        this.replication = new S3ReplicationEmulator(taps, lag);
+        this.statusInterceptor = new S3ReplicationStatusInterceptor(this);
+        regions.values().forEach(r -> r.lab = this);
     }
 
     /**
@@ -107,7 +115,7 @@ public final class S3Regions implements AutoCloseable {
      * @return the builder
      */
     public static S3ClientBuilder clientBuilder(Region region) {
-        return configured(S3Client.builder(), region.name(), region.endpoint())
+        return configured(S3Client.builder(), region, region.endpoint())
                 .httpClientBuilder(UrlConnectionHttpClient.builder());
     }
 
@@ -119,14 +127,15 @@ public final class S3Regions implements AutoCloseable {
      * @return the builder
      */
     public static S3AsyncClientBuilder asyncClientBuilder(Region region) {
-        return configured(S3AsyncClient.builder(), region.name(), region.endpoint());
+        return configured(S3AsyncClient.builder(), region, region.endpoint());
     }
 
     private static <B extends software.amazon.awssdk.services.s3.S3BaseClientBuilder<B, ?>> B configured(
-            B builder, String name, URI endpoint) {
+            B builder, Region region, URI endpoint) {
         return builder.endpointOverride(endpoint)
-                .region(software.amazon.awssdk.regions.Region.of(name))
+                .region(software.amazon.awssdk.regions.Region.of(region.name()))
                 .credentialsProvider(CREDENTIALS)
+                .overrideConfiguration(o -> o.addExecutionInterceptor(region.lab.statusInterceptor))
                 .serviceConfiguration(S3Configuration.builder()
                         .pathStyleAccessEnabled(true)
                         .chunkedEncodingEnabled(false)
@@ -160,6 +169,21 @@ public final class S3Regions implements AutoCloseable {
         return List.copyOf(regions.keySet());
     }
 
+    /**
+     * Returns the replication between the regions' buckets: rules, lag, stalls, statuses, {@code awaitQuiescent}.
+     * Nothing replicates until a rule is added.
+     */
+    public S3ReplicationEmulator replication() {
+        return replication;
+    }
+
+    /** Returns the region whose front or server listens on {@code port}, if any. */
+    Optional<Region> regionAtPort(int port) {
+        return regions.values().stream()
+                .filter(r -> r.endpoint.getPort() == port || r.serverEndpoint.getPort() == port)
+                .findFirst();
+    }
+
     /** Returns each region name's fault-front endpoint, in start order. */
     public Map<String, URI> endpoints() {
         Map<String, URI> map = new LinkedHashMap<>();
@@ -167,10 +191,15 @@ public final class S3Regions implements AutoCloseable {
         return map;
     }
 
-    /** Stops every region (clients, front, server), then deletes the lab's storage folder if it has one. */
+    /** Stops replication, every region (clients, front, server), then deletes the lab's storage folder if any. */
     @Override
     public void close() {
         List<RuntimeException> failures = new ArrayList<>();
+        try {
+            replication.close();
+        } catch (RuntimeException e) {
+            failures.add(e);
+        }
         for (Region r : regions.values()) {
             r.stop(failures);
         }
@@ -222,6 +251,7 @@ public final class S3Regions implements AutoCloseable {
     public static final class Builder {
         private List<String> names;
         private Storage storage;
+        private ReplicationLag replicationLag;
 
         private Builder() {
         }
@@ -279,6 +309,23 @@ public final class S3Regions implements AutoCloseable {
         }
 
         /**
+         * Sets the lag of {@link S3Regions#replication()} at start; {@link ReplicationLag#none()} if unset (it can be
+         * changed later with {@link S3ReplicationEmulator#lag(ReplicationLag)}).
+         *
+         * @param lag the lag model
+         * @return this builder
+         * @throws IllegalStateException if it was already set
+         */
+        public Builder replicationLag(ReplicationLag lag) {
+            Objects.requireNonNull(lag, "lag");
+            if (this.replicationLag != null) {
+                throw new IllegalStateException("replicationLag was already set to " + this.replicationLag);
+            }
+            this.replicationLag = lag;
+            return this;
+        }
+
+        /**
          * Starts the regions: each server, then its fault front.
          *
          * @return the running lab
@@ -299,9 +346,10 @@ public final class S3Regions implements AutoCloseable {
                 for (String name : names) {
                     BlobStore store = root == null ? new TransientNio2BlobStore()
                             : new FilesystemNio2BlobStore(Files.createDirectory(root.resolve(name)).toString());
-                    started.put(name, Region.start(name, store));
+                    started.put(name, Region.start(name, new S3BlobStoreTap(name, store)));
                 }
-                return new S3Regions(started, root);
+                return new S3Regions(started, root,
+                        replicationLag == null ? ReplicationLag.none() : replicationLag);
             } catch (IOException | RuntimeException e) {
                 List<RuntimeException> failures = new ArrayList<>();
                 started.values().forEach(r -> r.stop(failures));
@@ -325,32 +373,34 @@ public final class S3Regions implements AutoCloseable {
      */
     public static final class Region {
         private final String name;
+        private final S3BlobStoreTap store;
         private final S3Proxy server;
         private final URI serverEndpoint;
         private final TcpFaultProxy proxy;
         private final URI endpoint;
-        private final S3Client adminClient;
         private S3Client client;
         private S3AsyncClient asyncClient;
+        private S3Client adminClient;
+        private S3Regions lab;
 
-        private Region(String name, S3Proxy server, TcpFaultProxy proxy) {
+        private Region(String name, S3BlobStoreTap store, S3Proxy server, TcpFaultProxy proxy) {
             this.name = name;
+            this.store = store;
             this.server = server;
             this.serverEndpoint = URI.create("http://" + LOOPBACK + ":" + server.getPort());
             this.proxy = proxy;
             this.endpoint = URI.create("http://" + proxy.host() + ":" + proxy.port());
-            this.adminClient = configured(S3Client.builder(), name, serverEndpoint)
-                    .httpClientBuilder(UrlConnectionHttpClient.builder())
-                    .build();
         }
 
-        private static Region start(String name, BlobStore store) {
+        private static Region start(String name, S3BlobStoreTap store) {
             S3Proxy server = S3Proxy.builder()
                     .blobStore(store)
                     .endpoint(URI.create("http://" + LOOPBACK + ":0"))
                     .awsAuthentication(AuthenticationType.NONE, null, null)
                     .ignoreUnknownHeaders(true)
                     .metricsEnabled(false)
+                    // No graceful drain on stop: its wait costs every lab seconds, and a lab stops with its clients.
+                    .stopTimeout(0)
                     .build();
             try {
                 server.start();
@@ -364,7 +414,7 @@ public final class S3Regions implements AutoCloseable {
                 stopServer(server, name, e);
                 throw e;
             }
-            return new Region(name, server, proxy);
+            return new Region(name, store, server, proxy);
         }
 
         /** Returns the region's name, such as {@code eu-west-1}. */
@@ -394,7 +444,7 @@ public final class S3Regions implements AutoCloseable {
          * @param bucket the bucket name
          */
         public void createBucket(String bucket) {
-            adminClient.createBucket(b -> b.bucket(bucket));
+            adminClient().createBucket(b -> b.bucket(bucket));
         }
 
         /**
@@ -404,7 +454,7 @@ public final class S3Regions implements AutoCloseable {
          * @param bucket an existing bucket of this region
          */
         public void enableVersioning(String bucket) {
-            adminClient.putBucketVersioning(b -> b.bucket(bucket)
+            adminClient().putBucketVersioning(b -> b.bucket(bucket)
                     .versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
         }
 
@@ -412,7 +462,12 @@ public final class S3Regions implements AutoCloseable {
          * Returns the region's shared client that goes to its server directly, around the fault front: for setting up
          * and checking a test's data, and for replication. Closed with the lab; do not close it.
          */
-        public S3Client adminClient() {
+        public synchronized S3Client adminClient() {
+            if (adminClient == null) {
+                adminClient = configured(S3Client.builder(), this, serverEndpoint)
+                        .httpClientBuilder(UrlConnectionHttpClient.builder())
+                        .build();
+            }
             return adminClient;
         }
 
