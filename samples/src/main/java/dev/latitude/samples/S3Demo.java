@@ -6,6 +6,7 @@ import dev.latitude.Session;
 import dev.latitude.Topology;
 import dev.latitude.s3.MultiRegionS3Client;
 import dev.latitude.testkit.Fault;
+import dev.latitude.testkit.ReplicationLag;
 import dev.latitude.testkit.S3Regions;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
@@ -22,7 +23,8 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
- * The S3 demo: two S3 servers on 127.0.0.1 (S3Proxy, one per region), a bucket in each, and a
+ * The S3 demo: two S3 servers on 127.0.0.1 (S3Proxy, one per region), a bucket in each replicated from us-east-1 to
+ * eu-west-1 with a 1 s lag (the testkit's replication emulator), and a
  * {@link MultiRegionS3Client} in eu-west-1 (its bucket receives replicas; us-east-1's takes the writes). It shows a
  * session reading its own write at once although the local bucket does not have it yet, the same read without the
  * session getting the local bucket's 404, and reads carrying on while the local region is blackholed. Each line says
@@ -58,11 +60,13 @@ public final class S3Demo {
      */
     public static void run(String[] args, PrintStream out) {
         int reads = parseReads(args);
-        out.printf("Starting S3 servers in %s (takes the writes) and %s (this process's region, receives replicas)%n",
-                WRITER, LOCAL);
+        out.printf("Starting S3 servers in %s (takes the writes) and %s (this process's region, receives replicas);"
+                + " replication lag 1 s%n", WRITER, LOCAL);
         Map<String, AtomicInteger> served = new ConcurrentHashMap<>();
-        try (S3Regions lab = S3Regions.start(WRITER, LOCAL)) {
+        try (S3Regions lab = S3Regions.builder().regions(WRITER, LOCAL)
+                .replicationLag(ReplicationLag.fixed(Duration.ofSeconds(1))).build()) {
             BUCKETS.forEach((region, bucket) -> lab.region(region).createBucket(bucket));
+            lab.replication().oneWay(WRITER, BUCKETS); // like S3 Cross-Region Replication from the writer's bucket
             Topology topology = Topology.builder()
                     .region(RegionSpec.builder(WRITER).writer().jurisdiction("US").build())
                     .region(RegionSpec.builder(LOCAL).jurisdiction("EU").build())
@@ -85,6 +89,8 @@ public final class S3Demo {
     }
 
     private static void readYourWrites(S3Regions lab, MultiRegionS3Client s3, PrintStream out) {
+        // Hold replication back until both reads are shown, so a slow machine cannot let it arrive early.
+        lab.replication().stall(LOCAL);
         Session session = Session.create(s3.latitude().watermarkBounds());
         try (Scope ignored = session.storeIn(Context.current()).makeCurrent()) {
             out.println("PutObject photos/cat.txt in a session:");
@@ -100,11 +106,8 @@ public final class S3Demo {
         } catch (NoSuchKeyException e) {
             out.println("  -> NoSuchKey: the local bucket's answer, which is all an unsessioned read asks for");
         }
-        // Replication arrives: the demo copies the object as S3 replication would, metadata (and stamp) included.
-        var copy = lab.region(WRITER).adminClient().getObjectAsBytes(b -> b.bucket(BUCKETS.get(WRITER))
-                .key("cat.txt"));
-        lab.region(LOCAL).adminClient().putObject(b -> b.bucket(BUCKETS.get(LOCAL)).key("cat.txt")
-                .metadata(copy.response().metadata()), RequestBody.fromBytes(copy.asByteArray()));
+        lab.replication().resume(LOCAL);
+        lab.replication().awaitQuiescent(Duration.ofSeconds(10));
         out.println("Replicated; GetObject photos/cat.txt without the session:");
         out.printf("  -> '%s'%n", s3.getObjectAsBytes(b -> b.bucket("photos").key("cat.txt")).asUtf8String());
     }
