@@ -1,0 +1,2 @@
+/** Internals of the S3 adapter; not API, may change without notice. */
+package dev.latitude.s3.internal;
