@@ -6,7 +6,10 @@ import dev.latitude.LatitudeConfigException;
 import dev.latitude.ProbeConfig;
 import dev.latitude.RegionSpec;
 import dev.latitude.Topology;
+import dev.latitude.DataPolicy;
+import dev.latitude.s3.internal.AccessPoints;
 import dev.latitude.s3.internal.BucketMap;
+import dev.latitude.s3.internal.RouteDials;
 import dev.latitude.s3.internal.S3Core;
 import dev.latitude.spi.HealthProbe;
 import io.opentelemetry.api.OpenTelemetry;
@@ -27,7 +30,9 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.SdkClient;
 import software.amazon.awssdk.retries.StandardRetryStrategy;
 import software.amazon.awssdk.retries.api.BackoffStrategy;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
+import software.amazon.awssdk.services.s3control.S3ControlClient;
 
 /**
  * The settings {@link MultiRegionS3Client.Builder} and {@link MultiRegionS3AsyncClient.Builder} share. Required:
@@ -60,6 +65,8 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
     private String stampMetadata = DEFAULT_STAMP_METADATA;
     private boolean recordKeys;
     private ProbeConfig probes = DEFAULT_PROBES;
+    private final Map<String, MultiRegionAccessPoint> accessPoints = new LinkedHashMap<>();
+    private Function<String, S3ControlClient> s3Control;
 
     MultiRegionS3Builder() {
     }
@@ -111,6 +118,41 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
             throw new LatitudeConfigException("bucket", "logical bucket '" + logical + "' is mapped twice; map it"
                     + " once");
         }
+        return self();
+    }
+
+    /**
+     * Serves a logical bucket through a Multi-Region Access Point (MRAP mode): reads go to the access point's ARN
+     * first, signed with SigV4a, and S3 routes them to the nearest active bucket; a read the access point cannot serve
+     * (a failure, or a session read it answers with {@code NoSuchKey} or an older object than the session wrote) goes
+     * to the buckets behind it directly, as in direct mode, escalating to the bucket that took the write. Writes go to
+     * the writer's bucket directly, so the session knows which bucket took them. The buckets behind the access point are
+     * the logical bucket's mapping; every one must be in a region the bucket's residency allows (checked at build).
+     * With the access point's route-dial failover on, a region behind it that becomes unhealthy gets its dial moved to
+     * 0 through S3 Control ({@link #s3ControlClients}).
+     *
+     * @param logical the logical bucket name
+     * @param accessPoint the access point and the buckets behind it
+     * @return this builder
+     * @throws LatitudeConfigException if the bucket is mapped already
+     */
+    public B multiRegionAccessPoint(String logical, MultiRegionAccessPoint accessPoint) {
+        Objects.requireNonNull(accessPoint, "accessPoint");
+        bucket(logical, accessPoint.buckets());
+        accessPoints.put(logical, accessPoint);
+        return self();
+    }
+
+    /**
+     * Makes the S3 Control clients route-dial failover uses, one per control region (us-east-1, us-west-2,
+     * ap-southeast-2, ap-northeast-1, eu-west-1, tried in that order); by default
+     * {@code S3ControlClient.builder().region(Region.of(region)).build()}. Closed with the client.
+     *
+     * @param factory makes the client of a control region
+     * @return this builder
+     */
+    public B s3ControlClients(Function<String, S3ControlClient> factory) {
+        this.s3Control = Objects.requireNonNull(factory, "s3ControlClients");
         return self();
     }
 
@@ -246,8 +288,10 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
                         + topology.regions().stream().map(RegionSpec::id).toList() + "; add it or drop its client");
             }
         }
+        AccessPoints mraps = accessPoints(policies);
         List<AutoCloseable> owned = new ArrayList<>();
         owned.add(resource);
+        owned.add(mraps);
         Map<String, C> all = new LinkedHashMap<>();
         for (RegionSpec r : topology.regions()) {
             C c = clients.get(r.id());
@@ -280,7 +324,8 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
         Latitude latitude;
         try {
             Latitude.Builder lb = Latitude.builder().topology(topology).dataPolicies(policies)
-                    .errorClassifier(S3ErrorClassifier.create()).healthProbe(healthProbe, probes);
+                    .errorClassifier(S3ErrorClassifier.create()).healthProbe(healthProbe, probes)
+                    .healthListener(mraps);
             if (openTelemetry != null) {
                 lb.openTelemetry(openTelemetry);
             }
@@ -293,8 +338,42 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
             throw e;
         }
         owned.add(0, latitude);
-        return new S3Core<>(latitude, Map.copyOf(all), map, stampMetadata.toLowerCase(Locale.ROOT), recordKeys,
-                owned);
+        mraps.engine(latitude);
+        return new S3Core<>(latitude, Map.copyOf(all), map, mraps, stampMetadata.toLowerCase(Locale.ROOT),
+                recordKeys, owned);
+    }
+
+    /**
+     * Checks the access points against the topology and residency (an access point that spans a region the bucket's
+     * data may not be in is refused), and makes the route dials of those with failover on.
+     */
+    private AccessPoints accessPoints(DataPolicies policies) {
+        Map<String, RouteDials> dials = new LinkedHashMap<>();
+        accessPoints.forEach((logical, mrap) -> {
+            DataPolicy policy = policies.policyFor(logical);
+            for (String region : mrap.regions()) {
+                if (!topology.contains(region)) {
+                    throw new LatitudeConfigException("multiRegionAccessPoint", mrap.arn() + " of bucket '" + logical
+                            + "' has a bucket in region '" + region + "', which is not in the topology; add the region"
+                            + " to the topology");
+                }
+                RegionSpec spec = topology.region(region);
+                if (!policy.allows(spec)) {
+                    throw new LatitudeConfigException("multiRegionAccessPoint", mrap.arn() + " spans region '" + region
+                            + "' (jurisdiction " + spec.jurisdiction() + "), but bucket '" + logical + "' may only be in "
+                            + policy.residency() + "; S3 would route requests there. Use an access point whose"
+                            + " buckets are all inside the residency, or direct mode");
+                }
+            }
+        });
+        accessPoints.forEach((logical, mrap) -> {
+            if (mrap.routeDialFailover()) {
+                dials.put(logical, RouteDials.create(mrap, s3Control != null ? s3Control
+                        : region -> S3ControlClient.builder().region(Region.of(region)).build(),
+                        3, Duration.ofSeconds(1), d -> Thread.sleep(d.toMillis())));
+            }
+        });
+        return new AccessPoints(accessPoints, dials);
     }
 
     private static void closeAll(List<AutoCloseable> owned) {

@@ -1,11 +1,13 @@
 package dev.latitude.s3;
 
 import dev.latitude.ConsistencyLevel;
+import dev.latitude.FailureKind;
 import dev.latitude.Latitude;
 import dev.latitude.Operation;
 import dev.latitude.RegionSpec;
 import dev.latitude.ResultWatermark;
 import dev.latitude.Session;
+import dev.latitude.Watermark;
 import dev.latitude.s3.internal.Answer;
 import dev.latitude.s3.internal.BodyGuard;
 import dev.latitude.s3.internal.OpenStreams;
@@ -18,7 +20,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.sync.ResponseTransformer;
@@ -102,6 +107,7 @@ import software.amazon.awssdk.services.s3.waiters.S3Waiter;
  * <p>The non-blocking twin is {@link MultiRegionS3AsyncClient}; details in {@code docs/S3.md}.
  */
 public final class MultiRegionS3Client implements S3Client {
+    private static final Logger LOG = LoggerFactory.getLogger(MultiRegionS3Client.class);
     static final String BUCKET_CONFIGURATION = "each physical bucket has its own configuration, and Latitude does not"
             + " create, delete or configure buckets; call the region's own client (regionClient(region))";
     static final String ACCOUNT_LISTING = "it lists an account's buckets in one region, not a logical bucket; call the"
@@ -285,6 +291,10 @@ public final class MultiRegionS3Client implements S3Client {
     /** A read whose answer carries the object's stamp, so a replica's answer can be checked against the session. */
     private <R> R readObject(String name, String bucket, String key, BiFunction<S3Client, String, R> call,
             Function<R, Map<String, String>> metadata) {
+        Answer<R> viaAccessPoint = viaAccessPoint(bucket, key, call, metadata);
+        if (viaAccessPoint != null) {
+            return viaAccessPoint.valueOrThrow();
+        }
         Operation op = core.read(name, bucket, key);
         Answer<R> a = core.latitude().execute(op, region -> attempt(name, bucket, region, call),
                 ans -> core.watermark(ans, ans.value() == null ? Map.of() : metadata.apply(ans.value())));
@@ -293,8 +303,48 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** A read whose answer carries no stamp: a replica serves a SESSION read only if it provably can. */
     private <R> R read(String name, String bucket, String key, BiFunction<S3Client, String, R> call) {
+        Answer<R> viaAccessPoint = viaAccessPoint(bucket, key, call, null);
+        if (viaAccessPoint != null) {
+            return viaAccessPoint.valueOrThrow();
+        }
         Operation op = core.read(name, bucket, key);
         return core.latitude().execute(op, region -> attempt(name, bucket, region, call)).valueOrThrow();
+    }
+
+    /**
+     * MRAP mode: sends a read to the bucket's access point through the local region's client. Returns the answer, or
+     * {@code null} when the buckets must answer directly: not in MRAP mode, a consistency the access point cannot
+     * give, a session requirement with no stamp to check the answer by ({@code metadata} null), an answer older than
+     * the session's write or a 404 of a key it wrote, or a failure other than the caller's own.
+     */
+    private <R> Answer<R> viaAccessPoint(String bucket, String key, BiFunction<S3Client, String, R> call,
+            Function<R, Map<String, String>> metadata) {
+        MultiRegionAccessPoint mrap = core.accessPoint(bucket);
+        if (mrap == null || !core.accessPointMayAnswer(bucket)) {
+            return null;
+        }
+        Watermark required = core.requirement(bucket, key);
+        if (required != null && metadata == null) {
+            return null;
+        }
+        Answer<R> a;
+        try {
+            a = new Answer<>(call.apply(core.localClient(), mrap.arn()), null, null);
+        } catch (SdkException e) {
+            if (S3Core.isMissingKey(e)) {
+                a = new Answer<>(null, (S3Exception) e, null);
+            } else if (S3ErrorClassifier.create().classify(e) == FailureKind.CALLER) {
+                throw e;
+            } else {
+                LOG.debug("{} failed; reading the buckets behind it directly", mrap.arn(), e);
+                return null;
+            }
+        }
+        if (required != null && core.watermark(a, a.value() == null ? Map.of() : metadata.apply(a.value()))
+                < required.value()) {
+            return null; // older than the session's write: the bucket that took it answers
+        }
+        return a;
     }
 
     private <R> Answer<R> attempt(String name, String bucket, RegionSpec region, BiFunction<S3Client, String, R> call) {

@@ -7,7 +7,9 @@ import dev.latitude.Operation;
 import dev.latitude.RegionSpec;
 import dev.latitude.ResultWatermark;
 import dev.latitude.Session;
+import dev.latitude.Watermark;
 import dev.latitude.WriteMode;
+import dev.latitude.s3.MultiRegionAccessPoint;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
@@ -40,6 +42,7 @@ public final class S3Core<C> {
     private final Latitude latitude;
     private final Map<String, C> clients;
     private final BucketMap buckets;
+    private final AccessPoints accessPoints;
     private final String stampKey;
     private final boolean recordKeys;
     private final Uploads uploads;
@@ -53,20 +56,23 @@ public final class S3Core<C> {
      * @param latitude the engine
      * @param clients the region clients, by region id
      * @param buckets the bucket map
+     * @param accessPoints the logical buckets in MRAP mode
      * @param stampKey the user-metadata name of the write stamp, lower case
      * @param recordKeys whether spans carry object keys
      * @param owned what closing the client closes (the engine, clients the builder made)
      */
-    public S3Core(Latitude latitude, Map<String, C> clients, BucketMap buckets, String stampKey, boolean recordKeys,
-            List<AutoCloseable> owned) {
-        this(latitude, clients, buckets, stampKey, recordKeys, new Uploads(), null, null, owned);
+    public S3Core(Latitude latitude, Map<String, C> clients, BucketMap buckets, AccessPoints accessPoints,
+            String stampKey, boolean recordKeys, List<AutoCloseable> owned) {
+        this(latitude, clients, buckets, accessPoints, stampKey, recordKeys, new Uploads(), null, null, owned);
     }
 
-    private S3Core(Latitude latitude, Map<String, C> clients, BucketMap buckets, String stampKey, boolean recordKeys,
-            Uploads uploads, Session session, ConsistencyLevel consistency, List<AutoCloseable> owned) {
+    private S3Core(Latitude latitude, Map<String, C> clients, BucketMap buckets, AccessPoints accessPoints,
+            String stampKey, boolean recordKeys, Uploads uploads, Session session, ConsistencyLevel consistency,
+            List<AutoCloseable> owned) {
         this.latitude = latitude;
         this.clients = clients;
         this.buckets = buckets;
+        this.accessPoints = accessPoints;
         this.stampKey = stampKey;
         this.recordKeys = recordKeys;
         this.uploads = uploads;
@@ -83,7 +89,7 @@ public final class S3Core<C> {
      * @return the view
      */
     public S3Core<C> with(Session session, ConsistencyLevel consistency) {
-        return new S3Core<>(latitude, clients, buckets, stampKey, recordKeys, uploads,
+        return new S3Core<>(latitude, clients, buckets, accessPoints, stampKey, recordKeys, uploads,
                 session != null ? session : this.session, consistency != null ? consistency : this.consistency,
                 List.of());
     }
@@ -96,6 +102,53 @@ public final class S3Core<C> {
     /** Returns the bucket map. */
     public BucketMap buckets() {
         return buckets;
+    }
+
+    /**
+     * Returns the access point of {@code bucket}, or {@code null} if the bucket is in direct mode.
+     *
+     * @param bucket the logical bucket
+     * @return the access point or null
+     */
+    public MultiRegionAccessPoint accessPoint(String bucket) {
+        return accessPoints.of(bucket);
+    }
+
+    /** Returns the client of the local region, which sends requests to access points. */
+    public C localClient() {
+        return clients.get(latitude.topology().localRegion().id());
+    }
+
+    /**
+     * Whether a read of {@code bucket} may be answered by its access point: at EVENTUAL and SESSION consistency (the
+     * latter checked against the session); STRONG and BOUNDED_STALENESS need a bucket known to qualify.
+     *
+     * @param bucket the logical bucket
+     * @return whether the access point may answer
+     */
+    public boolean accessPointMayAnswer(String bucket) {
+        ConsistencyLevel.Kind level = level(bucket);
+        return level == ConsistencyLevel.Kind.EVENTUAL || level == ConsistencyLevel.Kind.SESSION;
+    }
+
+    private ConsistencyLevel.Kind level(String bucket) {
+        return (consistency != null ? consistency : latitude.dataPolicies().policyFor(bucket).consistency()).kind();
+    }
+
+    /**
+     * Returns what the session of a SESSION read (this view's session, else the current context's) requires of
+     * {@code bucket} and {@code key}, or {@code null} if nothing.
+     *
+     * @param bucket the logical bucket
+     * @param key the key, or {@code null} for the bucket as a whole
+     * @return the requirement or null
+     */
+    public Watermark requirement(String bucket, String key) {
+        if (level(bucket) != ConsistencyLevel.Kind.SESSION) {
+            return null;
+        }
+        Session s = session != null ? session : Session.current();
+        return s == null ? null : s.token().requirement(bucket, key);
     }
 
     /** Returns the open multipart uploads. */
@@ -255,16 +308,23 @@ public final class S3Core<C> {
         if (error instanceof NoSuchBucketException && !takesWrites(bucket, region)) {
             throw new ReplicaBucketMissingException(region.id(), error);
         }
-        if (error instanceof NoSuchKeyException || (error instanceof S3Exception e && e.statusCode() == 404
-                && !(error instanceof NoSuchBucketException) && isMissingKeyCode(e))) {
-            return new Answer<>(null, (S3Exception) error, region.id());
-        }
-        return null;
+        return isMissingKey(error) ? new Answer<>(null, (S3Exception) error, region.id()) : null;
+    }
+
+    /**
+     * Whether {@code error} is S3 saying the object (or version) does not exist.
+     *
+     * @param error the error
+     * @return whether it means "no such key"
+     */
+    public static boolean isMissingKey(Throwable error) {
+        return error instanceof NoSuchKeyException || (error instanceof S3Exception e && e.statusCode() == 404
+                && !(error instanceof NoSuchBucketException) && isMissingKeyCode(e));
     }
 
     private static boolean isMissingKeyCode(S3Exception e) {
         String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
-        return code == null || code.equals("NoSuchKey") || code.equals("NotFound");
+        return code == null || code.equals("NoSuchKey") || code.equals("NotFound") || code.equals("NoSuchVersion");
     }
 
     /**
