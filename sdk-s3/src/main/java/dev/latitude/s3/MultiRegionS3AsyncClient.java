@@ -1,12 +1,14 @@
 package dev.latitude.s3;
 
 import dev.latitude.ConsistencyLevel;
+import dev.latitude.FailureKind;
 import dev.latitude.Futures;
 import dev.latitude.Latitude;
 import dev.latitude.Operation;
 import dev.latitude.RegionSpec;
 import dev.latitude.ResultWatermark;
 import dev.latitude.Session;
+import dev.latitude.Watermark;
 import dev.latitude.s3.internal.Answer;
 import dev.latitude.s3.internal.BodyGuard;
 import dev.latitude.s3.internal.OpenStreams;
@@ -19,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
@@ -246,21 +249,56 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
     /** A read whose answer carries the object's stamp, so a replica's answer can be checked against the session. */
     private <R> CompletableFuture<R> readObject(String name, String bucket, String key,
             BiFunction<S3AsyncClient, String, CompletableFuture<R>> call, Function<R, Map<String, String>> metadata) {
-        try {
+        return viaAccessPoint(bucket, key, call, metadata, () -> {
             Operation op = core.read(name, bucket, key);
-            return valueOf(core.latitude().executeAsync(op, region -> attempt(name, bucket, region, call),
-                    ans -> core.watermark(ans, ans.value() == null ? Map.of() : metadata.apply(ans.value()))));
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+            return core.latitude().executeAsync(op, region -> attempt(name, bucket, region, call),
+                    ans -> core.watermark(ans, ans.value() == null ? Map.of() : metadata.apply(ans.value())));
+        });
     }
 
     /** A read whose answer carries no stamp: a replica serves a SESSION read only if it provably can. */
     private <R> CompletableFuture<R> read(String name, String bucket, String key,
             BiFunction<S3AsyncClient, String, CompletableFuture<R>> call) {
-        try {
+        return viaAccessPoint(bucket, key, call, null, () -> {
             Operation op = core.read(name, bucket, key);
-            return valueOf(core.latitude().executeAsync(op, region -> attempt(name, bucket, region, call)));
+            return core.latitude().executeAsync(op, region -> attempt(name, bucket, region, call));
+        });
+    }
+
+    /**
+     * MRAP mode: sends a read to the bucket's access point through the local region's client first, and runs
+     * {@code direct} (the buckets behind it, by the engine's plan) when the access point cannot answer: see the
+     * blocking client's {@code viaAccessPoint} for when. Outside MRAP mode, runs {@code direct} at once.
+     */
+    private <R> CompletableFuture<R> viaAccessPoint(String bucket, String key,
+            BiFunction<S3AsyncClient, String, CompletableFuture<R>> call, Function<R, Map<String, String>> metadata,
+            Supplier<CompletableFuture<Answer<R>>> direct) {
+        try {
+            MultiRegionAccessPoint mrap = core.accessPoint(bucket);
+            Watermark required = mrap == null ? null : core.requirement(bucket, key);
+            if (mrap == null || !core.accessPointMayAnswer(bucket) || (required != null && metadata == null)) {
+                return valueOf(direct.get());
+            }
+            CompletableFuture<R> sent = call.apply(core.localClient(), mrap.arn());
+            CompletableFuture<Answer<R>> answer = sent.handle((v, e) -> {
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                if (cause == null) {
+                    return new Answer<>(v, null, null);
+                }
+                if (S3Core.isMissingKey(cause)) {
+                    return new Answer<R>(null, (S3Exception) cause, null);
+                }
+                if (S3ErrorClassifier.create().classify(cause) == FailureKind.CALLER) {
+                    throw new CompletionException(cause);
+                }
+                return null; // the access point failed: the buckets behind it answer
+            });
+            CompletableFuture<Answer<R>> chosen = answer.thenCompose(a -> {
+                boolean stale = a != null && required != null && core.watermark(a, a.value() == null ? Map.of()
+                        : metadata.apply(a.value())) < required.value();
+                return a != null && !stale ? CompletableFuture.completedFuture(a) : direct.get();
+            });
+            return Futures.propagateCancellation(valueOf(chosen), sent);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -83,6 +83,58 @@ class MultiRegionS3AsyncClientTest {
         }
     }
 
+    /** A region whose HeadObject answers at once: from {@code answers}, by bucket, else S3's 503. */
+    private static final class AnsweringRegion implements S3AsyncClient {
+        final Map<String, String> answers;
+        final List<String> asked = new CopyOnWriteArrayList<>();
+
+        AnsweringRegion(Map<String, String> answers) {
+            this.answers = answers;
+        }
+
+        @Override
+        public CompletableFuture<HeadObjectResponse> headObject(HeadObjectRequest request) {
+            asked.add(request.bucket());
+            String contentType = answers.get(request.bucket());
+            return contentType != null
+                    ? CompletableFuture.completedFuture(HeadObjectResponse.builder().contentType(contentType).build())
+                    : CompletableFuture.failedFuture(FakeS3Region.error(503, "SlowDown"));
+        }
+
+        @Override
+        public String serviceName() {
+            return SERVICE_NAME;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void mrapMode_readsThroughTheAccessPoint_andFallsBackToTheBucketsWhenItFails() throws Exception {
+        String arn = "arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap";
+        AnsweringRegion writer = new AnsweringRegion(Map.of("photos-use1", "direct"));
+        AnsweringRegion local = new AnsweringRegion(new java.util.HashMap<>(Map.of(arn, "via mrap")));
+        MultiRegionAccessPoint mrap = MultiRegionAccessPoint.builder().arn(arn).bucket(WRITER, "photos-use1")
+                .bucket(REPLICA, "photos-euw1").build();
+        try (MultiRegionS3AsyncClient c = MultiRegionS3AsyncClient.builder()
+                .topology(Topology.builder().region(RegionSpec.builder(WRITER).writer().build())
+                        .region(RegionSpec.builder(REPLICA).build()).localRegion(REPLICA).build())
+                .regionClient(WRITER, writer).regionClient(REPLICA, local)
+                .multiRegionAccessPoint("photos", mrap)
+                .router(r -> r.routingPolicy(RoutingPolicy.failover().priority(REPLICA, WRITER).build())
+                        .hedging(HedgingConfig.disabled()))
+                .build()) {
+            assertThat(c.headObject(h -> h.bucket("photos").key("k")).get(10, TimeUnit.SECONDS).contentType())
+                    .isEqualTo("via mrap");
+            local.answers.remove(arn);
+            assertThat(c.headObject(h -> h.bucket("photos").key("k")).get(10, TimeUnit.SECONDS).contentType())
+                    .isEqualTo("direct");
+        }
+        assertThat(local.asked).containsExactly(arn, arn, "photos-euw1");
+    }
+
     @Test
     void refusals_comeAsFailedFutures() {
         try (MultiRegionS3AsyncClient c = client(new PendingRegion(), new PendingRegion())) {
