@@ -90,7 +90,7 @@ public final class S3Demo {
 
     private static void readYourWrites(S3Regions lab, MultiRegionS3Client s3, PrintStream out) {
         // Hold replication back until both reads are shown, so a slow machine cannot let it arrive early.
-        lab.replication().stall(LOCAL);
+        lab.replication().stall(WRITER); // changes out of the writer wait
         Session session = Session.create(s3.latitude().watermarkBounds());
         try (Scope ignored = session.storeIn(Context.current()).makeCurrent()) {
             out.println("PutObject photos/cat.txt in a session:");
@@ -106,7 +106,7 @@ public final class S3Demo {
         } catch (NoSuchKeyException e) {
             out.println("  -> NoSuchKey: the local bucket's answer, which is all an unsessioned read asks for");
         }
-        lab.replication().resume(LOCAL);
+        lab.replication().resume(WRITER);
         lab.replication().awaitQuiescent(Duration.ofSeconds(10));
         out.println("Replicated; GetObject photos/cat.txt without the session:");
         out.printf("  -> '%s'%n", s3.getObjectAsBytes(b -> b.bucket("photos").key("cat.txt")).asUtf8String());
