@@ -177,6 +177,11 @@ public final class S3Regions implements AutoCloseable {
         return replication;
     }
 
+    /** Returns the interceptor that adds {@code x-amz-replication-status} to the lab's GET and HEAD responses. */
+    S3ReplicationStatusInterceptor statusInterceptor() {
+        return statusInterceptor;
+    }
+
     /** Returns the region whose front or server listens on {@code port}, if any. */
     Optional<Region> regionAtPort(int port) {
         return regions.values().stream()
