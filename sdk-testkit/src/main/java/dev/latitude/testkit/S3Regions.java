@@ -50,6 +50,10 @@ import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
  * dummy credentials ({@link #credentials()}), no chunked payload encoding (the plain-HTTP server would store the
  * chunk signatures) and checksums only where an operation requires them.
  *
+ * <p>{@link #replication()} replicates buckets between the regions like S3 Cross-Region Replication
+ * ({@link S3ReplicationEmulator}); {@link S3MrapEndpoints} sends requests to a Multi-Region Access Point ARN to the
+ * lab's regions, and {@link S3ControlStubs} stands in for S3 Control's route dials.
+ *
  * <pre>{@code
  * try (S3Regions lab = S3Regions.builder().regions("us-east-1", "eu-west-1").build()) {
  *     S3Regions.Region us = lab.region("us-east-1");
