@@ -93,7 +93,7 @@ public final class S3MrapEndpoints implements S3EndpointProvider {
                 .serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build())
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-                .overrideConfiguration(o -> o.addExecutionInterceptor(lab.statusInterceptor()));
+                .addPlugin(lab.statusInterceptor().plugin());
     }
 
     /** Returns the region the last access point request was sent to, or null before the first. */

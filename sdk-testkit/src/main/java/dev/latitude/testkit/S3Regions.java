@@ -139,7 +139,7 @@ public final class S3Regions implements AutoCloseable {
         return builder.endpointOverride(endpoint)
                 .region(software.amazon.awssdk.regions.Region.of(region.name()))
                 .credentialsProvider(CREDENTIALS)
-                .overrideConfiguration(o -> o.addExecutionInterceptor(region.lab.statusInterceptor))
+                .addPlugin(region.lab.statusInterceptor.plugin())
                 .serviceConfiguration(S3Configuration.builder()
                         .pathStyleAccessEnabled(true)
                         .chunkedEncodingEnabled(false)
