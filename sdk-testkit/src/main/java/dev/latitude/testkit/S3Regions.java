@@ -50,6 +50,10 @@ import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
  * dummy credentials ({@link #credentials()}), no chunked payload encoding (the plain-HTTP server would store the
  * chunk signatures) and checksums only where an operation requires them.
  *
+ * <p>{@link #replication()} replicates buckets between the regions like S3 Cross-Region Replication
+ * ({@link S3ReplicationEmulator}); {@link S3MrapEndpoints} sends requests to a Multi-Region Access Point ARN to the
+ * lab's regions, and {@link S3ControlStubs} stands in for S3 Control's route dials.
+ *
  * <pre>{@code
  * try (S3Regions lab = S3Regions.builder().regions("us-east-1", "eu-west-1").build()) {
  *     S3Regions.Region us = lab.region("us-east-1");
@@ -135,7 +139,7 @@ public final class S3Regions implements AutoCloseable {
         return builder.endpointOverride(endpoint)
                 .region(software.amazon.awssdk.regions.Region.of(region.name()))
                 .credentialsProvider(CREDENTIALS)
-                .overrideConfiguration(o -> o.addExecutionInterceptor(region.lab.statusInterceptor))
+                .addPlugin(region.lab.statusInterceptor.plugin())
                 .serviceConfiguration(S3Configuration.builder()
                         .pathStyleAccessEnabled(true)
                         .chunkedEncodingEnabled(false)
@@ -175,6 +179,11 @@ public final class S3Regions implements AutoCloseable {
      */
     public S3ReplicationEmulator replication() {
         return replication;
+    }
+
+    /** Returns the interceptor that adds {@code x-amz-replication-status} to the lab's GET and HEAD responses. */
+    S3ReplicationStatusInterceptor statusInterceptor() {
+        return statusInterceptor;
     }
 
     /** Returns the region whose front or server listens on {@code port}, if any. */

@@ -131,7 +131,7 @@ public final class S3ReplicationEmulator implements AutoCloseable {
         S3BlobStoreTap.Listener listener = new S3BlobStoreTap.Listener() {
             @Override
             public boolean follows(String region, String bucket) {
-                return followed.contains(key(region, bucket));
+                return !closed && followed.contains(key(region, bucket));
             }
 
             @Override

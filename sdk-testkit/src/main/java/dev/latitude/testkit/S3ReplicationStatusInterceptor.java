@@ -3,6 +3,7 @@ package dev.latitude.testkit;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Optional;
+import software.amazon.awssdk.core.SdkPlugin;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
@@ -26,6 +27,16 @@ final class S3ReplicationStatusInterceptor implements ExecutionInterceptor {
 
     S3ReplicationStatusInterceptor(S3Regions lab) {
         this.lab = lab;
+    }
+
+    /**
+     * Returns a client plugin that adds this interceptor when the client is built. A plugin rather than an override
+     * setting: a caller's own {@code overrideConfiguration(...)} on the builder replaces the whole override
+     * configuration, which would drop the interceptor; plugins run after it.
+     */
+    SdkPlugin plugin() {
+        return config -> config.overrideConfiguration(config.overrideConfiguration().toBuilder()
+                .addExecutionInterceptor(this).build());
     }
 
     @Override

@@ -205,10 +205,14 @@ class S3ReplicationEmulatorTest {
 
     @Test
     void bidirectional_convergesOnTheLastWriter_withoutLoops() {
-        replication.lag(ReplicationLag.fixed(Duration.ofMillis(300)));
         replication.bidirectional(Map.of(US, "b-us", EU, "b-eu"));
+        // Both writes are taken before either replicates: concurrent writes, whatever the machine's speed.
+        replication.stall(US);
+        replication.stall(EU);
         put(client(US), "b-us", "k", "from us");
         put(client(EU), "b-eu", "k", "from eu");
+        replication.resume(US);
+        replication.resume(EU);
         replication.awaitQuiescent(QUIESCE);
 
         assertThat(get(client(US), "b-us", "k")).isEqualTo("from eu");
@@ -226,6 +230,12 @@ class S3ReplicationEmulatorTest {
         replication.awaitQuiescent(QUIESCE);
         assertThat(client(US).headObject(b -> b.bucket("b-us").key("k")).replicationStatus())
                 .isEqualTo(ReplicationStatus.FAILED);
+        // A client whose builder got its own override configuration still sees the header.
+        try (S3Client own = S3Regions.clientBuilder(lab.region(US))
+                .overrideConfiguration(o -> o.apiCallTimeout(Duration.ofMinutes(1))).build()) {
+            assertThat(own.headObject(b -> b.bucket("b-us").key("k")).replicationStatus())
+                    .isEqualTo(ReplicationStatus.FAILED);
+        }
         assertThat(replication.status(US, "b-us", "k", null)).contains(ReplicationStatus.FAILED);
         assertThat(exists(client(AP), "b-ap", "k")).isFalse();
         assertThat(get(client(EU), "b-eu", "k")).isEqualTo("v");
