@@ -19,6 +19,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -280,7 +282,10 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
                 return valueOf(direct.get());
             }
             CompletableFuture<R> sent = call.apply(core.localClient(), mrap.arn());
-            CompletableFuture<Answer<R>> answer = sent.handle((v, e) -> {
+            // An access point that does not answer within the attempt timeout is left (and its request cancelled).
+            CompletableFuture<R> timed = Futures.propagateCancellation(sent.copy().orTimeout(
+                    core.accessPoints().attemptTimeout().toNanos(), TimeUnit.NANOSECONDS), sent);
+            CompletableFuture<Answer<R>> answer = timed.handle((v, e) -> {
                 Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                 if (cause == null) {
                     return new Answer<>(v, null, null);
@@ -288,7 +293,8 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
                 if (S3Core.isMissingKey(cause)) {
                     return new Answer<R>(null, (S3Exception) cause, null);
                 }
-                if (S3ErrorClassifier.create().classify(cause) == FailureKind.CALLER) {
+                if (!(cause instanceof TimeoutException)
+                        && S3ErrorClassifier.create().classify(cause) == FailureKind.CALLER) {
                     throw new CompletionException(cause);
                 }
                 return null; // the access point failed: the buckets behind it answer

@@ -332,6 +332,7 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
             if (router != null) {
                 router.accept(lb);
             }
+            mraps.attemptTimeout(lb.attemptTimeout());
             latitude = lb.build();
         } catch (RuntimeException e) {
             closeAll(owned);

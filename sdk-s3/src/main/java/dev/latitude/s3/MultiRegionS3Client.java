@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -329,7 +330,10 @@ public final class MultiRegionS3Client implements S3Client {
         }
         Answer<R> a;
         try {
-            a = new Answer<>(call.apply(core.localClient(), mrap.arn()), null, null);
+            a = new Answer<>(core.accessPoints().call(() -> call.apply(core.localClient(), mrap.arn())), null, null);
+        } catch (TimeoutException e) {
+            LOG.debug("{} did not answer within the attempt timeout; reading the buckets behind it", mrap.arn());
+            return null;
         } catch (SdkException e) {
             if (S3Core.isMissingKey(e)) {
                 a = new Answer<>(null, (S3Exception) e, null);

@@ -7,10 +7,16 @@ import dev.latitude.ProbeState;
 import dev.latitude.RegionSpec;
 import dev.latitude.RegionStatus;
 import dev.latitude.s3.MultiRegionAccessPoint;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +33,13 @@ public final class AccessPoints implements HealthListener, AutoCloseable {
     private final Map<String, MultiRegionAccessPoint> byBucket;
     private final Map<String, RouteDials> dials;
     private final AtomicReference<Latitude> engine = new AtomicReference<>();
+    private volatile Duration attemptTimeout = Duration.ofSeconds(1);
+    /** Runs blocking access point requests, so that one that hangs is left at the attempt timeout. */
+    private final ExecutorService requests = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "latitude-s3-access-point");
+        t.setDaemon(true);
+        return t;
+    });
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "latitude-s3-route-dials");
         t.setDaemon(true);
@@ -51,6 +64,50 @@ public final class AccessPoints implements HealthListener, AutoCloseable {
      */
     public void engine(Latitude latitude) {
         engine.set(latitude);
+    }
+
+    /**
+     * Sets how long an access point request may take before the read goes to the buckets directly: the engine's
+     * attempt timeout.
+     *
+     * @param timeout the timeout
+     */
+    public void attemptTimeout(Duration timeout) {
+        this.attemptTimeout = timeout;
+    }
+
+    /** Returns how long an access point request may take before the read goes to the buckets directly. */
+    public Duration attemptTimeout() {
+        return attemptTimeout;
+    }
+
+    /**
+     * Runs a blocking access point request, at most the attempt timeout; a request still running then is interrupted
+     * and left to end by itself.
+     *
+     * @param request the request
+     * @param <R> the response type
+     * @return the response
+     * @throws TimeoutException if it took longer
+     * @throws RuntimeException the request's own failure
+     */
+    public <R> R call(Callable<R> request) throws TimeoutException {
+        Future<R> f = requests.submit(request);
+        try {
+            return f.get(attemptTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(true);
+            throw e;
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for an access point", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /**
@@ -122,6 +179,7 @@ public final class AccessPoints implements HealthListener, AutoCloseable {
     @Override
     public void close() {
         worker.shutdownNow();
+        requests.shutdownNow();
         dials.values().forEach(RouteDials::close);
     }
 }

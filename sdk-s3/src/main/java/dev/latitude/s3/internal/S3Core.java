@@ -114,6 +114,11 @@ public final class S3Core<C> {
         return accessPoints.of(bucket);
     }
 
+    /** Returns the access points, which also time their blocking requests. */
+    public AccessPoints accessPoints() {
+        return accessPoints;
+    }
+
     /** Returns the client of the local region, which sends requests to access points. */
     public C localClient() {
         return clients.get(latitude.topology().localRegion().id());
