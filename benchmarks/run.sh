@@ -8,6 +8,7 @@
 #   benchmarks/run.sh dynamodb   scenario: MultiRegionDynamoDbClient on DynamoDB Local regions (overhead, sessions, failover)
 #   benchmarks/run.sh tail       scenario: 5 % of the local region's requests 300 ms late; does latency routing keep it
 #                                first, and does hedging cut the tail within its budget?
+#   benchmarks/run.sh s3         scenario: MultiRegionS3Client on S3Proxy regions (overhead, 64 MiB bodies, failover)
 #   benchmarks/run.sh all        all of them, then rewrite docs/BENCHMARKS.md and the figures other docs quote from it
 #
 # Output is also written to benchmarks/results/NAME.txt (git-ignored); the last lines are the figures,
@@ -16,14 +17,14 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-BENCHMARKS=(plan failover token dynamodb tail)
+BENCHMARKS=(plan failover token dynamodb tail s3)
 JAR=benchmarks/target/benchmarks.jar
 RESULTS=benchmarks/results
 DOC=docs/BENCHMARKS.md
 
 usage() {
     echo "usage: benchmarks/run.sh NAME" >&2
-    echo "  NAME: plan | failover | token | dynamodb | tail | all (runs every benchmark and rewrites $DOC)" >&2
+    echo "  NAME: plan | failover | token | dynamodb | tail | s3 | all (runs every benchmark and rewrites $DOC)" >&2
     exit 2
 }
 
@@ -207,6 +208,23 @@ the overhead figures are a few tens of microseconds against that, and the throug
 machine is busy: read the per-round lines in `benchmarks/results/dynamodb.txt` before trusting one run.
 MD
         ;;
+    s3)
+        cat <<'MD'
+## s3: MultiRegionS3Client on S3Proxy regions
+
+A scenario (`S3Scenario`, plain `main`) against the testkit's `S3Regions`: two S3Proxy servers in the JVM on
+127.0.0.1, us-east-1 (takes the writes) and eu-west-1 (the local region), each behind a TCP fault front; routing
+`failover().priority("eu-west-1", "us-east-1")`.
+
+- `overhead_pct`: 1 KiB GetObjects from 4 threads, plain `S3Client` of eu-west-1 against the multi-region client,
+  6 interleaved 2 s rounds, medians compared (target ≤ 5).
+- `large_get_wrapped_vs_plain_pct`, `large_put_wrapped_vs_plain_pct`: 64 MiB GetObject (read to the end into one
+  reused buffer) and PutObject (from one array), 4 interleaved rounds, wrapped median over plain (target ≥ 98: the
+  wrapper copies no body).
+- `failover_failed_calls`: reads from 2 threads while eu-west-1 is blackholed (target 0); `failover_slowest_read_ms`
+  the slowest of them, what the move to us-east-1 cost a caller.
+MD
+        ;;
     tail)
         cat <<'MD'
 ## tail: a region that is fast 95 % of the time, with default settings
@@ -316,7 +334,7 @@ MD
 
 [ $# -eq 1 ] || usage
 case "$1" in
-plan | failover | token | dynamodb | tail)
+plan | failover | token | dynamodb | tail | s3)
     build
     run_one "$1"
     ;;

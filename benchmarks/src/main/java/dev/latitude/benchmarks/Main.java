@@ -30,6 +30,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * java -jar benchmarks/target/benchmarks.jar failover-warm          # the warm pass alone
  * java -jar benchmarks/target/benchmarks.jar token      # JMH: TokenBenchmark (session token encode/decode/merge)
  * java -jar benchmarks/target/benchmarks.jar dynamodb   # scenario: MultiRegionDynamoDbClient on DynamoDB Local regions
+ * java -jar benchmarks/target/benchmarks.jar s3         # scenario: MultiRegionS3Client on S3Proxy regions
  * java -jar benchmarks/target/benchmarks.jar tail       # scenario: routing and hedging when 5 % of the local region's
  *                                                      # requests are slow (DynamoDB Local behind latency proxies)
  * </pre>
@@ -39,7 +40,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <p>Exit status: 0 on success, 2 for an unknown name, 1 if the benchmark failed.
  */
 public final class Main {
-    static final String USAGE = "usage: java -jar benchmarks.jar plan|failover|token|dynamodb|tail"
+    static final String USAGE = "usage: java -jar benchmarks.jar plan|failover|token|dynamodb|tail|s3"
             + " (or failover-cold|failover-cold-warmup|failover-warm: one pass of failover)";
     /** The client side of a failover cold pass, run in a fresh JVM by {@link FailoverScenario#inFreshJvm}. */
     static final String FAILOVER_CLIENT = "failover-client";
@@ -88,6 +89,9 @@ public final class Main {
                 break;
             case "tail":
                 metrics = new TailScenario().run();
+                break;
+            case "s3":
+                metrics = new S3Scenario().run();
                 break;
             default:
                 System.err.println("unknown benchmark '" + args[0] + "'; " + USAGE);
