@@ -96,19 +96,21 @@ final class LogicalConnection implements Connection {
      */
     <T> T run(String sql, int queryTimeoutSeconds, PhysicalWork<T> work) throws SQLException {
         checkOpen();
+        String verb = SqlVerbs.verb(sql);
         if (physical != null) {
-            if (!physicalReadOnly) {
+            if (!physicalReadOnly && SqlVerbs.mayWrite(verb)) {
                 mayHaveWritten = true;
             }
             return work.run(physical);
         }
         boolean write = !readOnly;
         Session session = dataSource.currentSession();
-        Operation op = dataSource.operation(write, SqlVerbs.verb(sql), dataClass(), session, queryTimeoutSeconds);
+        Operation op = dataSource.operation(write, verb, dataClass(), session, queryTimeoutSeconds);
         Attempts<T> attempts = new Attempts<>();
         Taken<T> taken;
         try {
             taken = dataSource.latitude().execute(op, r -> attempts.attempt(r, work));
+            attempts.keep(taken.connection());
         } catch (ResidencyException e) {
             throw e;
         } catch (AmbiguousWriteException e) {
@@ -122,11 +124,10 @@ final class LogicalConnection implements Connection {
         } finally {
             attempts.finish();
         }
-        attempts.keep(taken.connection());
         physical = taken.connection();
         region = taken.region();
         physicalReadOnly = readOnly;
-        mayHaveWritten = write;
+        mayHaveWritten = write && SqlVerbs.mayWrite(verb);
         return taken.result();
     }
 
@@ -230,9 +231,13 @@ final class LogicalConnection implements Connection {
         onPhysical.remove(s);
     }
 
-    /** Called before a statement that already ran once runs again on {@code statementPhysical}. */
-    void beforeExecute(Connection statementPhysical) {
-        if (statementPhysical == physical && !physicalReadOnly) {
+    /**
+     * Called before a statement that already ran once runs again on {@code statementPhysical}.
+     *
+     * @param sql the statement, or {@code null} if not known (a batch)
+     */
+    void beforeExecute(Connection statementPhysical, String sql) {
+        if (statementPhysical == physical && !physicalReadOnly && (sql == null || SqlVerbs.mayWrite(SqlVerbs.verb(sql)))) {
             mayHaveWritten = true;
         }
     }
@@ -757,6 +762,8 @@ final class LogicalConnection implements Connection {
         }
         for (Connection o : others) {
             o.abort(executor);
+            // A pool counts an aborted connection as in use until it is closed; closing it makes the pool drop it.
+            executor.execute(() -> closeQuietly(o));
         }
     }
 

@@ -108,7 +108,7 @@ final class LogicalStatement implements InvocationHandler {
             Executed bound = connection.run(sql, queryTimeout, c -> new Executed(create(c), c, null));
             bind(bound);
         } else if (execute) {
-            connection.beforeExecute(delegatePhysical);
+            connection.beforeExecute(delegatePhysical, sqlOf(name, args));
         }
         return call(delegate, method, args);
     }
@@ -153,8 +153,16 @@ final class LogicalStatement implements InvocationHandler {
                 && m.getDeclaringClass() != Statement.class;
     }
 
+    /** The SQL an execute call runs: the prepared statement's, the argument of a plain one, none for a batch. */
+    private String sqlOf(String method, Object[] args) {
+        if (method.endsWith("Batch")) {
+            return null;
+        }
+        return sql != null ? sql : args != null && args.length > 0 && args[0] instanceof String s ? s : null;
+    }
+
     private Object executeFirst(Method method, Object[] args) throws SQLException {
-        String text = sql != null ? sql : args != null && args.length > 0 && args[0] instanceof String s ? s : null;
+        String text = sqlOf(method.getName(), args);
         Executed done = connection.run(text, queryTimeout, c -> {
             Statement s = create(c);
             try {

@@ -12,6 +12,25 @@ public final class SqlVerbs {
     }
 
     /**
+     * Returns whether a statement with this verb may change data, so that the writer's position must be recorded for
+     * the session after it commits. Conservative: only {@code SELECT}, {@code SHOW}, {@code VALUES}, {@code TABLE} and
+     * {@link #CONNECT} count as reads; a {@code SELECT} that writes through a function (or {@code SELECT ... INTO})
+     * is not seen, so such work should run in a read-write transaction that also makes a plain write, or record its
+     * position itself.
+     *
+     * @param verb a verb from {@link #verb(String)}
+     * @return whether it may write
+     */
+    public static boolean mayWrite(String verb) {
+        switch (verb) {
+            case "SELECT", "SHOW", "VALUES", "TABLE", CONNECT:
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    /**
      * Returns the first keyword of {@code sql} in upper case, skipping white space, comments and opening parentheses:
      * {@code SELECT}, {@code INSERT}, {@code WITH}, {@code CALL}, ...
      *
