@@ -117,6 +117,16 @@ public interface Latitude extends AutoCloseable {
     DataPolicies dataPolicies();
 
     /**
+     * Returns the scheduler the engine's timers run on (the one given to {@link Builder#scheduler(Scheduler)}, else
+     * the engine's own), so that an adapter's background work, such as polling replicas' replication positions, shares
+     * the engine's timer thread and a test's manual clock. Its tasks must be cheap and never block: hand blocking work
+     * to an executor.
+     *
+     * @return the scheduler
+     */
+    Scheduler scheduler();
+
+    /**
      * Returns the regions the engine would try for {@code operation} right now, in order.
      *
      * @param operation the operation

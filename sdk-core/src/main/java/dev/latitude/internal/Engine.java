@@ -485,6 +485,11 @@ public final class Engine implements Latitude, RegionState.Events {
     }
 
     @Override
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    @Override
     public DataPolicies dataPolicies() {
         return dataPolicies;
     }

@@ -1,4 +1,4 @@
 /**
- * Implementation of the JDBC adapter; not for application use, may change without notice.
+ * The JDBC adapter's implementation; not an API: anything here may change in any release.
  */
 package dev.latitude.jdbc.internal;
