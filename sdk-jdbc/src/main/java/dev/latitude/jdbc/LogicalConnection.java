@@ -7,6 +7,8 @@ import dev.latitude.RegionSpec;
 import dev.latitude.RegionsUnavailableException;
 import dev.latitude.ResidencyException;
 import dev.latitude.Session;
+import dev.latitude.jdbc.internal.NodeInspector;
+import dev.latitude.jdbc.internal.NodeState;
 import dev.latitude.jdbc.internal.SqlVerbs;
 import java.sql.Array;
 import java.sql.Blob;
@@ -105,7 +107,11 @@ final class LogicalConnection implements Connection {
         }
         boolean write = !readOnly;
         Session session = dataSource.currentSession();
-        Operation op = dataSource.operation(write, verb, dataClass(), session, queryTimeoutSeconds);
+        String dataClass = dataClass();
+        if (!write) {
+            dataSource.awaitNearestReplay(dataClass, session);
+        }
+        Operation op = dataSource.operation(write, verb, dataClass, session, queryTimeoutSeconds);
         Attempts<T> attempts = new Attempts<>();
         Taken<T> taken;
         try {
@@ -128,6 +134,9 @@ final class LogicalConnection implements Connection {
         region = taken.region();
         physicalReadOnly = readOnly;
         mayHaveWritten = write && SqlVerbs.mayWrite(verb);
+        if (!write) {
+            dataSource.recordRead(dataClass, session, region);
+        }
         return taken.result();
     }
 
@@ -243,29 +252,35 @@ final class LogicalConnection implements Connection {
     }
 
     /**
-     * Records the writer's WAL position in the session after read-write work committed there, so that the session's
-     * later reads are served only where that position was replayed.
+     * Records in the session what the unit of work on the held physical connection did on the writer: after
+     * read-write work that may have written, the writer's WAL position as a write, so that the session's later reads
+     * are served only where it was replayed; after read-only work the writer served (a fallback, or a session that
+     * had to see its writes), the same position as a read, so that later reads never see older data.
      */
-    private void recordWritePosition() throws SQLException {
-        if (physicalReadOnly || !mayHaveWritten) {
+    private void recordWriterPosition() throws SQLException {
+        boolean wrote = !physicalReadOnly && mayHaveWritten;
+        boolean readOnWriter = physicalReadOnly && region.equals(dataSource.writerRegion());
+        mayHaveWritten = false;
+        if (!wrote && !readOnWriter) {
             return;
         }
-        mayHaveWritten = false;
         boolean wasAutoCommit = physical.getAutoCommit();
         if (!wasAutoCommit) {
             // Outside a transaction, so that reading the position opens none.
             physical.setAutoCommit(true);
         }
-        long lsn;
-        try (Statement s = physical.createStatement();
-                ResultSet rs = s.executeQuery("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")) {
-            rs.next();
-            lsn = rs.getLong(1);
-        }
+        // The insert position, not the written one: with asynchronous commit the commit record may not be written
+        // out yet when COMMIT returns, and replicas must be asked for everything up to it.
+        NodeState state = NodeInspector.inspect(region, physical);
         if (!wasAutoCommit) {
             physical.setAutoCommit(false);
         }
-        dataSource.currentSession().recordWrite(dataClass(), null, lsn, region);
+        Session session = dataSource.currentSession();
+        if (wrote) {
+            session.recordWrite(dataClass(), null, state.lsn(), region);
+        } else {
+            session.recordRead(dataClass(), null, state.lsn(), region);
+        }
     }
 
     /** Gives the physical connection back after a transaction, unless statements still use it. */
@@ -279,7 +294,7 @@ final class LogicalConnection implements Connection {
 
     /** Leaves the physical connection to the statements still open on it and takes a new one at the next statement. */
     private void retire() throws SQLException {
-        recordWritePosition();
+        recordWriterPosition();
         Connection c = physical;
         unbind();
         if (onPhysical.isEmpty()) {
@@ -400,7 +415,7 @@ final class LogicalConnection implements Connection {
             this.autoCommit = autoCommit;
             if (autoCommit) {
                 // Turning auto-commit on committed the transaction.
-                recordWritePosition();
+                recordWriterPosition();
                 releaseIfIdle();
             }
             return;
@@ -424,7 +439,7 @@ final class LogicalConnection implements Connection {
             return; // no statement ran: nothing to commit
         }
         physical.commit();
-        recordWritePosition();
+        recordWriterPosition();
         releaseIfIdle();
     }
 
@@ -439,6 +454,7 @@ final class LogicalConnection implements Connection {
         }
         physical.rollback();
         mayHaveWritten = false;
+        recordWriterPosition();
         releaseIfIdle();
     }
 
@@ -711,7 +727,7 @@ final class LogicalConnection implements Connection {
         if (physical != null) {
             try {
                 if (autoCommit) {
-                    recordWritePosition();
+                    recordWriterPosition();
                 }
             } catch (SQLException e) {
                 failure = e;

@@ -1,5 +1,6 @@
 package dev.latitude.jdbc;
 
+import dev.latitude.ConsistencyLevel;
 import dev.latitude.DataPolicies;
 import dev.latitude.Latitude;
 import dev.latitude.LatitudeConfigException;
@@ -9,7 +10,11 @@ import dev.latitude.Session;
 import dev.latitude.SessionToken;
 import dev.latitude.SessionTokenCodec;
 import dev.latitude.Topology;
+import dev.latitude.Watermark;
 import dev.latitude.jdbc.internal.JdbcErrorClassifier;
+import dev.latitude.jdbc.internal.NodeState;
+import dev.latitude.jdbc.internal.ReplayWatermarkPoller;
+import dev.latitude.spi.ReplicationWatermarks;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -22,6 +27,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.logging.Logger;
@@ -74,14 +83,21 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
     private final SessionTokenCodec codec;
     private final String defaultSchema;
     private final Duration statementDeadline;
+    private final ReplayWatermarkPoller poller;
+    private final Duration replayWait;
     private final Session session;
+    private final LongAdder replayWaits = new LongAdder();
+    private final LongAdder replayWaitsReplayed = new LongAdder();
     private final Map<String, Attributes> attributes = new ConcurrentHashMap<>();
     private volatile PrintWriter logWriter;
     private volatile int loginTimeout;
 
     private MultiRegionDataSource(Latitude latitude, Map<String, DataSource> regions, String writerRegion,
-            SessionTokenCodec codec, String defaultSchema, Duration statementDeadline) {
+            SessionTokenCodec codec, String defaultSchema, Duration statementDeadline, ReplayWatermarkPoller poller,
+            Duration replayWait) {
         this.latitude = latitude;
+        this.poller = poller;
+        this.replayWait = replayWait;
         this.regions = regions;
         this.writerRegion = writerRegion;
         this.codec = codec;
@@ -222,14 +238,96 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         return codec;
     }
 
-    /** Closes the engine (its probes and threads). The regions' data sources belong to the caller and stay open. */
+    /**
+     * Returns how many times a session read waited for the nearest reader to replay the session's writes (instead of
+     * going further at once).
+     */
+    public long replayWaits() {
+        return replayWaits.sum();
+    }
+
+    /** Returns how many of the {@link #replayWaits()} ended with the reader caught up, so the read stayed near. */
+    public long replayWaitsReplayed() {
+        return replayWaitsReplayed.sum();
+    }
+
+    /**
+     * Closes the replay poller and the engine (its probes and threads). The regions' data sources belong to the caller
+     * and stay open.
+     */
     @Override
     public void close() {
+        poller.close();
         latitude.close();
+    }
+
+    /**
+     * Before a read-only unit of work of a session that wrote: if the nearest healthy reader is not yet known to have
+     * replayed the session's last write, waits for it at most the replay wait, so that the read can stay near. The
+     * engine's plan then decides: that reader if it caught up, else one that has, else the writer.
+     */
+    void awaitNearestReplay(String dataClass, Session s) {
+        if (replayWait.isZero()) {
+            return;
+        }
+        Watermark required = s.token().requirement(dataClass, null);
+        if (required == null
+                || latitude.dataPolicies().policyFor(dataClass).consistency().kind() != ConsistencyLevel.Kind.SESSION) {
+            return;
+        }
+        dev.latitude.Plan anywhere = latitude.plan(Operation.read("Plan").dataClass(dataClass)
+                .consistency(ConsistencyLevel.EVENTUAL).build());
+        if (anywhere.panic()) {
+            return;
+        }
+        String nearest = anywhere.regions().get(0).id();
+        if (nearest.equals(required.region())
+                || poller.applied(nearest, required.region(), dataClass) >= required.value()) {
+            return;
+        }
+        NodeState writer = poller.state(required.region());
+        if (writer == null) {
+            return;
+        }
+        replayWaits.increment();
+        try {
+            // The future ends by itself at the replay wait; the extra second only guards against a stalled poller.
+            if (poller.awaitReplay(nearest, writer.identity(), required.value(), replayWait)
+                    .get(replayWait.toMillis() + 1_000, TimeUnit.MILLISECONDS)) {
+                replayWaitsReplayed.increment();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // The read goes where the plan says without the wait.
+        }
+    }
+
+    /**
+     * After a read-only unit of work took a connection in {@code region}: records in the session the position that
+     * region was known to have replayed, so that later reads of the session never see older data (monotonic reads).
+     */
+    void recordRead(String dataClass, Session s, String region) {
+        if (region.equals(writerRegion)) {
+            return;
+        }
+        long seen = poller.applied(region, writerRegion, dataClass);
+        if (seen != ReplicationWatermarks.UNKNOWN) {
+            s.recordRead(dataClass, null, seen, writerRegion);
+        }
+    }
+
+    /** The replay poller; for tests. */
+    ReplayWatermarkPoller poller() {
+        return poller;
     }
 
     DataSource regionDataSource(String region) {
         return regions.get(region);
+    }
+
+    String writerRegion() {
+        return writerRegion;
     }
 
     String defaultSchema() {
@@ -278,7 +376,8 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
      *
      * <p>Defaults: {@link DataPolicies#defaults()} (SESSION consistency, anywhere); the engine's own defaults for
      * everything set through {@link #router(Consumer)}; no session token codec; schema {@code public}; a statement
-     * deadline of 60 s.
+     * deadline of 60 s; replay positions polled every 100 ms; a session read waits up to 100 ms for the nearest
+     * reader.
      */
     public static final class Builder {
         private Topology topology;
@@ -290,6 +389,8 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         private SessionTokenCodec codec;
         private String defaultSchema;
         private Duration statementDeadline;
+        private Duration replayPollInterval;
+        private Duration replayWait;
 
         private Builder() {
         }
@@ -442,6 +543,44 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         }
 
         /**
+         * Sets how often each region is asked how far it has replayed the writer's WAL (one cheap query per region
+         * per interval); default 100 ms. Session reads use a reader only once it is known to have replayed the
+         * session's writes, so a longer interval sends more of them to the writer.
+         *
+         * @param interval 1 ms to 1 min
+         * @return this builder
+         * @throws LatitudeConfigException if out of range
+         */
+        public Builder replayPollInterval(Duration interval) {
+            once(this.replayPollInterval, "replayPollInterval");
+            if (interval == null || interval.compareTo(Duration.ofMillis(1)) < 0
+                    || interval.compareTo(Duration.ofMinutes(1)) > 0) {
+                throw new LatitudeConfigException("replayPollInterval", interval + " is outside [1 ms, 1 min]; give"
+                        + " something like Duration.ofMillis(100)");
+            }
+            this.replayPollInterval = interval;
+            return this;
+        }
+
+        /**
+         * Sets how long a session read waits for the nearest reader to replay the session's last write before it goes
+         * to a reader that has, or to the writer; default 100 ms; zero turns the wait off.
+         *
+         * @param wait 0 to 10 s
+         * @return this builder
+         * @throws LatitudeConfigException if out of range
+         */
+        public Builder replayWait(Duration wait) {
+            once(this.replayWait, "replayWait");
+            if (wait == null || wait.isNegative() || wait.compareTo(Duration.ofSeconds(10)) > 0) {
+                throw new LatitudeConfigException("replayWait", wait + " is outside [0, 10 s]; give a little more"
+                        + " than the usual replication lag, such as Duration.ofMillis(100), or zero for no wait");
+            }
+            this.replayWait = wait;
+            return this;
+        }
+
+        /**
          * Returns the data source and starts its engine.
          *
          * @return the data source
@@ -469,7 +608,13 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
                         + " RegionSpec.builder(id).writer()");
             }
             Map<String, DataSource> resolved = resolveDataSources();
-            Latitude.Builder lb = Latitude.builder().topology(topology).errorClassifier(JdbcErrorClassifier.create());
+            ReplayWatermarkPoller.Builder pb = ReplayWatermarkPoller.builder().regions(resolved);
+            if (replayPollInterval != null) {
+                pb.interval(replayPollInterval);
+            }
+            ReplayWatermarkPoller poller = pb.build();
+            Latitude.Builder lb = Latitude.builder().topology(topology).errorClassifier(JdbcErrorClassifier.create())
+                    .replicationWatermarks(poller);
             if (dataPolicies != null) {
                 lb.dataPolicies(dataPolicies);
             }
@@ -481,14 +626,23 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
                     router.accept(lb);
                 }
             } catch (LatitudeConfigException e) {
-                throw new LatitudeConfigException("router", e.getMessage() + " (the topology, data policies and error"
-                        + " classifier are set by MultiRegionDataSource's builder; OpenTelemetry either on it or in"
-                        + " router(...), once)");
+                poller.close();
+                throw new LatitudeConfigException("router", e.getMessage() + " (the topology, data policies, error"
+                        + " classifier and replication watermarks are set by MultiRegionDataSource's builder;"
+                        + " OpenTelemetry either on it or in router(...), once)");
             }
-            Latitude latitude = lb.build();
+            Latitude latitude;
+            try {
+                latitude = lb.build();
+            } catch (RuntimeException e) {
+                poller.close();
+                throw e;
+            }
+            poller.start(latitude.scheduler());
             return new MultiRegionDataSource(latitude, resolved, writer, codec,
                     defaultSchema != null ? defaultSchema : "public",
-                    statementDeadline != null ? statementDeadline : Duration.ofSeconds(60));
+                    statementDeadline != null ? statementDeadline : Duration.ofSeconds(60), poller,
+                    replayWait != null ? replayWait : Duration.ofMillis(100));
         }
 
         private Map<String, DataSource> resolveDataSources() {

@@ -35,6 +35,21 @@ final class PgRegions implements AutoCloseable {
         add(FAR, cluster.replica(2));
     }
 
+    private static PgRegions shared;
+
+    /**
+     * Returns the cluster the test classes that leave it as they found it share (replay resumed, no proxy fault),
+     * started at the first call and closed when the JVM exits.
+     */
+    static synchronized PgRegions shared() {
+        if (shared == null) {
+            shared = start();
+            PgRegions s = shared;
+            Runtime.getRuntime().addShutdownHook(new Thread(s::close, "pg-regions-close"));
+        }
+        return shared;
+    }
+
     /** Starts a cluster with two replicas and one pool per node. */
     static PgRegions start() {
         PostgresCluster cluster = PostgresCluster.builder().replicas(2).build().start();
