@@ -593,7 +593,7 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
                 throw new LatitudeConfigException("topology", "not set; call topology(Topology.builder()...build())"
                         + " with the writer region (RegionSpec.builder(id).writer()) and its reader regions");
             }
-            String writer = null;
+            String writer = null; // a topology has at least one writer: it checks that itself
             for (RegionSpec r : topology.regions()) {
                 if (r.isWriter()) {
                     if (writer != null) {
@@ -602,10 +602,6 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
                     }
                     writer = r.id();
                 }
-            }
-            if (writer == null) {
-                throw new LatitudeConfigException("topology", "has no writer region; mark the primary's region with"
-                        + " RegionSpec.builder(id).writer()");
             }
             Map<String, DataSource> resolved = resolveDataSources();
             ReplayWatermarkPoller.Builder pb = ReplayWatermarkPoller.builder().regions(resolved);
