@@ -7,6 +7,9 @@ import dev.latitude.RegionSpec;
 import dev.latitude.RegionsUnavailableException;
 import dev.latitude.ResidencyException;
 import dev.latitude.Session;
+import dev.latitude.FailureKind;
+import dev.latitude.jdbc.internal.CommitFate;
+import dev.latitude.jdbc.internal.JdbcErrorClassifier;
 import dev.latitude.jdbc.internal.NodeInspector;
 import dev.latitude.jdbc.internal.NodeState;
 import dev.latitude.jdbc.internal.SqlVerbs;
@@ -22,6 +25,7 @@ import java.sql.ResultSet;
 import java.sql.SQLClientInfoException;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTransactionRollbackException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.SQLWarning;
 import java.sql.SQLXML;
@@ -103,7 +107,12 @@ final class LogicalConnection implements Connection {
             if (!physicalReadOnly && SqlVerbs.mayWrite(verb)) {
                 mayHaveWritten = true;
             }
-            return work.run(physical);
+            Connection on = physical;
+            try {
+                return work.run(on);
+            } catch (SQLException e) {
+                throw failed(e, on);
+            }
         }
         boolean write = !readOnly;
         Session session = dataSource.currentSession();
@@ -114,16 +123,19 @@ final class LogicalConnection implements Connection {
         Operation op = dataSource.operation(write, verb, dataClass, session, queryTimeoutSeconds);
         Attempts<T> attempts = new Attempts<>();
         Taken<T> taken;
+        String writer = dataSource.writerRegion();
         try {
             taken = dataSource.latitude().execute(op, r -> attempts.attempt(r, work));
             attempts.keep(taken.connection());
         } catch (ResidencyException e) {
             throw e;
         } catch (AmbiguousWriteException e) {
-            throw new SQLTransientConnectionException(op.name() + " in region " + e.region() + ": the connection"
-                    + " failed before the outcome was known; check whether the change was applied before repeating"
-                    + " it", "08007", e);
+            // In auto-commit mode the statement may have committed; in a transaction nothing was committed yet.
+            throw writerLost(e.region(), e, autoCommit, -1);
         } catch (RegionsUnavailableException e) {
+            if (write) {
+                throw writerLost(writer, e, false, -1);
+            }
             throw new SQLTransientConnectionException(e.getMessage() + "; retry later", "08001", e);
         } catch (LatitudeException e) {
             throw new SQLNonTransientConnectionException(e.getMessage(), "08001", e);
@@ -248,6 +260,136 @@ final class LogicalConnection implements Connection {
     void beforeExecute(Connection statementPhysical, String sql) {
         if (statementPhysical == physical && !physicalReadOnly && (sql == null || SqlVerbs.mayWrite(SqlVerbs.verb(sql)))) {
             mayHaveWritten = true;
+        }
+    }
+
+    /**
+     * Turns a failure of work on the held physical connection {@code on} into what the application should see. A
+     * failure of the statement itself passes through. A lost connection is given up (the next unit of work takes a new
+     * one where the engine plans); if it was read-write work, the writer is looked for: a transaction that had not
+     * committed was rolled back; an auto-commit statement that may have run has an unknown outcome; one that was not
+     * sent failed over.
+     */
+    SQLException failed(SQLException e, Connection on) {
+        FailureKind kind = JdbcErrorClassifier.create().classify(e);
+        if (on != physical || kind == FailureKind.CALLER) {
+            return e;
+        }
+        String lost = region;
+        boolean readWrite = !physicalReadOnly;
+        closeQuietly(physical);
+        unbind();
+        onPhysical.clear();
+        if (!readWrite) {
+            return e;
+        }
+        if (!autoCommit) {
+            SQLException rolledBack = new SQLTransactionRollbackException("the connection to the writer in region "
+                    + lost + " was lost before the transaction committed, so it was rolled back: run the whole"
+                    + " transaction again", "40000", e);
+            try {
+                dataSource.findWriter(lost);
+            } catch (SplitBrainException f) {
+                f.addSuppressed(rolledBack);
+                return f; // two writers: nothing may be written until an operator has fenced one
+            } catch (SQLException f) {
+                rolledBack.addSuppressed(f);
+            }
+            return rolledBack;
+        }
+        return writerLost(lost, e, kind != FailureKind.REGION_UNAVAILABLE, -1);
+    }
+
+    /**
+     * After read-write work could not reach the writer in {@code lost}: finds the writer and says what became of the
+     * work.
+     *
+     * @param mayHaveApplied whether the work may have committed (an auto-commit statement that was sent)
+     * @param xid the transaction's id, or -1 if not known
+     */
+    private SQLException writerLost(String lost, Exception cause, boolean mayHaveApplied, long xid) {
+        String found;
+        try {
+            found = dataSource.findWriter(lost);
+        } catch (SplitBrainException f) {
+            f.addSuppressed(cause);
+            return f; // two writers: nothing may be written until an operator has fenced one
+        } catch (SQLException f) {
+            if (mayHaveApplied) {
+                SQLException unknown = new CommitOutcomeUnknownException(lost, null, xid, cause);
+                unknown.addSuppressed(f);
+                return unknown;
+            }
+            f.addSuppressed(cause);
+            return f;
+        }
+        if (mayHaveApplied) {
+            return new CommitOutcomeUnknownException(lost, found, xid, cause);
+        }
+        if (found.equals(lost)) {
+            return new SQLTransientConnectionException("the writer in region " + lost + " could not be reached and is"
+                    + " still the writer: retry later", "08001", cause);
+        }
+        return new FailedOverException(lost, found, cause);
+    }
+
+    /**
+     * After COMMIT failed on a lost connection: asks the writer (the same one, or the one promoted since) what became
+     * of transaction {@code xid}.
+     *
+     * @return {@code null} if it committed (the commit succeeded after all), else the exception to throw
+     */
+    private SQLException commitFailed(SQLException e, long xid) {
+        if (JdbcErrorClassifier.create().classify(e) == FailureKind.CALLER) {
+            return e;
+        }
+        String lost = region;
+        WriterIdentity origin = dataSource.identityOf(lost);
+        closeQuietly(physical);
+        unbind();
+        onPhysical.clear();
+        if (xid < 0) {
+            return null; // the transaction wrote nothing: there was nothing to commit
+        }
+        String found;
+        try {
+            found = dataSource.findWriter(lost);
+        } catch (SQLException f) {
+            SQLException unknown = new CommitOutcomeUnknownException(lost, null, xid, e);
+            unknown.addSuppressed(f);
+            return unknown;
+        }
+        if (origin == null) {
+            return new CommitOutcomeUnknownException(lost, found, xid, e);
+        }
+        try (Connection c = dataSource.regionDataSource(found).getConnection()) {
+            c.setAutoCommit(true);
+            switch (CommitFate.resolve(c, origin, xid)) {
+                case COMMITTED:
+                    dataSource.currentSession().recordWrite(dataClass(), null,
+                            NodeInspector.inspect(found, c).lsn(), found);
+                    return null;
+                case ABORTED:
+                    return new SQLTransactionRollbackException("the connection to the writer in region " + lost
+                            + " was lost while transaction " + xid + " committed, and the writer in region " + found
+                            + " says it did not commit: run the whole transaction again", "40000", e);
+                default:
+                    return new CommitOutcomeUnknownException(lost, found, xid, e);
+            }
+        } catch (SQLException f) {
+            SQLException unknown = new CommitOutcomeUnknownException(lost, found, xid, e);
+            unknown.addSuppressed(f);
+            return unknown;
+        }
+    }
+
+    /** The id of the transaction in progress on the writer, or -1 if it has none (it wrote nothing yet). */
+    private long transactionId() throws SQLException {
+        try (Statement s = physical.createStatement();
+                ResultSet rs = s.executeQuery("SELECT txid_current_if_assigned()")) {
+            rs.next();
+            long xid = rs.getLong(1);
+            return rs.wasNull() ? -1 : xid;
         }
     }
 
@@ -438,8 +580,29 @@ final class LogicalConnection implements Connection {
         if (physical == null) {
             return; // no statement ran: nothing to commit
         }
-        physical.commit();
-        recordWriterPosition();
+        // The transaction's id, so that its fate can be asked of the writer if the connection is lost while it commits.
+        long xid;
+        try {
+            xid = !physicalReadOnly && mayHaveWritten ? transactionId() : -1;
+        } catch (SQLException e) {
+            throw failed(e, physical); // COMMIT was not sent: the transaction did not commit
+        }
+        try {
+            physical.commit();
+        } catch (SQLException e) {
+            SQLException failure = commitFailed(e, xid);
+            if (failure != null) {
+                throw failure;
+            }
+            return;
+        }
+        try {
+            recordWriterPosition();
+        } catch (SQLException e) {
+            // The transaction committed: failing now would make the application run it twice.
+            LOG.warn("Transaction committed in region {}, but the writer's position could not be read for the"
+                    + " session; its next reads may not see this write", region, e);
+        }
         releaseIfIdle();
     }
 

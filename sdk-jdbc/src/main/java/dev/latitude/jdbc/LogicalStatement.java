@@ -110,7 +110,11 @@ final class LogicalStatement implements InvocationHandler {
         } else if (execute) {
             connection.beforeExecute(delegatePhysical, sqlOf(name, args));
         }
-        return call(delegate, method, args);
+        try {
+            return call(delegate, method, args);
+        } catch (SQLException e) {
+            throw connection.failed(e, delegatePhysical);
+        }
     }
 
     private static final Object NEEDS_STATEMENT = new Object();

@@ -14,6 +14,7 @@ import dev.latitude.Watermark;
 import dev.latitude.jdbc.internal.JdbcErrorClassifier;
 import dev.latitude.jdbc.internal.NodeState;
 import dev.latitude.jdbc.internal.ReplayWatermarkPoller;
+import dev.latitude.jdbc.internal.WriterLocator;
 import dev.latitude.spi.ReplicationWatermarks;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
@@ -33,7 +34,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.logging.Logger;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.LoggerFactory;
 import javax.sql.DataSource;
 
 /**
@@ -72,6 +76,7 @@ import javax.sql.DataSource;
  * own {@link #session()}.
  */
 public final class MultiRegionDataSource implements DataSource, AutoCloseable {
+    private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(MultiRegionDataSource.class);
     private static final AttributeKey<String> DB_SYSTEM_NAME = AttributeKey.stringKey("db.system.name");
     private static final AttributeKey<String> DB_NAMESPACE = AttributeKey.stringKey("db.namespace");
     private static final AttributeKey<String> DB_OPERATION_NAME = AttributeKey.stringKey("db.operation.name");
@@ -79,7 +84,9 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
 
     private final Latitude latitude;
     private final Map<String, DataSource> regions;
-    private final String writerRegion;
+    private volatile String writerRegion;
+    private final WriterLocator locator;
+    private final ExecutorService locatorThreads;
     private final SessionTokenCodec codec;
     private final String defaultSchema;
     private final Duration statementDeadline;
@@ -94,8 +101,15 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
 
     private MultiRegionDataSource(Latitude latitude, Map<String, DataSource> regions, String writerRegion,
             SessionTokenCodec codec, String defaultSchema, Duration statementDeadline, ReplayWatermarkPoller poller,
-            Duration replayWait) {
+            Duration replayWait, Duration writerSearchTimeout) {
         this.latitude = latitude;
+        AtomicInteger ids = new AtomicInteger();
+        this.locatorThreads = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "latitude-jdbc-writer-search-" + ids.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.locator = new WriterLocator(regions, locatorThreads, writerSearchTimeout);
         this.poller = poller;
         this.replayWait = replayWait;
         this.regions = regions;
@@ -164,8 +178,8 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
 
     /** Returns the {@code dev.latitude.jdbc} logger. */
     @Override
-    public Logger getParentLogger() {
-        return Logger.getLogger("dev.latitude.jdbc");
+    public java.util.logging.Logger getParentLogger() {
+        return java.util.logging.Logger.getLogger("dev.latitude.jdbc");
     }
 
     /**
@@ -259,6 +273,31 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
     public void close() {
         poller.close();
         latitude.close();
+        locatorThreads.shutdownNow();
+    }
+
+    /**
+     * Finds the writer after read-write work failed in {@code lostRegion}: asks every region whether it is in
+     * recovery and, if another region is now the writer, moves the engine's writer role there.
+     *
+     * @return the writer's region (the same one if it is still the writer)
+     * @throws SplitBrainException if two regions claim to be the writer: nothing is moved, nothing is guessed
+     * @throws NoWriterException if no region that answered is the writer
+     */
+    synchronized String findWriter(String lostRegion) throws SQLException {
+        String found = locator.locate();
+        if (!found.equals(writerRegion)) {
+            LOG.warn("The PostgreSQL writer moved from region {} to region {}", writerRegion, found);
+            latitude.moveWriter(found);
+            writerRegion = found;
+        }
+        return found;
+    }
+
+    /** The identity the poller last saw {@code region} with, or {@code null}. */
+    WriterIdentity identityOf(String region) {
+        NodeState s = poller.state(region);
+        return s == null ? null : s.identity();
     }
 
     /**
@@ -377,7 +416,7 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
      * <p>Defaults: {@link DataPolicies#defaults()} (SESSION consistency, anywhere); the engine's own defaults for
      * everything set through {@link #router(Consumer)}; no session token codec; schema {@code public}; a statement
      * deadline of 60 s; replay positions polled every 100 ms; a session read waits up to 100 ms for the nearest
-     * reader.
+     * reader; the writer search after a failure takes at most 2 s.
      */
     public static final class Builder {
         private Topology topology;
@@ -391,6 +430,7 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         private Duration statementDeadline;
         private Duration replayPollInterval;
         private Duration replayWait;
+        private Duration writerSearchTimeout;
 
         private Builder() {
         }
@@ -581,6 +621,25 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         }
 
         /**
+         * Sets how long the search for the writer may take after read-write work failed (every region is asked
+         * {@code pg_is_in_recovery()} at once); default 2 s.
+         *
+         * @param timeout 1 ms to 1 min
+         * @return this builder
+         * @throws LatitudeConfigException if out of range
+         */
+        public Builder writerSearchTimeout(Duration timeout) {
+            once(this.writerSearchTimeout, "writerSearchTimeout");
+            if (timeout == null || timeout.compareTo(Duration.ofMillis(1)) < 0
+                    || timeout.compareTo(Duration.ofMinutes(1)) > 0) {
+                throw new LatitudeConfigException("writerSearchTimeout", timeout + " is outside [1 ms, 1 min]; give a"
+                        + " little more than the round trip to the farthest region, such as Duration.ofSeconds(2)");
+            }
+            this.writerSearchTimeout = timeout;
+            return this;
+        }
+
+        /**
          * Returns the data source and starts its engine.
          *
          * @return the data source
@@ -638,7 +697,8 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
             return new MultiRegionDataSource(latitude, resolved, writer, codec,
                     defaultSchema != null ? defaultSchema : "public",
                     statementDeadline != null ? statementDeadline : Duration.ofSeconds(60), poller,
-                    replayWait != null ? replayWait : Duration.ofMillis(100));
+                    replayWait != null ? replayWait : Duration.ofMillis(100),
+                    writerSearchTimeout != null ? writerSearchTimeout : Duration.ofSeconds(2));
         }
 
         private Map<String, DataSource> resolveDataSources() {
