@@ -16,7 +16,9 @@ import dev.latitude.jdbc.internal.NodeState;
 import dev.latitude.jdbc.internal.ReplayWatermarkPoller;
 import dev.latitude.jdbc.internal.WriterLocator;
 import dev.latitude.spi.ReplicationWatermarks;
+import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import java.io.PrintWriter;
@@ -81,6 +83,9 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
     private static final AttributeKey<String> DB_NAMESPACE = AttributeKey.stringKey("db.namespace");
     private static final AttributeKey<String> DB_OPERATION_NAME = AttributeKey.stringKey("db.operation.name");
     private static final int MAX_CACHED_ATTRIBUTES = 1_024;
+    private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("outcome");
+    private static final Attributes REPLAYED = Attributes.of(OUTCOME, "replayed");
+    private static final Attributes EXPIRED = Attributes.of(OUTCOME, "expired");
 
     private final Latitude latitude;
     private final Map<String, DataSource> regions;
@@ -95,14 +100,20 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
     private final Session session;
     private final LongAdder replayWaits = new LongAdder();
     private final LongAdder replayWaitsReplayed = new LongAdder();
+    private final LongCounter replayWaitCounter;
     private final Map<String, Attributes> attributes = new ConcurrentHashMap<>();
     private volatile PrintWriter logWriter;
     private volatile int loginTimeout;
 
     private MultiRegionDataSource(Latitude latitude, Map<String, DataSource> regions, String writerRegion,
             SessionTokenCodec codec, String defaultSchema, Duration statementDeadline, ReplayWatermarkPoller poller,
-            Duration replayWait, Duration writerSearchTimeout) {
+            Duration replayWait, Duration writerSearchTimeout, OpenTelemetry openTelemetry) {
         this.latitude = latitude;
+        this.replayWaitCounter = openTelemetry.getMeter("dev.latitude.jdbc")
+                .counterBuilder("latitude.jdbc.replay_waits").setUnit("{wait}")
+                .setDescription("Session reads that waited for the nearest reader to replay the session's writes, by"
+                        + " outcome: replayed (the read stayed near) or expired (it went to a reader that had them, or"
+                        + " the writer)").build();
         AtomicInteger ids = new AtomicInteger();
         this.locatorThreads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "latitude-jdbc-writer-search-" + ids.incrementAndGet());
@@ -331,10 +342,12 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         replayWaits.increment();
         try {
             // The future ends by itself at the replay wait; the extra second only guards against a stalled poller.
-            if (poller.awaitReplay(nearest, writer.identity(), required.value(), replayWait)
-                    .get(replayWait.toMillis() + 1_000, TimeUnit.MILLISECONDS)) {
+            boolean replayed = poller.awaitReplay(nearest, writer.identity(), required.value(), replayWait)
+                    .get(replayWait.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+            if (replayed) {
                 replayWaitsReplayed.increment();
             }
+            replayWaitCounter.add(1, replayed ? REPLAYED : EXPIRED);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException e) {
@@ -520,7 +533,8 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         }
 
         /**
-         * Sets where spans and metrics go; the same as {@code router(b -> b.openTelemetry(openTelemetry))}.
+         * Sets where spans and metrics go, the engine's and this data source's own
+         * ({@code latitude.jdbc.replay_waits}); default {@link GlobalOpenTelemetry#get()}.
          *
          * @param openTelemetry the OpenTelemetry instance
          * @return this builder
@@ -698,7 +712,8 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
                     defaultSchema != null ? defaultSchema : "public",
                     statementDeadline != null ? statementDeadline : Duration.ofSeconds(60), poller,
                     replayWait != null ? replayWait : Duration.ofMillis(100),
-                    writerSearchTimeout != null ? writerSearchTimeout : Duration.ofSeconds(2));
+                    writerSearchTimeout != null ? writerSearchTimeout : Duration.ofSeconds(2),
+                    openTelemetry != null ? openTelemetry : GlobalOpenTelemetry.get());
         }
 
         private Map<String, DataSource> resolveDataSources() {
