@@ -307,8 +307,10 @@ public final class ReplayWatermarkPoller implements ReplicationWatermarks, AutoC
         if (timer != null) {
             timer.cancel();
         }
-        if (w.result.complete(replayed)) {
+        if (w.ended.compareAndSet(false, true)) {
+            // Counted before the future completes, so whoever sees it done also sees it counted.
             (replayed ? waitsReplayed : waitsExpired).increment();
+            w.result.complete(replayed);
         }
     }
 
@@ -342,6 +344,7 @@ public final class ReplayWatermarkPoller implements ReplicationWatermarks, AutoC
         final WriterIdentity writer;
         final long lsn;
         final CompletableFuture<Boolean> result = new CompletableFuture<>();
+        final AtomicBoolean ended = new AtomicBoolean();
         volatile Scheduler.Cancellable timer;
 
         Waiter(WriterIdentity writer, long lsn) {
