@@ -54,7 +54,8 @@ import org.HdrHistogram.Histogram;
  *       against a long-lived plain pgjdbc connection.
  *   <li><b>Sessions</b>, with round trips emulated on the proxies ({@value #LOCAL} {@value #LOCAL_RTT_MS} ms,
  *       {@value #WRITER} {@value #WRITER_RTT_MS} ms, {@value #FAR} {@value #FAR_RTT_MS} ms) and both replicas
- *       replaying {@code recovery_min_apply_delay} behind: {@value #SESSIONS} sessions, each updating its own keys
+ *       replaying {@code recovery_min_apply_delay} behind (100 ms; then 0 and 500 ms with a fifth of the
+ *       operations): {@value #SESSIONS} sessions, each updating its own keys
  *       (10 % of operations, a version counter per key) and reading them back (90 %) as fast as they can. A read that
  *       returns an older version than the session's own last write is a read-your-writes violation; which node served
  *       each read is its {@code inet_server_port()}. The AWS wrapper's sessions hold one connection each and switch it
@@ -82,13 +83,15 @@ final class JdbcScenario {
     private static final int OVERHEAD_ROUNDS = 8;
     private static final Duration LATENCY_ROUND = Duration.ofMillis(500);
     private static final Duration THROUGHPUT_ROUND = Duration.ofSeconds(1);
+    /** The replay delays the sessions also run at, besides the main one. */
+    private static final int[] OTHER_DELAYS_MS = {0, 500};
     private static final String POINT_READ = "SELECT v FROM kv WHERE k = ?";
     private static final String SESSION_READ = "SELECT v, inet_server_port() FROM kv WHERE k = ?";
     private static final String SESSION_WRITE = "UPDATE kv SET v = v + 1 WHERE k = ? RETURNING v";
 
-    /** Total session operations per client; {@code -Djdbc.sessionOps=N} changes it. */
+    /** Session operations per client at the main replay delay; {@code -Djdbc.sessionOps=N} changes it. */
     private final int sessionOps = Integer.getInteger("jdbc.sessionOps", 100_000);
-    /** The replicas' replay delay in the sessions part; {@code -Djdbc.replayDelayMs=N} changes it. */
+    /** The replicas' main replay delay in the sessions part; {@code -Djdbc.replayDelayMs=N} changes it. */
     private final int replayDelayMs = Integer.getInteger("jdbc.replayDelayMs", 100);
 
     private PostgresCluster cluster;
@@ -360,11 +363,24 @@ final class JdbcScenario {
         }
     }
 
+    /**
+     * Runs the sessions at the main replay delay with every operation, then at 0 and 500 ms with a fifth of them
+     * (figures suffixed with the delay).
+     */
     private void sessions(MultiRegionDataSource latitude) throws Exception {
-        cluster.replicas().forEach(r -> cluster.replayDelay(r, Duration.ofMillis(replayDelayMs)));
-        log("sessions: replicas replay %d ms behind, %d sessions, %,d operations per client", replayDelayMs, SESSIONS,
-                sessionOps);
-        SessionResult aws = sessionRun("aws", session -> {
+        sessions(latitude, replayDelayMs, sessionOps, "");
+        for (int delay : OTHER_DELAYS_MS) {
+            sessions(latitude, delay, sessionOps / 5, "_" + delay + "ms");
+        }
+        cluster.replicas().forEach(r -> cluster.replayDelay(r, Duration.ZERO));
+    }
+
+    private void sessions(MultiRegionDataSource latitude, int delayMs, int ops, String suffix) throws Exception {
+        cluster.replicas().forEach(r -> cluster.replayDelay(r, Duration.ofMillis(delayMs)));
+        long waits = latitude.replayWaits();
+        long waitsReplayed = latitude.replayWaitsReplayed();
+        log("sessions: replicas replay %d ms behind, %d sessions, %,d operations per client", delayMs, SESSIONS, ops);
+        SessionResult aws = sessionRun("aws", ops, session -> {
             Connection c = awsConnection();
             return new SessionClient() {
                 @Override
@@ -385,7 +401,7 @@ final class JdbcScenario {
                 }
             };
         });
-        SessionResult lat = sessionRun("latitude", session -> {
+        SessionResult lat = sessionRun("latitude", ops, session -> {
             Session own = Session.create(latitude.latitude().watermarkBounds());
             Context context = own.storeIn(Context.current());
             return new SessionClient() {
@@ -409,20 +425,19 @@ final class JdbcScenario {
                 }
             };
         });
-        report("peer_aws_", aws);
-        report("", lat);
-        metric("replay_waits", latitude.replayWaits(), "");
-        metric("replay_waits_replayed", latitude.replayWaitsReplayed(), "");
-        cluster.replicas().forEach(r -> cluster.replayDelay(r, Duration.ZERO));
+        report("peer_aws_", suffix, aws);
+        report("", suffix, lat);
+        metric("replay_waits" + suffix, latitude.replayWaits() - waits, "");
+        metric("replay_waits_replayed" + suffix, latitude.replayWaitsReplayed() - waitsReplayed, "");
     }
 
-    private void report(String prefix, SessionResult r) {
-        metric(prefix + "ryw_violations", r.violations, "");
-        metric(prefix + "local_read_share_pct", r.localSharePct(), "%");
-        metric(prefix + "session_ops", r.ops, "");
-        metric(prefix + "session_failures", r.failures, "");
-        metric(prefix + "session_p50_us", r.latency.getValueAtPercentile(50), "us");
-        metric(prefix + "session_p99_us", r.latency.getValueAtPercentile(99), "us");
+    private void report(String prefix, String suffix, SessionResult r) {
+        metric(prefix + "ryw_violations" + suffix, r.violations, "");
+        metric(prefix + "local_read_share_pct" + suffix, r.localSharePct(), "%");
+        metric(prefix + "session_ops" + suffix, r.ops, "");
+        metric(prefix + "session_failures" + suffix, r.failures, "");
+        metric(prefix + "session_p50_us" + suffix, r.latency.getValueAtPercentile(50), "us");
+        metric(prefix + "session_p99_us" + suffix, r.latency.getValueAtPercentile(99), "us");
     }
 
     private static long update(Connection c, int k) throws SQLException {
@@ -451,9 +466,9 @@ final class JdbcScenario {
         SessionClient open(int session) throws SQLException;
     }
 
-    private SessionResult sessionRun(String name, SessionFactory factory) throws Exception {
+    private SessionResult sessionRun(String name, int ops, SessionFactory factory) throws Exception {
         ExecutorService threads = Executors.newFixedThreadPool(SESSIONS);
-        AtomicLong remaining = new AtomicLong(sessionOps);
+        AtomicLong remaining = new AtomicLong(ops);
         LongAdder reads = new LongAdder();
         LongAdder violations = new LongAdder();
         LongAdder failures = new LongAdder();
