@@ -250,8 +250,9 @@ primary is us-east-1 (the writer), replica 1 eu-west-1 (the local region), repli
 `MultiRegionDataSource` has the engine's defaults and one HikariCP pool (16 connections) per region. The peers, side
 by side on the same cluster in the same run: plain pgjdbc 42.7 in a HikariCP 6.3 pool; the AWS Advanced JDBC Wrapper
 3.2.0 with its simple read/write splitting plugin (`wrapperPlugins=srw`, `srwWriteEndpoint` the primary,
-`srwReadEndpoint` the local replica, `verifyNewSrwConnections=false` because plain PostgreSQL has no topology to verify
-roles against; its `readWriteSplitting` plugin needs Aurora's topology); pgjdbc's own multi-host URL with
+`srwReadEndpoint` the local replica, `verifyNewSrwConnections=false`: with it on, each new connection's role is asked
+of the host list provider, and the one for a plain connection string throws `UnsupportedOperationException` from
+`getHostRole`); pgjdbc's own multi-host URL with
 `targetServerType=primary` (default `hostRecheckSeconds=10`) in a HikariCP pool. Four parts, one run:
 
 - **Overhead** (no emulated latency): a point read by primary key (`SELECT v FROM kv WHERE k = ?`, 1,000 rows) on the
@@ -268,7 +269,7 @@ roles against; its `readWriteSplitting` plugin needs Aurora's topology); pgjdbc'
   it wrote), 90 % reads of its keys (`SELECT v, inet_server_port() ...`, read-only). A read that returns an older
   version than the session's own last write is a read-your-writes violation (`ryw_violations`); which node answered
   is its `inet_server_port()` (`local_read_share_pct`: reads answered by eu-west-1). 100,000 operations per client
-  (`-Djdbc.sessionOps=N`); then the same at 0 ms and 500 ms replay delay with 20,000 each (figures suffixed `_0ms`,
+  (`-Djdbc.sessionOps=N`); then the same at 0 ms and 500 ms replay delay with 10,000 each (figures suffixed `_0ms`,
   `_500ms`). The wrapper's sessions hold one connection and switch it with `setReadOnly`; Latitude's each carry their
   own `Session` in the OpenTelemetry context and take a logical connection per operation. `replay_waits`: session
   reads that waited for eu-west-1 to replay the session's write, `replay_waits_replayed` those that then stayed there.
@@ -280,6 +281,10 @@ roles against; its `readWriteSplitting` plugin needs Aurora's topology); pgjdbc'
   (SIGKILL), 1 s later ap-southeast-2 is promoted (`pg_promote`). `*promotion_to_write_ms`: from the end of the
   promotion to the first write that succeeded after it (-1: none within 40 s). The log lists the errors each client
   saw meanwhile, by class and SQLState.
+
+The testkit runs PostgreSQL with `synchronous_commit=off` and `fsync=off` (for speed): a commit returns before its
+WAL is flushed, and replicas receive it only once the WAL writer flushes it (`wal_writer_delay`, 200 ms), so even at
+0 ms replay delay a replica lags its writer by up to about 200 ms.
 
 Targets: `overhead_pct` ≤ 5, `added_p50_us` ≤ 30, `ryw_violations` 0, `local_read_share_pct` ≥ 90 at 100 ms,
 `reader_failover_failed` 0.

@@ -54,7 +54,7 @@ import org.HdrHistogram.Histogram;
  *       against a long-lived plain pgjdbc connection.
  *   <li><b>Sessions</b>, with round trips emulated on the proxies ({@value #LOCAL} {@value #LOCAL_RTT_MS} ms,
  *       {@value #WRITER} {@value #WRITER_RTT_MS} ms, {@value #FAR} {@value #FAR_RTT_MS} ms) and both replicas
- *       replaying {@code recovery_min_apply_delay} behind (100 ms; then 0 and 500 ms with a fifth of the
+ *       replaying {@code recovery_min_apply_delay} behind (100 ms; then 0 and 500 ms with a tenth of the
  *       operations): {@value #SESSIONS} sessions, each updating its own keys
  *       (10 % of operations, a version counter per key) and reading them back (90 %) as fast as they can. A read that
  *       returns an older version than the session's own last write is a read-your-writes violation; which node served
@@ -334,7 +334,8 @@ final class JdbcScenario {
         p.setProperty("wrapperPlugins", "srw");
         p.setProperty("srwWriteEndpoint", "127.0.0.1:" + nodes.get(WRITER).proxyPort());
         p.setProperty("srwReadEndpoint", "127.0.0.1:" + nodes.get(LOCAL).proxyPort());
-        // Checking each new connection's role needs a topology query that plain PostgreSQL does not offer.
+        // With verification on, each new connection's role is asked of the host list provider, and the one for a plain
+        // connection string cannot tell (ConnectionStringHostListProvider.getHostRole throws).
         p.setProperty("verifyNewSrwConnections", "false");
         return DriverManager.getConnection("jdbc:aws-wrapper:postgresql://127.0.0.1:" + nodes.get(WRITER).proxyPort()
                 + "/postgres", p);
@@ -364,13 +365,13 @@ final class JdbcScenario {
     }
 
     /**
-     * Runs the sessions at the main replay delay with every operation, then at 0 and 500 ms with a fifth of them
+     * Runs the sessions at the main replay delay with every operation, then at 0 and 500 ms with a tenth of them
      * (figures suffixed with the delay).
      */
     private void sessions(MultiRegionDataSource latitude) throws Exception {
         sessions(latitude, replayDelayMs, sessionOps, "");
         for (int delay : OTHER_DELAYS_MS) {
-            sessions(latitude, delay, sessionOps / 5, "_" + delay + "ms");
+            sessions(latitude, delay, sessionOps / 10, "_" + delay + "ms");
         }
         cluster.replicas().forEach(r -> cluster.replayDelay(r, Duration.ZERO));
     }

@@ -173,8 +173,9 @@ public final class ReplayWatermarkPoller implements ReplicationWatermarks, AutoC
         rp.waiters.add(w);
         // Checked again after joining: a poll that landed between the first check and the add did not see this waiter.
         NodeState now = rp.state;
-        if (now != null && w.decided(now) != null) {
-            finish(rp, w, w.decided(now));
+        Boolean decided = now == null ? null : w.decided(now);
+        if (decided != null) {
+            finish(rp, w, decided);
             return w.result;
         }
         w.timer = s.schedule(() -> offload(() -> finish(rp, w, false)), max.toNanos());
