@@ -32,6 +32,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * java -jar benchmarks/target/benchmarks.jar dynamodb   # scenario: MultiRegionDynamoDbClient on DynamoDB Local regions
  * java -jar benchmarks/target/benchmarks.jar tail       # scenario: routing and hedging when 5 % of the local region's
  *                                                      # requests are slow (DynamoDB Local behind latency proxies)
+ * java -jar benchmarks/target/benchmarks.jar jdbc       # scenario: MultiRegionDataSource beside pgjdbc + HikariCP, the
+ *                                                      # AWS JDBC wrapper and pgjdbc multi-host on a PostgreSQL cluster
  * </pre>
  *
  * <p>{@value #FAILOVER_CLIENT} is the client side of a cold pass, started by {@code failover} in a fresh JVM.
@@ -39,7 +41,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <p>Exit status: 0 on success, 2 for an unknown name, 1 if the benchmark failed.
  */
 public final class Main {
-    static final String USAGE = "usage: java -jar benchmarks.jar plan|failover|token|dynamodb|tail"
+    static final String USAGE = "usage: java -jar benchmarks.jar plan|failover|token|dynamodb|tail|jdbc"
             + " (or failover-cold|failover-cold-warmup|failover-warm: one pass of failover)";
     /** The client side of a failover cold pass, run in a fresh JVM by {@link FailoverScenario#inFreshJvm}. */
     static final String FAILOVER_CLIENT = "failover-client";
@@ -88,6 +90,9 @@ public final class Main {
                 break;
             case "tail":
                 metrics = new TailScenario().run();
+                break;
+            case "jdbc":
+                metrics = new JdbcScenario().run();
                 break;
             default:
                 System.err.println("unknown benchmark '" + args[0] + "'; " + USAGE);

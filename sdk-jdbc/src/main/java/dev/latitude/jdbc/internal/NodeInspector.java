@@ -16,15 +16,18 @@ import java.sql.SQLException;
  * alone would not do: after a promotion it changes only when the next checkpoint completes, minutes later.
  */
 public final class NodeInspector {
+    // Kept cheap, since a writer is asked after read-write work: no pg_settings scan, and the last checkpoint (a read of
+    // the control file) only on a replica whose WAL receiver is not running.
     private static final String SQL = "SELECT x.r, s.system_identifier,"
-            + " CASE WHEN x.r THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), c.timeline_id)"
+            + " CASE WHEN x.r THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver),"
+            + "  (SELECT timeline_id FROM pg_control_checkpoint()))"
             + "  ELSE ('x' || substr(pg_walfile_name(pg_current_wal_insert_lsn()), 1, 8))::bit(32)::int END,"
             + " ((CASE WHEN x.r THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END) - '0/0')::bigint,"
             + " CASE WHEN NOT x.r OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
             + "  ELSE (extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::bigint END,"
             + " current_setting('wal_block_size')::bigint,"
-            + " (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size')"
-            + " FROM (SELECT pg_is_in_recovery() AS r) x, pg_control_system() s, pg_control_checkpoint() c";
+            + " pg_size_bytes(current_setting('wal_segment_size'))"
+            + " FROM (SELECT pg_is_in_recovery() AS r) x, pg_control_system() s";
     /** {@code SizeOfXLogShortPHD}: the header at the start of every WAL page. */
     private static final long SHORT_PAGE_HEADER = 24;
     /** {@code SizeOfXLogLongPHD}: the header of the first page of each WAL segment. */

@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
@@ -172,8 +173,9 @@ public final class ReplayWatermarkPoller implements ReplicationWatermarks, AutoC
         rp.waiters.add(w);
         // Checked again after joining: a poll that landed between the first check and the add did not see this waiter.
         NodeState now = rp.state;
-        if (now != null && w.decided(now) != null) {
-            finish(rp, w, w.decided(now));
+        Boolean decided = now == null ? null : w.decided(now);
+        if (decided != null) {
+            finish(rp, w, decided);
             return w.result;
         }
         w.timer = s.schedule(() -> offload(() -> finish(rp, w, false)), max.toNanos());
@@ -225,12 +227,17 @@ public final class ReplayWatermarkPoller implements ReplicationWatermarks, AutoC
         return waitsExpired.sum();
     }
 
+    /** Returns how many callers wait on {@code region} now. */
+    int waiting(String region) {
+        return regions.get(region).waiters.size();
+    }
+
     /** Stops polling and ends every wait with false; idempotent. */
     @Override
     public void close() {
         closed = true;
         for (RegionPoll rp : regions.values()) {
-            Scheduler.Cancellable next = rp.next.getAndSet(null);
+            Scheduler.Cancellable next = rp.next;
             if (next != null) {
                 next.cancel();
             }
@@ -284,10 +291,15 @@ public final class ReplayWatermarkPoller implements ReplicationWatermarks, AutoC
             return;
         }
         long delay = rp.waiters.isEmpty() ? intervalNanos : waitIntervalNanos;
-        Scheduler.Cancellable previous = rp.next.getAndSet(s.schedule(() -> pollNow(rp), delay));
-        if (previous != null) {
-            previous.cancel(); // a poll started early for a waiter: keep one chain of polls, not two
-        }
+        // Only the latest timer polls: one that an early poll for a waiter has superseded does nothing when it fires.
+        // Superseded timers are not cancelled, because with a short delay a timer may fire before its handle is
+        // stored, and cancelling "the previous handle" could then cancel the latest one and end the polls.
+        long generation = rp.generation.incrementAndGet();
+        rp.next = s.schedule(() -> {
+            if (rp.generation.get() == generation) {
+                pollNow(rp);
+            }
+        }, delay);
     }
 
     private void finish(RegionPoll rp, Waiter w, boolean replayed) {
@@ -296,8 +308,10 @@ public final class ReplayWatermarkPoller implements ReplicationWatermarks, AutoC
         if (timer != null) {
             timer.cancel();
         }
-        if (w.result.complete(replayed)) {
+        if (w.ended.compareAndSet(false, true)) {
+            // Counted before the future completes, so whoever sees it done also sees it counted.
             (replayed ? waitsReplayed : waitsExpired).increment();
+            w.result.complete(replayed);
         }
     }
 
@@ -315,7 +329,8 @@ public final class ReplayWatermarkPoller implements ReplicationWatermarks, AutoC
         final String region;
         final NodeSource source;
         final AtomicBoolean polling = new AtomicBoolean();
-        final AtomicReference<Scheduler.Cancellable> next = new AtomicReference<>();
+        final AtomicLong generation = new AtomicLong();
+        volatile Scheduler.Cancellable next;
         final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
         volatile NodeState state;
 
@@ -330,6 +345,7 @@ public final class ReplayWatermarkPoller implements ReplicationWatermarks, AutoC
         final WriterIdentity writer;
         final long lsn;
         final CompletableFuture<Boolean> result = new CompletableFuture<>();
+        final AtomicBoolean ended = new AtomicBoolean();
         volatile Scheduler.Cancellable timer;
 
         Waiter(WriterIdentity writer, long lsn) {
