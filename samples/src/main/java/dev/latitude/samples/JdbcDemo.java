@@ -26,8 +26,8 @@ import java.util.Map;
  * The PostgreSQL demo: a real primary (us-east-1) and two streaming replicas (eu-west-1, the local region, and
  * ap-south-1) from the testkit's {@link PostgresCluster}, each behind a HikariCP pool, and a
  * {@link MultiRegionDataSource} over them. It shows a session reading its own write while the local replica's replay
- * is paused (the read goes to a region that has replayed it) and the same read without the session getting the stale local answer;
- * read-only work carrying on with the local replica blackholed; and the primary killed and the local replica
+ * is paused (the read goes to a region that has replayed it) and the same read without the session getting the stale
+ * local answer; read-only work carrying on with the local replica blackholed; and the primary killed and the local replica
  * promoted: a typed "failed over" error, then writes on the new writer.
  *
  * <p>Run it with {@code mvn -q -pl samples -am package -DskipTests exec:java

@@ -258,7 +258,8 @@ final class LogicalConnection implements Connection {
      * @param sql the statement, or {@code null} if not known (a batch)
      */
     void beforeExecute(Connection statementPhysical, String sql) {
-        if (statementPhysical == physical && !physicalReadOnly && (sql == null || SqlVerbs.mayWrite(SqlVerbs.verb(sql)))) {
+        if (statementPhysical == physical && !physicalReadOnly
+                && (sql == null || SqlVerbs.mayWrite(SqlVerbs.verb(sql)))) {
             mayHaveWritten = true;
         }
     }

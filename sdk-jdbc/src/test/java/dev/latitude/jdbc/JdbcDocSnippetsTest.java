@@ -111,7 +111,7 @@ class JdbcDocSnippetsTest {
             // snippet: jdbc-session
             Session session = dataSource.decodeSession(incoming);  // from the request's X-Session-Token header
             try (Scope ignored = session.storeIn(Context.current()).makeCurrent()) {
-                jdbc.update("INSERT INTO public.doc_order VALUES (42) ON CONFLICT DO NOTHING"); // records the WAL position
+                jdbc.update("INSERT INTO public.doc_order VALUES (42) ON CONFLICT DO NOTHING"); // records its position
                 // ... read-only work of this session now runs only where position was replayed
             }
             header.set(dataSource.encodeSession(session));          // the response's X-Session-Token header

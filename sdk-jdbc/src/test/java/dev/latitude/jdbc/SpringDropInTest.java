@@ -75,7 +75,8 @@ class SpringDropInTest {
     @Test
     void readWriteTransaction_runsOnTheWriter_andCommits() {
         String region = readWrite.execute(status -> {
-            jdbc.update("INSERT INTO public.spring_note VALUES (1, 'hello') ON CONFLICT (id) DO UPDATE SET body = 'hello'");
+            jdbc.update("INSERT INTO public.spring_note VALUES (1, 'hello')"
+                    + " ON CONFLICT (id) DO UPDATE SET body = 'hello'");
             return servingRegion();
         });
         assertThat(region).isEqualTo(WRITER);
