@@ -9,6 +9,8 @@
 #   benchmarks/run.sh tail       scenario: 5 % of the local region's requests 300 ms late; does latency routing keep it
 #                                first, and does hedging cut the tail within its budget?
 #   benchmarks/run.sh s3         scenario: MultiRegionS3Client on S3Proxy regions (overhead, 64 MiB bodies, failover)
+#   benchmarks/run.sh jdbc       scenario: MultiRegionDataSource beside pgjdbc + HikariCP, the AWS JDBC wrapper and pgjdbc
+#                                multi-host on a PostgreSQL primary and two replicas (overhead, sessions, failovers)
 #   benchmarks/run.sh all        all of them, then rewrite docs/BENCHMARKS.md and the figures other docs quote from it
 #
 # Output is also written to benchmarks/results/NAME.txt (git-ignored); the last lines are the figures,
@@ -17,14 +19,14 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-BENCHMARKS=(plan failover token dynamodb tail s3)
+BENCHMARKS=(plan failover token dynamodb tail s3 jdbc)
 JAR=benchmarks/target/benchmarks.jar
 RESULTS=benchmarks/results
 DOC=docs/BENCHMARKS.md
 
 usage() {
     echo "usage: benchmarks/run.sh NAME" >&2
-    echo "  NAME: plan | failover | token | dynamodb | tail | s3 | all (runs every benchmark and rewrites $DOC)" >&2
+    echo "  NAME: plan | failover | token | dynamodb | tail | s3 | jdbc | all (runs every benchmark and rewrites $DOC)" >&2
     exit 2
 }
 
@@ -256,6 +258,56 @@ p50 2.8 ms -> 43.5 ms), and with routing pinned to eu-west-1 the p99 stayed at 3
 time on a machine it shares with the load; read the per-run lines in `benchmarks/results/tail.txt`.
 MD
         ;;
+    jdbc)
+        cat <<'MD'
+## jdbc: MultiRegionDataSource beside pgjdbc, HikariCP and the AWS JDBC wrapper
+
+A scenario (`JdbcScenario`, plain `main`) on the testkit's `PostgresCluster`: a PostgreSQL 15 primary and two
+streaming replicas on 127.0.0.1, each behind its `TcpFaultProxy`; every client connects through the proxies. The
+primary is us-east-1 (the writer), replica 1 eu-west-1 (the local region), replica 2 ap-southeast-2. Latitude's
+`MultiRegionDataSource` has the engine's defaults and one HikariCP pool (16 connections) per region. The peers, side
+by side on the same cluster in the same run: plain pgjdbc 42.7 in a HikariCP 6.3 pool; the AWS Advanced JDBC Wrapper
+3.2.0 with its simple read/write splitting plugin (`wrapperPlugins=srw`, `srwWriteEndpoint` the primary,
+`srwReadEndpoint` the local replica, `verifyNewSrwConnections=false`: with it on, each new connection's role is asked
+of the host list provider, and the one for a plain connection string throws `UnsupportedOperationException` from
+`getHostRole`); pgjdbc's own multi-host URL with
+`targetServerType=primary` (default `hostRecheckSeconds=10`) in a HikariCP pool. Four parts, one run:
+
+- **Overhead** (no emulated latency): a point read by primary key (`SELECT v FROM kv WHERE k = ?`, 1,000 rows) on the
+  local replica. Sequential from one thread, 8 interleaved rounds of 0.5 s per client (`*_p50_us`, HdrHistogram), and
+  from 4 threads, 8 interleaved rounds of 1 s per client (`*_ops_per_s`, medians). `plain`: a HikariCP connection per
+  read; `latitude`: a logical connection per read with `setReadOnly(true)`; `direct`: one pgjdbc connection per
+  thread, held; `aws`: one wrapper connection per thread, held, read-only (the wrapper's own way of working: it keeps
+  a writer and a reader connection under each logical one). `overhead_pct` = plain over latitude throughput - 1,
+  `added_p50_us` = latitude p50 - plain p50; `peer_aws_overhead_pct` and `peer_aws_added_p50_us` compare the wrapper
+  with `direct` the same way.
+- **Sessions**: round trips emulated on the proxies (eu-west-1 1 ms, us-east-1 10 ms, ap-southeast-2 20 ms; half
+  each way) and both replicas replaying 100 ms behind (`recovery_min_apply_delay`). 16 sessions, each on its own 50
+  keys, as fast as they can: 10 % `UPDATE kv SET v = v + 1 WHERE k = ? RETURNING v` (the session remembers the version
+  it wrote), 90 % reads of its keys (`SELECT v, inet_server_port() ...`, read-only). A read that returns an older
+  version than the session's own last write is a read-your-writes violation (`ryw_violations`); which node answered
+  is its `inet_server_port()` (`local_read_share_pct`: reads answered by eu-west-1). 100,000 operations per client
+  (`-Djdbc.sessionOps=N`); then the same at 0 ms and 500 ms replay delay with 10,000 each (figures suffixed `_0ms`,
+  `_500ms`). The wrapper's sessions hold one connection and switch it with `setReadOnly`; Latitude's each carry their
+  own `Session` in the OpenTelemetry context and take a logical connection per operation. `replay_waits`: session
+  reads that waited for eu-west-1 to replay the session's write, `replay_waits_replayed` those that then stayed there.
+- **Reader blackholed** (Latitude): read-only reads from 4 threads; after 3 s the local replica's proxy swallows
+  everything for 5 s, then heals; 3 s more. `reader_failover_failed` counts failed reads (target 0),
+  `reader_moved_ms` the time from the blackhole to the first read answered elsewhere, `reader_fault_p99_ms` and
+  `reader_fault_max_ms` the latency of reads started during the blackhole.
+- **Writer killed, replica 2 promoted**: a write every 10 ms through each client, side by side; the primary is killed
+  (SIGKILL), 1 s later ap-southeast-2 is promoted (`pg_promote`). `*promotion_to_write_ms`: from the end of the
+  promotion to the first write that succeeded after it (-1: none within 40 s). The log lists the errors each client
+  saw meanwhile, by class and SQLState.
+
+The testkit runs PostgreSQL with `synchronous_commit=off` and `fsync=off` (for speed): a commit returns before its
+WAL is flushed, and replicas receive it only once the WAL writer flushes it (`wal_writer_delay`, 200 ms), so even at
+0 ms replay delay a replica lags its writer by up to about 200 ms.
+
+Targets: `overhead_pct` ≤ 5, `added_p50_us` ≤ 30, `ryw_violations` 0, `local_read_share_pct` ≥ 90 at 100 ms,
+`reader_failover_failed` 0.
+MD
+        ;;
     esac
 }
 
@@ -319,6 +371,14 @@ MD
                     "$RESULTS/$b.txt" || true
                 echo '```'
             fi
+            if [ "$b" = jdbc ]; then
+                echo
+                echo "From the run's log (overhead rounds, sessions, reader blackhole, writer failover):"
+                echo
+                echo '```'
+                grep -E '^jdbc: ' "$RESULTS/$b.txt" || true
+                echo '```'
+            fi
             if [ "$b" = tail ]; then
                 echo
                 echo "From the run's log (one line per run):"
@@ -334,7 +394,7 @@ MD
 
 [ $# -eq 1 ] || usage
 case "$1" in
-plan | failover | token | dynamodb | tail | s3)
+plan | failover | token | dynamodb | tail | s3 | jdbc)
     build
     run_one "$1"
     ;;

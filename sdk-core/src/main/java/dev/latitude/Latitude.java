@@ -117,6 +117,31 @@ public interface Latitude extends AutoCloseable {
     DataPolicies dataPolicies();
 
     /**
+     * Returns the scheduler the engine's timers run on (the one given to {@link Builder#scheduler(Scheduler)}, else
+     * the engine's own), so that an adapter's background work, such as polling replicas' replication positions, shares
+     * the engine's timer thread and a test's manual clock. Its tasks must be cheap and never block: hand blocking work
+     * to an executor.
+     *
+     * @return the scheduler
+     */
+    Scheduler scheduler();
+
+    /**
+     * Moves the writer role to {@code regionId} for calls planned from now on, after the database behind the regions
+     * promoted a replica there (a single-writer failover the adapter found out about): writes of single-writer data
+     * classes go there, and for SESSION reads it is the region that holds all their writes. Data policies that name a
+     * writer region of their own keep it; residency is still checked per data class. The topology's own writer roles
+     * are what {@link #topology()} keeps reporting.
+     *
+     * @param regionId a region of the topology
+     * @throws LatitudeConfigException if it is not one
+     * @throws UnsupportedOperationException if this engine cannot move its writer
+     */
+    default void moveWriter(String regionId) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot move its writer");
+    }
+
+    /**
      * Returns the regions the engine would try for {@code operation} right now, in order.
      *
      * @param operation the operation

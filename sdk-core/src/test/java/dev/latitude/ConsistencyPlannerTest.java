@@ -1,6 +1,7 @@
 package dev.latitude;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.latitude.spi.ReplicationWatermarks;
 import dev.latitude.testing.ManualClock;
@@ -263,6 +264,27 @@ class ConsistencyPlannerTest {
     void singleWriterPolicy_namedWriterRegionTakesTheWrites() {
         Latitude l = engine(b -> b.dataPolicies(DataPolicies.builder()
                 .exact(TABLE, DataPolicy.builder().writerRegion(WRITER).build()).build()));
+        assertThat(ids(l.plan(Operation.write("Put").dataClass(TABLE).build()))).containsExactly(WRITER);
+    }
+
+    @Test
+    void moveWriter_sendsWritesToTheNewWriter_andItHoldsTheSessionsWrites() {
+        Latitude l = engine();
+        l.moveWriter(WEST);
+        assertThat(ids(l.plan(Operation.write("Put").dataClass(TABLE).build()))).containsExactly(WEST);
+        Session session = Session.create();
+        session.recordWrite(TABLE, null, 100, WEST);
+        // Nothing is known of the replicas: only the region that took the write may serve the session.
+        assertThat(ids(l.plan(Operation.read("Get").dataClass(TABLE).session(session).build())))
+                .containsExactly(WEST);
+        assertThat(l.topology().region(WRITER).isWriter()).isTrue();
+    }
+
+    @Test
+    void moveWriter_toAnUnknownRegion_isRefused() {
+        Latitude l = engine();
+        assertThatThrownBy(() -> l.moveWriter("mars-1")).isInstanceOf(LatitudeConfigException.class)
+                .hasMessageContaining("mars-1");
         assertThat(ids(l.plan(Operation.write("Put").dataClass(TABLE).build()))).containsExactly(WRITER);
     }
 }

@@ -23,6 +23,15 @@ class LatitudeBuilderTest {
     }
 
     @Test
+    void scheduler_isTheOneGiven_elseTheEnginesOwn() {
+        try (Latitude given = Latitude.builder().topology(topology).ticker(clock).scheduler(clock).build();
+                Latitude own = Latitude.builder().topology(topology).build()) {
+            assertThat(given.scheduler()).isSameAs(clock);
+            assertThat(own.scheduler()).isNotNull().isNotSameAs(clock);
+        }
+    }
+
+    @Test
     void topology_setTwice_throws() {
         Latitude.Builder b = Latitude.builder().topology(topology);
 

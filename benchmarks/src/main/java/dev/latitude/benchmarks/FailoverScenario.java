@@ -24,6 +24,7 @@ import dev.latitude.Topology;
 import dev.latitude.WarmUpReport;
 import dev.latitude.WatermarkBounds;
 import dev.latitude.spi.HealthProbe;
+import dev.latitude.spi.Scheduler;
 import dev.latitude.testkit.FakeRegion;
 import dev.latitude.testkit.FakeRegionClient;
 import dev.latitude.testkit.FakeRegions;
@@ -261,6 +262,11 @@ public final class FailoverScenario {
         @Override
         public WatermarkBounds watermarkBounds() {
             return delegate.watermarkBounds();
+        }
+
+        @Override
+        public Scheduler scheduler() {
+            return delegate.scheduler();
         }
 
         @Override

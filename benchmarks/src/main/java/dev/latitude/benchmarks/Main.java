@@ -33,6 +33,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * java -jar benchmarks/target/benchmarks.jar s3         # scenario: MultiRegionS3Client on S3Proxy regions
  * java -jar benchmarks/target/benchmarks.jar tail       # scenario: routing and hedging when 5 % of the local region's
  *                                                      # requests are slow (DynamoDB Local behind latency proxies)
+ * java -jar benchmarks/target/benchmarks.jar jdbc       # scenario: MultiRegionDataSource beside pgjdbc + HikariCP, the
+ *                                                      # AWS JDBC wrapper and pgjdbc multi-host on a PostgreSQL cluster
  * </pre>
  *
  * <p>{@value #FAILOVER_CLIENT} is the client side of a cold pass, started by {@code failover} in a fresh JVM.
@@ -40,7 +42,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <p>Exit status: 0 on success, 2 for an unknown name, 1 if the benchmark failed.
  */
 public final class Main {
-    static final String USAGE = "usage: java -jar benchmarks.jar plan|failover|token|dynamodb|tail|s3"
+    static final String USAGE = "usage: java -jar benchmarks.jar plan|failover|token|dynamodb|tail|s3|jdbc"
             + " (or failover-cold|failover-cold-warmup|failover-warm: one pass of failover)";
     /** The client side of a failover cold pass, run in a fresh JVM by {@link FailoverScenario#inFreshJvm}. */
     static final String FAILOVER_CLIENT = "failover-client";
@@ -92,6 +94,9 @@ public final class Main {
                 break;
             case "s3":
                 metrics = new S3Scenario().run();
+                break;
+            case "jdbc":
+                metrics = new JdbcScenario().run();
                 break;
             default:
                 System.err.println("unknown benchmark '" + args[0] + "'; " + USAGE);

@@ -71,6 +71,8 @@ public final class Engine implements Latitude, RegionState.Events {
     private final ProbeRunner probes;
     private final DataPolicies dataPolicies;
     private final ReplicationWatermarks watermarks;
+    // The region a failover moved the writer role to, or null while the topology's writer holds it.
+    private volatile String movedWriter;
     private final WatermarkBounds bounds;
     private volatile RoutingPolicy routing;
     private volatile boolean closed;
@@ -392,6 +394,21 @@ public final class Engine implements Latitude, RegionState.Events {
      * Returns the one region that takes writes of a single-writer data class, or {@code null} for a multi-writer one
      * (or if several regions could take them).
      */
+    @Override
+    public void moveWriter(String regionId) {
+        if (regionId == null || !topology.contains(regionId)) {
+            throw new LatitudeConfigException("writerRegion", "'" + regionId + "' is not a region of the topology;"
+                    + " move the writer to one of " + topology.regions().stream().map(RegionSpec::id).toList());
+        }
+        movedWriter = regionId;
+    }
+
+    /** Whether {@code region} holds the writer role: the one it was moved to, else the topology's. */
+    private boolean isWriter(RegionSpec region) {
+        String moved = movedWriter;
+        return moved != null ? moved.equals(region.id()) : region.isWriter();
+    }
+
     String singleWriter(DataPolicy policy) {
         if (policy.writeMode() != WriteMode.SINGLE_WRITER) {
             return null;
@@ -401,7 +418,7 @@ public final class Engine implements Latitude, RegionState.Events {
         }
         String found = null;
         for (RegionState r : regions) {
-            if (r.spec.isWriter() && policy.allows(r.spec)) {
+            if (isWriter(r.spec) && policy.allows(r.spec)) {
                 if (found != null) {
                     return null;
                 }
@@ -412,11 +429,11 @@ public final class Engine implements Latitude, RegionState.Events {
     }
 
     /** Whether {@code region} takes writes of a data class with {@code policy}. */
-    private static boolean takesWrites(DataPolicy policy, RegionSpec region) {
+    private boolean takesWrites(DataPolicy policy, RegionSpec region) {
         if (policy.writeMode() == WriteMode.MULTI_WRITER) {
             return true;
         }
-        return policy.writerRegion() != null ? policy.writerRegion().equals(region.id()) : region.isWriter();
+        return policy.writerRegion() != null ? policy.writerRegion().equals(region.id()) : isWriter(region);
     }
 
     /** The consistency filter for a read. */
@@ -482,6 +499,11 @@ public final class Engine implements Latitude, RegionState.Events {
     @Override
     public WatermarkBounds watermarkBounds() {
         return bounds;
+    }
+
+    @Override
+    public Scheduler scheduler() {
+        return scheduler;
     }
 
     @Override
