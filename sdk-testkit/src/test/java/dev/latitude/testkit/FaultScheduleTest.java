@@ -158,14 +158,15 @@ class FaultScheduleTest {
                     .build();
             try (FaultSchedule schedule = FaultSchedule.create()
                     .at(Duration.ofMillis(50), region, Fault.errorRate(1.0, 503, "scheduled outage"))
-                    .at(Duration.ofMillis(250), region, Fault.refuseConnections())
+                    // Far enough after the first step that a cold HTTP client on a busy machine gets its request in.
+                    .at(Duration.ofSeconds(2), region, Fault.refuseConnections())
                     .start()) {
                 assertThat(Polling.eventually(Duration.ofSeconds(2), Duration.ofMillis(10),
                         () -> region.fault().kind() == Fault.Kind.ERROR_RATE)).isTrue();
                 HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
                 assertThat(r.statusCode()).isEqualTo(503);
                 assertThat(r.body()).isEqualTo("scheduled outage");
-                assertThat(schedule.awaitCompletion(Duration.ofSeconds(2))).isTrue();
+                assertThat(schedule.awaitCompletion(Duration.ofSeconds(10))).isTrue();
                 assertThatThrownBy(() -> HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString()))
                         .isInstanceOf(ConnectException.class);
             }

@@ -49,7 +49,10 @@ class DynamoDbDocSnippetsTest {
         dynamo = MultiRegionDynamoDbClient.builder()
                 .topology(Topology.builder().region(RegionSpec.builder("us-east-1").writer().build())
                         .localRegion("us-east-1").build())
-                .regionClient("us-east-1", regionClient).keySchema("profiles", "pk").build();
+                .regionClient("us-east-1", regionClient).keySchema("profiles", "pk")
+                // The first requests of a cold DynamoDB Local on a busy machine can take seconds: the test's calls
+                // get their time from a generous deadline (with one region there is nowhere else to go).
+                .deadline(Duration.ofSeconds(60)).build();
     }
 
     @AfterAll

@@ -133,7 +133,8 @@ class TestingGuideTest {
             MultiRegionDynamoDbClient.Builder builder = MultiRegionDynamoDbClient.builder().topology(topology)
                 .keySchema("orders", "pk")                     // saves a DescribeTable lookup on a cold start
                 .heartbeats(HeartbeatConfig.defaults())
-                .router(r -> r.routingPolicy(RoutingPolicy.failover().priority("eu-west-1", "us-east-1").build()));
+                .router(r -> r.routingPolicy(RoutingPolicy.failover().priority("eu-west-1", "us-east-1").build()))
+                .deadline(Duration.ofSeconds(30));             // a cold test JVM on a busy machine can be slow
             for (String region : lab.ids()) {
                 // Through the region's HTTP fault front, with the retry strategy Latitude gives the clients it makes.
                 DynamoDbClient client = lab.frontClient(region, b -> b.overrideConfiguration(
