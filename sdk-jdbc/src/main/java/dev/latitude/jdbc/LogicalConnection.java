@@ -224,7 +224,7 @@ final class LogicalConnection implements Connection {
         try {
             result = work.run(c);
         } catch (SQLException | RuntimeException e) {
-            // Put back for the pool's next user; a connection broken by the cut fails here again, which adds nothing.
+            // Put back for the pool's next user. A connection the cut broke refuses; that is noted on the error.
             try {
                 c.setNetworkTimeout(DIRECT, before);
             } catch (SQLException | RuntimeException again) {

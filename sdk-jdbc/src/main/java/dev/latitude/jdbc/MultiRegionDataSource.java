@@ -589,10 +589,11 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         /**
          * Sets whether the first statement of a unit of work runs on the calling thread rather than on one of the
          * engine's attempt threads (see {@link Latitude.Builder#callerRunsFirstAttempt(boolean)}), which saves two
-         * thread hand-offs per unit of work. Default: on. The calling thread is then never held longer than the engine
-         * would wait: the connection's network timeout is lowered, for that statement, to the attempt timeout for
-         * read-only work (which may move to another region), to the statement's deadline for read-write work. A
-         * region that stops answering thus costs the caller the attempt timeout, then the read moves on. With
+         * thread hand-offs per unit of work. Default: on. So that a region that stops answering does not hold the
+         * caller longer than the engine would wait for it, the connection's network timeout is lowered, for that
+         * statement, to the attempt timeout for read-only work (which may move to another region), to the statement's
+         * deadline for read-write work; taking the connection from the region's pool is not cut, so keep each pool's
+         * connection timeout at or below the attempt timeout. With
          * {@link #hedging(HedgingConfig) hedging} on, reads run on the attempt threads whatever this says (a hedge
          * must be able to win while the first region is still answering).
          *
