@@ -14,6 +14,7 @@ import dev.latitude.Topology;
 import dev.latitude.Watermark;
 import dev.latitude.jdbc.internal.JdbcErrorClassifier;
 import dev.latitude.jdbc.internal.NodeState;
+import dev.latitude.jdbc.internal.ReadersFirstPolicy;
 import dev.latitude.jdbc.internal.ReplayWatermarkPoller;
 import dev.latitude.jdbc.internal.WriterLocator;
 import dev.latitude.spi.ReplicationWatermarks;
@@ -142,6 +143,7 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         this.defaultSchema = defaultSchema;
         this.statementDeadline = statementDeadline;
         this.session = Session.create(latitude.watermarkBounds());
+        latitude.routingPolicy(new ReadersFirstPolicy(latitude.routingPolicy(), this::writerRegion));
     }
 
     /**
