@@ -52,6 +52,8 @@ import org.slf4j.LoggerFactory;
 final class LogicalConnection implements Connection {
     private static final Logger LOG = LoggerFactory.getLogger(LogicalConnection.class);
     private static final String CLOSED_STATE = "08003";
+    /** For setNetworkTimeout, which wants an executor for work it has none for: pgjdbc's ignores it. */
+    private static final Executor DIRECT = Runnable::run;
 
     private final MultiRegionDataSource dataSource;
 
@@ -121,7 +123,7 @@ final class LogicalConnection implements Connection {
             dataSource.awaitNearestReplay(dataClass, session);
         }
         Operation op = dataSource.operation(write, verb, dataClass, session, queryTimeoutSeconds);
-        Attempts<T> attempts = new Attempts<>();
+        Attempts<T> attempts = new Attempts<>(dataSource.callerCutMillis(write, queryTimeoutSeconds));
         Taken<T> taken;
         String writer = dataSource.writerRegion();
         try {
@@ -155,14 +157,22 @@ final class LogicalConnection implements Connection {
     /** Collects the physical connections attempts took, so that every one the call does not keep is given back. */
     private final class Attempts<T> {
         private final List<Connection> taken = new ArrayList<>();
+        private final Thread caller = Thread.currentThread();
+        /** How long the attempt run on the caller may block on a socket, in milliseconds; 0: no cut. */
+        private final long callerCutMillis;
         private Connection kept;
         private boolean finished;
+
+        Attempts(long callerCutMillis) {
+            this.callerCutMillis = callerCutMillis;
+        }
 
         Taken<T> attempt(RegionSpec r, PhysicalWork<T> work) throws SQLException {
             Connection c = dataSource.regionDataSource(r.id()).getConnection();
             try {
                 applySettings(c);
-                T result = work.run(c);
+                T result = callerCutMillis > 0 && Thread.currentThread() == caller
+                        ? runCut(c, callerCutMillis, work) : work.run(c);
                 synchronized (this) {
                     if (finished) {
                         // The call already ended (another region answered, or the deadline passed).
@@ -196,6 +206,34 @@ final class LogicalConnection implements Connection {
                 }
             }
         }
+    }
+
+    /**
+     * Runs {@code work} on {@code c} with the connection's network timeout lowered to {@code cutMillis} (unless the
+     * application set a lower one), then puts the timeout back. The engine cannot take the calling thread back from a
+     * blocked socket read, so this is what ends an attempt run on the caller when its region stops answering.
+     */
+    private static <T> T runCut(Connection c, long cutMillis, PhysicalWork<T> work) throws SQLException {
+        int before = c.getNetworkTimeout();
+        int cut = (int) Math.min(Integer.MAX_VALUE, cutMillis);
+        if (before > 0 && before <= cut) {
+            return work.run(c);
+        }
+        c.setNetworkTimeout(DIRECT, cut);
+        T result;
+        try {
+            result = work.run(c);
+        } catch (SQLException | RuntimeException e) {
+            // Put back for the pool's next user. A connection the cut broke refuses; that is noted on the error.
+            try {
+                c.setNetworkTimeout(DIRECT, before);
+            } catch (SQLException | RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+        c.setNetworkTimeout(DIRECT, before);
+        return result;
     }
 
     /** Runs {@code work} with a physical connection, taking one (without a statement) if none is held. */

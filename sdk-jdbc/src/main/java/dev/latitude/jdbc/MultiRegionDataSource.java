@@ -2,6 +2,7 @@ package dev.latitude.jdbc;
 
 import dev.latitude.ConsistencyLevel;
 import dev.latitude.DataPolicies;
+import dev.latitude.HedgingConfig;
 import dev.latitude.Latitude;
 import dev.latitude.LatitudeConfigException;
 import dev.latitude.Operation;
@@ -13,6 +14,7 @@ import dev.latitude.Topology;
 import dev.latitude.Watermark;
 import dev.latitude.jdbc.internal.JdbcErrorClassifier;
 import dev.latitude.jdbc.internal.NodeState;
+import dev.latitude.jdbc.internal.ReadersFirstPolicy;
 import dev.latitude.jdbc.internal.ReplayWatermarkPoller;
 import dev.latitude.jdbc.internal.WriterLocator;
 import dev.latitude.spi.ReplicationWatermarks;
@@ -83,6 +85,12 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
     private static final AttributeKey<String> DB_NAMESPACE = AttributeKey.stringKey("db.namespace");
     private static final AttributeKey<String> DB_OPERATION_NAME = AttributeKey.stringKey("db.operation.name");
     private static final int MAX_CACHED_ATTRIBUTES = 1_024;
+    /**
+     * Long enough for a replica to receive and replay a write that is committed asynchronously (the WAL writer flushes
+     * it within 200 ms by default) plus a usual replay lag: a read that gives up sooner goes to the writer, and the
+     * writer's position it then records makes the session's next reads wait for other sessions' writes too.
+     */
+    private static final Duration DEFAULT_REPLAY_WAIT = Duration.ofMillis(500);
     private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("outcome");
     private static final Attributes REPLAYED = Attributes.of(OUTCOME, "replayed");
     private static final Attributes EXPIRED = Attributes.of(OUTCOME, "expired");
@@ -97,6 +105,9 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
     private final Duration statementDeadline;
     private final ReplayWatermarkPoller poller;
     private final Duration replayWait;
+    /** The attempt timeout if first statements run on the caller, else 0. */
+    private final long firstStatementCutMillis;
+    private final boolean hedging;
     private final Session session;
     private final LongAdder replayWaits = new LongAdder();
     private final LongAdder replayWaitsReplayed = new LongAdder();
@@ -106,9 +117,12 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
     private volatile int loginTimeout;
 
     private MultiRegionDataSource(Latitude latitude, Map<String, DataSource> regions, String writerRegion,
-            SessionTokenCodec codec, String defaultSchema, Duration statementDeadline, ReplayWatermarkPoller poller,
-            Duration replayWait, Duration writerSearchTimeout, OpenTelemetry openTelemetry) {
+            SessionTokenCodec codec, Duration firstStatementCut, boolean hedging, String defaultSchema,
+            Duration statementDeadline, ReplayWatermarkPoller poller, Duration replayWait,
+            Duration writerSearchTimeout, OpenTelemetry openTelemetry) {
         this.latitude = latitude;
+        this.firstStatementCutMillis = firstStatementCut == null ? 0 : firstStatementCut.toMillis();
+        this.hedging = hedging;
         this.replayWaitCounter = openTelemetry.getMeter("dev.latitude.jdbc")
                 .counterBuilder("latitude.jdbc.replay_waits").setUnit("{wait}")
                 .setDescription("Session reads that waited for the nearest reader to replay the session's writes, by"
@@ -129,6 +143,7 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         this.defaultSchema = defaultSchema;
         this.statementDeadline = statementDeadline;
         this.session = Session.create(latitude.watermarkBounds());
+        latitude.routingPolicy(new ReadersFirstPolicy(latitude.routingPolicy(), this::writerRegion));
     }
 
     /**
@@ -314,14 +329,16 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
     /**
      * Before a read-only unit of work of a session that wrote: if the nearest healthy reader is not yet known to have
      * replayed the session's last write, waits for it at most the replay wait, so that the read can stay near. The
-     * engine's plan then decides: that reader if it caught up, else one that has, else the writer.
+     * engine's plan then decides: that reader if it caught up, else one that has, else the writer. Costs a few map
+     * reads, and no plan, when every reader already has what the session needs (a session that only reads, or whose
+     * writes have been replayed everywhere).
      */
     void awaitNearestReplay(String dataClass, Session s) {
         if (replayWait.isZero()) {
             return;
         }
         Watermark required = s.token().requirement(dataClass, null);
-        if (required == null
+        if (required == null || replayedEverywhere(required, dataClass)
                 || latitude.dataPolicies().policyFor(dataClass).consistency().kind() != ConsistencyLevel.Kind.SESSION) {
             return;
         }
@@ -336,7 +353,9 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
             return;
         }
         NodeState writer = poller.state(required.region());
-        if (writer == null) {
+        long lag = poller.stalenessMillis(nearest, dataClass);
+        if (writer == null || lag > replayWait.toMillis()) {
+            // Unknown writer, or a reader known to be further behind than the wait: it would not catch up in time.
             return;
         }
         replayWaits.increment();
@@ -360,13 +379,30 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
      * region was known to have replayed, so that later reads of the session never see older data (monotonic reads).
      */
     void recordRead(String dataClass, Session s, String region) {
-        if (region.equals(writerRegion)) {
+        String writer = writerRegion;
+        if (region.equals(writer)) {
             return;
         }
-        long seen = poller.applied(region, writerRegion, dataClass);
-        if (seen != ReplicationWatermarks.UNKNOWN) {
-            s.recordRead(dataClass, null, seen, writerRegion);
+        long seen = poller.applied(region, writer, dataClass);
+        if (seen == ReplicationWatermarks.UNKNOWN) {
+            return;
         }
+        Watermark had = s.token().requirement(dataClass, null);
+        // Recording a position the session already requires changes nothing; skipping it saves a token copy per read.
+        if (had == null || !had.region().equals(writer) || had.value() < seen) {
+            s.recordRead(dataClass, null, seen, writer);
+        }
+    }
+
+    /** Whether every region other than the one that made {@code required} is known to have replayed it. */
+    private boolean replayedEverywhere(Watermark required, String dataClass) {
+        for (String region : regions.keySet()) {
+            if (!region.equals(required.region())
+                    && poller.applied(region, required.region(), dataClass) < required.value()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The replay poller; for tests. */
@@ -400,6 +436,23 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
      * @param dataClass the schema
      * @param deadlineSeconds the statement's query timeout, or 0 for the data source's statement deadline
      */
+    /**
+     * How long, in milliseconds, the first statement of a unit of work may block the calling thread on one region's
+     * socket, or 0 if it does not run on the calling thread: for read-only work, which the engine moves to the next
+     * region at the attempt timeout, the attempt timeout (or the deadline, if less); for read-write work, which stays
+     * on the writer, the deadline.
+     *
+     * @param write whether the work is read-write
+     * @param queryTimeoutSeconds the statement's query timeout, 0 if none
+     */
+    long callerCutMillis(boolean write, int queryTimeoutSeconds) {
+        if (firstStatementCutMillis == 0 || (!write && hedging)) {
+            return 0;
+        }
+        long deadline = queryTimeoutSeconds > 0 ? queryTimeoutSeconds * 1_000L : statementDeadline.toMillis();
+        return write ? deadline : Math.min(firstStatementCutMillis, deadline);
+    }
+
     Operation operation(boolean write, String verb, String dataClass, Session s, int deadlineSeconds) {
         Operation.Builder b = write ? Operation.write(verb) : Operation.read(verb);
         return b.dataClass(dataClass)
@@ -427,9 +480,10 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
      * {@link #regionDataSources(Function)}). Every setter validates its value and may be called once.
      *
      * <p>Defaults: {@link DataPolicies#defaults()} (SESSION consistency, anywhere); the engine's own defaults for
-     * everything set through {@link #router(Consumer)}; no session token codec; schema {@code public}; a statement
-     * deadline of 60 s; replay positions polled every 100 ms; a session read waits up to 100 ms for the nearest
-     * reader; the writer search after a failure takes at most 2 s.
+     * everything set through {@link #router(Consumer)}, except hedging (off) and first statements run on the calling
+     * thread (on); no session token codec; schema {@code public}; a statement deadline of 60 s; replay positions
+     * polled every 100 ms; a session read waits up to 500 ms for the nearest reader; the writer search after a failure
+     * takes at most 2 s.
      */
     public static final class Builder {
         private Topology topology;
@@ -444,6 +498,8 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         private Duration replayPollInterval;
         private Duration replayWait;
         private Duration writerSearchTimeout;
+        private Boolean callerRunsFirstAttempt;
+        private HedgingConfig hedging;
 
         private Builder() {
         }
@@ -533,6 +589,44 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         }
 
         /**
+         * Sets whether the first statement of a unit of work runs on the calling thread rather than on one of the
+         * engine's attempt threads (see {@link Latitude.Builder#callerRunsFirstAttempt(boolean)}), which saves two
+         * thread hand-offs per unit of work. Default: on. So that a region that stops answering does not hold the
+         * caller longer than the engine would wait for it, the connection's network timeout is lowered, for that
+         * statement, to the attempt timeout for read-only work (which may move to another region), to the statement's
+         * deadline for read-write work; taking the connection from the region's pool is not cut, so keep each pool's
+         * connection timeout at or below the attempt timeout. With
+         * {@link #hedging(HedgingConfig) hedging} on, reads run on the attempt threads whatever this says (a hedge
+         * must be able to win while the first region is still answering).
+         *
+         * @param enabled whether the caller runs first statements
+         * @return this builder
+         * @throws LatitudeConfigException if set twice
+         */
+        public Builder callerRunsFirstAttempt(boolean enabled) {
+            once(this.callerRunsFirstAttempt, "callerRunsFirstAttempt");
+            this.callerRunsFirstAttempt = enabled;
+            return this;
+        }
+
+        /**
+         * Sets whether and when a slow read-only unit of work is hedged: its first statement started in a second
+         * region while the first is still answering (see {@link HedgingConfig}). Default:
+         * {@link HedgingConfig#disabled()}, unlike the engine's: a hedged SQL read holds a second pooled connection
+         * and runs the query twice, and a hedged read cannot run on the calling thread
+         * ({@link #callerRunsFirstAttempt(boolean)}).
+         *
+         * @param hedging the settings
+         * @return this builder
+         * @throws LatitudeConfigException if set twice
+         */
+        public Builder hedging(HedgingConfig hedging) {
+            once(this.hedging, "hedging");
+            this.hedging = Objects.requireNonNull(hedging, "hedging");
+            return this;
+        }
+
+        /**
          * Sets where spans and metrics go, the engine's and this data source's own
          * ({@code latitude.jdbc.replay_waits}); default {@link GlobalOpenTelemetry#get()}.
          *
@@ -618,7 +712,11 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
 
         /**
          * Sets how long a session read waits for the nearest reader to replay the session's last write before it goes
-         * to a reader that has, or to the writer; default 100 ms; zero turns the wait off.
+         * to a reader that has, or to the writer; default 500 ms; zero turns the wait off. The wait ends as soon as the
+         * reader is seen to have replayed it (the reader is polled every 10 ms meanwhile), and is skipped when the
+         * reader is known to lag by more than the wait. A read that goes to the writer records the writer's position
+         * then, so the session's next reads wait for that position; too short a wait thus sends whole runs of reads
+         * away from the nearest reader.
          *
          * @param wait 0 to 10 s
          * @return this builder
@@ -682,8 +780,10 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
                 pb.interval(replayPollInterval);
             }
             ReplayWatermarkPoller poller = pb.build();
+            HedgingConfig hedge = hedging != null ? hedging : HedgingConfig.disabled();
+            boolean callerRuns = callerRunsFirstAttempt == null || callerRunsFirstAttempt;
             Latitude.Builder lb = Latitude.builder().topology(topology).errorClassifier(JdbcErrorClassifier.create())
-                    .replicationWatermarks(poller);
+                    .replicationWatermarks(poller).hedging(hedge).callerRunsFirstAttempt(callerRuns);
             if (dataPolicies != null) {
                 lb.dataPolicies(dataPolicies);
             }
@@ -697,8 +797,8 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
             } catch (LatitudeConfigException e) {
                 poller.close();
                 throw new LatitudeConfigException("router", e.getMessage() + " (the topology, data policies, error"
-                        + " classifier and replication watermarks are set by MultiRegionDataSource's builder;"
-                        + " OpenTelemetry either on it or in router(...), once)");
+                        + " classifier, replication watermarks, hedging and callerRunsFirstAttempt are set by"
+                        + " MultiRegionDataSource's builder; OpenTelemetry either on it or in router(...), once)");
             }
             Latitude latitude;
             try {
@@ -708,10 +808,14 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
                 throw e;
             }
             poller.start(latitude.scheduler());
-            return new MultiRegionDataSource(latitude, resolved, writer, codec,
+            // The first statement is cut at the attempt timeout only where it runs on the caller: elsewhere the engine
+            // leaves a slow attempt by itself, and its late answer may still win.
+            Duration firstStatementCut = callerRuns ? lb.attemptTimeout() : null;
+            return new MultiRegionDataSource(latitude, resolved, writer, codec, firstStatementCut,
+                    hedge.enabled(),
                     defaultSchema != null ? defaultSchema : "public",
                     statementDeadline != null ? statementDeadline : Duration.ofSeconds(60), poller,
-                    replayWait != null ? replayWait : Duration.ofMillis(100),
+                    replayWait != null ? replayWait : DEFAULT_REPLAY_WAIT,
                     writerSearchTimeout != null ? writerSearchTimeout : Duration.ofSeconds(2),
                     openTelemetry != null ? openTelemetry : GlobalOpenTelemetry.get());
         }

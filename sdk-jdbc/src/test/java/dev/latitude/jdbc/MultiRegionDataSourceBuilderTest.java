@@ -3,6 +3,7 @@ package dev.latitude.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.latitude.HedgingConfig;
 import dev.latitude.LatitudeConfigException;
 import dev.latitude.RegionSpec;
 import dev.latitude.RoutingPolicy;
@@ -122,6 +123,18 @@ class MultiRegionDataSourceBuilderTest {
                 "outside");
         refused(() -> MultiRegionDataSource.builder().replayWait(Duration.ofMillis(-1)), "replayWait", "outside");
         refused(() -> MultiRegionDataSource.builder().defaultSchema(" "), "defaultSchema", "empty");
+        refused(() -> MultiRegionDataSource.builder().hedging(HedgingConfig.disabled())
+                .hedging(HedgingConfig.defaults()), "hedging", "set twice");
+        refused(() -> MultiRegionDataSource.builder().callerRunsFirstAttempt(true).callerRunsFirstAttempt(false),
+                "callerRunsFirstAttempt", "set twice");
+    }
+
+    @Test
+    void hedgingOrCallerRuns_setInRouter_explainsWhereItBelongs() {
+        refused(() -> complete().router(b -> b.hedging(HedgingConfig.defaults())).build(), "router",
+                "hedging and callerRunsFirstAttempt are set by MultiRegionDataSource's builder");
+        refused(() -> complete().router(b -> b.callerRunsFirstAttempt(false)).build(), "router",
+                "hedging and callerRunsFirstAttempt are set by MultiRegionDataSource's builder");
     }
 
     @Test

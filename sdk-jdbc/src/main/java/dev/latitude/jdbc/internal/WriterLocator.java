@@ -26,7 +26,9 @@ import javax.sql.DataSource;
  * <p>The whole search is bounded by the timeout: a region that does not answer in time (a blackholed network, a pool
  * that has no connection to give) counts as unreachable. Its question keeps running on the executor until the
  * connection's network timeout (the same timeout) or the pool's connection timeout ends it, so the executor must be
- * able to hold one blocked task per region. Thread-safe.
+ * able to hold one blocked task per region. A question that fails on a connection the pool gave (a pooled connection
+ * can be dead while its node is up) is asked once more on the next one before the region counts as unreachable.
+ * Thread-safe.
  */
 public final class WriterLocator {
     private final Map<String, DataSource> regions;
@@ -112,15 +114,33 @@ public final class WriterLocator {
     }
 
     private Answer ask(String region, DataSource ds) {
-        try (Connection c = ds.getConnection()) {
-            c.setNetworkTimeout(executor, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-            return new Answer(NodeInspector.inspect(region, c), null);
+        Answer first = askOnce(region, ds);
+        // A pool learns that one of its connections is dead (its node restarted, a proxy dropped it) only when it is
+        // used, while the node itself may answer fine. Judging the region unreachable on that alone could hide a live
+        // writer, and with it a split brain: a restarted old primary would then pass as the only writer. So a question
+        // that failed on a connection is asked once more, on the connection the pool gives next.
+        return first.state == null && first.onConnection ? askOnce(region, ds) : first;
+    }
+
+    private Answer askOnce(String region, DataSource ds) {
+        Connection c;
+        try {
+            c = ds.getConnection();
         } catch (SQLException | RuntimeException e) {
-            return new Answer(null, e);
+            return new Answer(null, e, false);
+        }
+        try (c) {
+            c.setNetworkTimeout(executor, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+            return new Answer(NodeInspector.inspect(region, c), null, false);
+        } catch (SQLException | RuntimeException e) {
+            return new Answer(null, e, true);
         }
     }
 
-    /** What one region answered: its state, or the error that kept it from answering. */
-    private record Answer(NodeState state, Exception error) {
+    /**
+     * What one region answered: its state, or the error that kept it from answering and whether that error came from
+     * a connection the region's data source had given (rather than from getting one).
+     */
+    private record Answer(NodeState state, Exception error, boolean onConnection) {
     }
 }
