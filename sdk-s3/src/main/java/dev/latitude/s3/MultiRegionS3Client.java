@@ -207,22 +207,38 @@ public final class MultiRegionS3Client implements S3Client {
         return transform(in, transformer);
     }
 
-    /** Hands the winning response to the caller's transformer, as the SDK does: closed after, unless it keeps it. */
+    /**
+     * Hands the winning response to the caller's transformer, as the SDK does: after a transformer that succeeded the
+     * stream is closed (a connection read to the end goes back to its pool), after one that failed it is aborted (the
+     * connection is dropped); a transformer that keeps the stream open owns it.
+     */
     private static <R> R transform(ResponseInputStream<GetObjectResponse> in,
             ResponseTransformer<GetObjectResponse, R> transformer) {
         boolean keep = false;
+        boolean succeeded = false;
         try {
             R result = transformer.transform(in.response(), AbortableInputStream.create(in, in::abort));
             keep = transformer.needsConnectionLeftOpen();
+            succeeded = true;
             return result;
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw SdkClientException.create("the GetObject response transformer failed: " + e.getMessage(), e);
         } finally {
-            if (!keep) {
+            if (!succeeded) {
                 in.abort();
+            } else if (!keep) {
+                closeQuietly(in);
             }
+        }
+    }
+
+    private static void closeQuietly(ResponseInputStream<GetObjectResponse> in) {
+        try {
+            in.close();
+        } catch (java.io.IOException | RuntimeException e) {
+            in.abort(); // the connection cannot be reused; drop it
         }
     }
 
