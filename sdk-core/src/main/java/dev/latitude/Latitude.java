@@ -528,10 +528,15 @@ public interface Latitude extends AutoCloseable {
         }
 
         /**
-         * Lets a blocking call ({@link Latitude#execute}) run its first attempt on the calling thread when the call
-         * cannot be hedged (a write, a call that is not idempotent, or hedging off), instead of handing it to the
-         * attempt executor and waiting: that saves two thread wake-ups per call, tens of microseconds on a busy
-         * machine. Fallbacks still run on the attempt executor. Default: off.
+         * Lets a blocking call ({@link Latitude#execute}) run its first attempt on the calling thread instead of
+         * handing it to the attempt executor and waiting: that saves two thread wake-ups per call, tens of
+         * microseconds on a busy machine. Fallbacks and hedges still run on the attempt executor. A call that may be
+         * hedged (an idempotent read with hedging on) runs there only while its region is calm: circuit closed and,
+         * for the last 10 s, no attempt there outlived its hedge delay or its timeout, failed for a reason of the
+         * region's, or was beaten. Otherwise a hedge is likely, and the first attempt goes to the attempt executor
+         * so that the caller takes a winning hedge's answer at once. When a region turns bad suddenly, the calls
+         * already running there on their callers wait for their attempt to end (or to take an interrupt) even if a
+         * hedge answered; every call after the first hedge fires is hedged as usual. Default: off.
          *
          * <p>Turn it on only if every region call ends by itself within the attempt timeout (its client has a timeout
          * no longer than {@link #attemptTimeout(Duration)}): at the timeout the engine starts the next region (when the
@@ -539,7 +544,7 @@ public interface Latitude extends AutoCloseable {
          * that answer before the first attempt's call comes back, and a blocked socket read ignores interrupts. An interrupt of the calling thread that arrives while
          * the first attempt runs is taken as cancelling that attempt and cleared when it ends.
          *
-         * @param enabled whether to run unhedged first attempts on the calling thread
+         * @param enabled whether to run first attempts on the calling thread
          * @return this builder
          */
         public Builder callerRunsFirstAttempt(boolean enabled) {

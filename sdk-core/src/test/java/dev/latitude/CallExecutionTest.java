@@ -575,21 +575,104 @@ class CallExecutionTest {
     }
 
     @Test
-    void callerRuns_hedgeableReadsStillRunOnThePool() throws Exception {
+    void callerRuns_hedgeableReadRunsOnTheCallerWhileItsRegionIsCalm_onThePoolForTenSecondsAfterTrouble()
+            throws Exception {
         Latitude l = engine(b -> b.hedging(HedgingConfig.defaults()).callerRunsFirstAttempt(true));
         Thread me = Thread.currentThread();
+        List<Thread> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RegionCall<String, Exception> answer = region -> {
+            ran.add(Thread.currentThread());
+            return region.id();
+        };
+        l.execute(read(), answer);
+        assertThat(ran).as("a calm region: no hedge is likely, the caller runs it").containsExactly(me);
+
+        // Trouble: us-east-1 refuses a connection (the read falls back to us-west-2).
+        RegionCall<String, Exception> refusedInUsEast1 = region -> {
+            if (region.id().equals("us-east-1")) {
+                throw new java.net.ConnectException("refused");
+            }
+            return region.id();
+        };
+        assertThat(l.execute(read(), refusedInUsEast1)).isEqualTo("us-west-2");
+        ran.clear();
+        l.execute(read(), answer);
+        assertThat(ran).as("after trouble a hedge may be needed: the caller must be free to take it")
+                .hasSize(1).doesNotContain(me);
+
+        clock.advanceMillis(9_999);
+        ran.clear();
+        l.execute(read(), answer);
+        assertThat(ran).doesNotContain(me);
+        clock.advanceMillis(1);
+        ran.clear();
+        l.execute(read(), answer);
+        assertThat(ran).as("ten seconds without trouble: calm again").containsExactly(me);
+
+        Operation write = Operation.write("PutItem").idempotent(true).dataClass("orders").build();
+        ran.clear();
+        l.execute(write, answer);
+        assertThat(ran).as("writes are never hedged").containsExactly(me);
+    }
+
+    @Test
+    void callerRuns_aHedgeThatFiresMakesTheRegionTroubled() throws Exception {
+        Latitude l = engine(b -> b.hedging(HedgingConfig.builder().minSamples(20).build())
+                .callerRunsFirstAttempt(true));
+        warmUp(l, 200, 10);
         Thread[] ran = new Thread[1];
         l.execute(read(), region -> {
             ran[0] = Thread.currentThread();
             return region.id();
         });
-        assertThat(ran[0]).as("a hedge needs the caller free to take the winner").isNotSameAs(me);
-        Operation write = Operation.write("PutItem").idempotent(true).dataClass("orders").build();
-        l.execute(write, region -> {
+        assertThat(ran[0]).isSameAs(Thread.currentThread());
+
+        CompletableFuture<String> result = l.executeAsync(read(), recorder);
+        clock.advanceMillis(21);
+        assertThat(recorder.regions()).as("hedged").containsExactly("us-east-1", "us-west-2");
+        recorder.attempt(1).complete("hedge");
+        assertThat(result).isCompletedWithValue("hedge");
+
+        l.execute(read(), region -> {
             ran[0] = Thread.currentThread();
             return region.id();
         });
-        assertThat(ran[0]).as("writes are never hedged").isSameAs(me);
+        assertThat(ran[0]).as("us-east-1 outlived its hedge delay: reads there go to the pool for a while")
+                .isNotSameAs(Thread.currentThread());
+    }
+
+    @Test
+    void callerRuns_aHedgeThatBeatsTheCallersAttempt_interruptsIt_andTheCallerGetsTheHedge() throws Exception {
+        ExecutorService pool = Executors.newCachedThreadPool();
+        try {
+            Latitude l = engine(b -> b.hedging(HedgingConfig.builder().minSamples(20).build()).attemptExecutor(pool)
+                    .callerRunsFirstAttempt(true));
+            warmUp(l, 200, 10);
+            CountDownLatch blocked = new CountDownLatch(1);
+            CompletableFuture<String> caller = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try {
+                    String v = l.execute(read(), region -> {
+                        if (region.id().equals("us-east-1")) {
+                            assertThat(Thread.currentThread().getName()).isEqualTo("the-caller");
+                            blocked.countDown();
+                            new CountDownLatch(1).await(10, TimeUnit.SECONDS); // a call that honours interrupts
+                            return "never";
+                        }
+                        return "hedge from " + region.id();
+                    });
+                    caller.complete(Thread.currentThread().isInterrupted() ? "flag leaked" : v);
+                } catch (Throwable e) {
+                    caller.completeExceptionally(e);
+                }
+            }, "the-caller");
+            t.start();
+            assertThat(blocked.await(5, TimeUnit.SECONDS)).isTrue();
+            clock.advanceMillis(21);
+            assertThat(caller.get(5, TimeUnit.SECONDS)).isEqualTo("hedge from us-west-2");
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

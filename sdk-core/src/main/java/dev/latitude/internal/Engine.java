@@ -54,6 +54,12 @@ public final class Engine implements Latitude, RegionState.Events {
      */
     static final long UNKNOWN_DISTANCE_RTT_NANOS = TimeUnit.MILLISECONDS.toNanos(30);
     private static final long PERCENTILE_REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * How long a region must go without trouble (an attempt past its hedge delay or timeout, a failure of the
+     * region's, an attempt beaten) before a hedgeable blocking read runs its first attempt there on the calling
+     * thread again.
+     */
+    static final long CALM_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     final EngineConfig config;
     final Topology topology;
@@ -251,8 +257,8 @@ public final class Engine implements Latitude, RegionState.Events {
             ResultWatermark<? super T> watermark) throws E {
         Objects.requireNonNull(operation, "operation");
         Objects.requireNonNull(call, "call");
-        CallerSlot slot = runsOnCaller(operation) ? new CallerSlot() : null;
-        AsyncRegionCall<T> attempt = slot != null ? region -> slot.attempt(() -> call.call(region))
+        CallerSlot slot = runsOnCaller(operation) ? new CallerSlot(hedgeable(operation)) : null;
+        AsyncRegionCall<T> attempt = slot != null ? region -> slot.attempt(region, () -> call.call(region))
                 : region -> AttemptTask.submit(attemptExecutor, () -> call.call(region));
         CompletableFuture<T> result = watermark == null ? executeAsync(operation, attempt)
                 : executeAsync(operation, attempt, watermark);
@@ -264,7 +270,7 @@ public final class Engine implements Latitude, RegionState.Events {
 
     /** Whether a blocking call's first attempt may run on the calling thread (see callerRunsFirstAttempt). */
     private boolean runsOnCaller(Operation op) {
-        return config.callerRunsFirstAttempt() && !hedgeable(op) && !Thread.currentThread().isInterrupted();
+        return config.callerRunsFirstAttempt() && !Thread.currentThread().isInterrupted();
     }
 
     /** Whether a call may be hedged (the topology permitting): an idempotent read with hedging on. */
@@ -274,19 +280,28 @@ public final class Engine implements Latitude, RegionState.Events {
 
     /**
      * Holds the first attempt of a blocking call for the calling thread to run after the engine has set it up (its
-     * timers armed, its completion wired), outside every lock; any later attempt goes to the attempt executor.
+     * timers armed, its completion wired), outside every lock; any later attempt goes to the attempt executor. The
+     * first attempt of a hedgeable call goes there too unless its region is calm ({@link RegionState#calm}): where a
+     * hedge is likely, the caller must be free to take the hedge's answer the moment it comes.
      */
     private final class CallerSlot {
         private final Thread caller = Thread.currentThread();
+        private final boolean hedgeable;
         private AttemptTask<?> deferred;
         private boolean taken;
 
-        <T> CompletableFuture<T> attempt(java.util.concurrent.Callable<T> body) {
+        CallerSlot(boolean hedgeable) {
+            this.hedgeable = hedgeable;
+        }
+
+        <T> CompletableFuture<T> attempt(RegionSpec region, java.util.concurrent.Callable<T> body) {
             if (Thread.currentThread() == caller && !taken) {
                 taken = true;
-                AttemptTask<T> task = AttemptTask.deferred(body);
-                deferred = task;
-                return task;
+                if (!hedgeable || regions[topology.indexOf(region.id())].calm(ticker.read(), CALM_NANOS)) {
+                    AttemptTask<T> task = AttemptTask.deferred(body);
+                    deferred = task;
+                    return task;
+                }
             }
             return AttemptTask.submit(attemptExecutor, body);
         }

@@ -40,7 +40,7 @@ import java.util.random.RandomGenerator;
  * @param dataPolicies each data class's consistency, residency and write mode
  * @param watermarks replica progress
  * @param hybridClock the clock writes are stamped with
- * @param callerRunsFirstAttempt whether an unhedged blocking call's first attempt runs on the calling thread
+ * @param callerRunsFirstAttempt whether a blocking call's first attempt runs on the calling thread (a hedgeable one, in a calm region)
  * @param maxConcurrentAttempts the per-region bulkhead
  * @param slowFallbackShare fallbacks beside slow attempts allowed at a time, as a share of calls in flight
  * @param slowFallbackMinimum fallbacks beside slow attempts always allowed at a time

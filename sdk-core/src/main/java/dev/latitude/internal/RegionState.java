@@ -39,6 +39,8 @@ public final class RegionState {
     private volatile long openedAtNanos;
     private volatile long lastAnswerAtNanos = Long.MIN_VALUE;
     private volatile long halfOpenedAtNanos;
+    /** When the region last showed trouble (see {@link #troubled}); {@code Long.MIN_VALUE}: never. */
+    private volatile long troubleAtNanos = Long.MIN_VALUE;
 
     // Probe verdict; counters are guarded by 'this' (one probe per region runs at a time).
     private volatile ProbeState probe = ProbeState.UNKNOWN;
@@ -140,6 +142,33 @@ public final class RegionState {
     /** An attempt here ran past the attempt timeout and is still running. */
     void attemptSlow() {
         slowInFlight.incrementAndGet();
+        troubled(ticker.read());
+    }
+
+    /**
+     * Notes that the region showed trouble at {@code now}: an attempt outlived its hedge delay or its timeout, failed
+     * for a reason of the region's, or was beaten. Until it has been {@code calmNanos} without any, a hedgeable
+     * blocking read's first attempt here runs on the attempt threads, where a winning hedge can answer at once.
+     *
+     * @param now the current ticker reading
+     */
+    void troubled(long now) {
+        troubleAtNanos = now;
+    }
+
+    /**
+     * Whether the region has been calm for {@code calmNanos}: its circuit closed and no trouble ({@link #troubled})
+     * since. A hedgeable blocking read may then run its first attempt on the calling thread: a hedge is unlikely to
+     * be needed, and saving the hand-off to an attempt thread is worth more than answering at once in the rare case
+     * one wins.
+     *
+     * @param now the current ticker reading
+     * @param calmNanos how long without trouble counts as calm
+     * @return whether it is calm
+     */
+    boolean calm(long now, long calmNanos) {
+        long at = troubleAtNanos;
+        return (at == Long.MIN_VALUE || now - at >= calmNanos) && breaker.state() == CircuitState.CLOSED;
     }
 
     /**
@@ -187,6 +216,7 @@ public final class RegionState {
         } else if (failure != FailureKind.CIRCUIT_OPEN && failure != FailureKind.BULKHEAD_FULL) {
             // Failures and timeouts charge the breaker but not the latency EWMA: a region that timed out would
             // otherwise look slow forever to the latency policy, since it gets no traffic to prove otherwise.
+            troubled(now);
             breaker.recordFailure(now, now - latencyNanos);
         }
     }
@@ -208,6 +238,7 @@ public final class RegionState {
         if (slow) {
             slowInFlight.decrementAndGet();
         }
+        troubled(ticker.read());
         if (lastAnswerAtNanos > startedAt) {
             // The region has answered since this attempt was sent: slow (a cold start, a busy host), not dead.
             if (permitted) {

@@ -1,5 +1,6 @@
 package dev.latitude.dynamodb;
 
+import dev.latitude.aws.AttemptTimeouts;
 import dev.latitude.Latitude;
 import dev.latitude.dynamodb.internal.Heartbeats;
 import dev.latitude.spi.ReplicationWatermarks;

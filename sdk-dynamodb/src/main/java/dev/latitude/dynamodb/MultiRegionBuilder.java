@@ -1,5 +1,6 @@
 package dev.latitude.dynamodb;
 
+import dev.latitude.aws.AttemptTimeouts;
 import dev.latitude.ConsistencyLevel;
 import dev.latitude.DataPolicies;
 import dev.latitude.HedgingConfig;
@@ -160,8 +161,9 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
     }
 
     /**
-     * Sets how reads are hedged (see {@link HedgingConfig}; default {@link HedgingConfig#defaults()}). A hedged
-     * blocking read runs its attempts on the engine's attempt threads, so that a hedge that wins answers at once.
+     * Sets how reads are hedged (see {@link HedgingConfig}; default {@link HedgingConfig#defaults()}). A hedgeable
+     * blocking read runs its first attempt on the engine's attempt threads, so that a hedge that wins answers at once,
+     * unless its region is calm (see {@link Latitude.Builder#callerRunsFirstAttempt(boolean)}).
      *
      * @param hedging the settings, {@link HedgingConfig#disabled()} to turn hedging off
      * @return this builder
@@ -200,7 +202,7 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
     }
 
     /**
-     * Sets whether a blocking call that is not hedged runs its first attempt on the calling thread (see
+     * Sets whether a blocking call runs its first attempt on the calling thread (see
      * {@link Latitude.Builder#callerRunsFirstAttempt(boolean)}), saving two thread hand-offs per call. Default: on for
      * {@link MultiRegionDynamoDbClient}, whose region requests are all cut by the AWS SDK when the engine would move on
      * (see {@link #attemptTimeout}), so a region that hangs holds the caller no longer than the engine would wait for

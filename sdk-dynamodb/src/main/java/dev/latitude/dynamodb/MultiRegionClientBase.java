@@ -2,11 +2,9 @@ package dev.latitude.dynamodb;
 
 import dev.latitude.HybridLogicalClock;
 import dev.latitude.Latitude;
-import dev.latitude.Operation;
+import dev.latitude.aws.AttemptTimeouts;
 import dev.latitude.spi.ReplicationWatermarks;
 import java.util.Map;
-import java.util.function.BiFunction;
-import software.amazon.awssdk.services.dynamodb.model.DynamoDbRequest;
 
 /**
  * What {@link MultiRegionDynamoDbClient} and {@link MultiRegionDynamoDbAsyncClient} show beyond the AWS interface they
@@ -25,27 +23,6 @@ abstract class MultiRegionClientBase<C> {
     final AttemptTimeouts timeouts;
     /** Whether this client is a view of another (it then owns nothing, and closing it does nothing). */
     private final boolean view;
-
-    /**
-     * Returns what makes each attempt's request of {@code operation} end by itself ({@link AttemptTimeouts}), counted
-     * from now: an attempt running on {@code caller} (the blocking client's first attempt) within the attempt timeout
-     * when the call could move to another region, so the caller is free when the engine moves on; any other attempt
-     * (on the attempt threads, or non-blocking) within what is left of the call's deadline, so a slow attempt keeps
-     * its chance beside the next region's. Both clients bound every request this way, whoever made the region
-     * clients.
-     *
-     * @param operation the call
-     * @param caller the thread that may run the first attempt itself, or {@code null} (the non-blocking client)
-     * @param <Q> the request type
-     * @return given a request and the region it goes to, the request to send
-     */
-    final <Q extends DynamoDbRequest> BiFunction<Q, String, Q> bounding(Operation operation, Thread caller) {
-        long start = System.nanoTime();
-        long deadline = timeouts.deadlineNanos(operation);
-        boolean movable = timeouts.movable(operation);
-        return (request, region) -> timeouts.bound(request, region, deadline - (System.nanoTime() - start),
-                movable && Thread.currentThread() == caller);
-    }
 
     MultiRegionClientBase(Core core, Map<String, C> clients) {
         this(core, clients, core.router, false);

@@ -1,5 +1,6 @@
 package dev.latitude.dynamodb;
 
+import dev.latitude.aws.AttemptTimeouts;
 import dev.latitude.AsyncRegionCall;
 import dev.latitude.ConsistencyLevel;
 import dev.latitude.Futures;
@@ -118,7 +119,7 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        BiFunction<Q, String, Q> bound = bounding(routed.operation, null);
+        BiFunction<Q, String, Q> bound = timeouts.bounding(routed.operation, null);
         AsyncRegionCall<Routed.Answer<S>> call = r -> routed.callAsync(r, q -> send.apply(clients.get(r.id()),
                 bound.apply(q, r.id())));
         ResultWatermark<Routed.Answer<S>> watermark = routed.answerWatermark();

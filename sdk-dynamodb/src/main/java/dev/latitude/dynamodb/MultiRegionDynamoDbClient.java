@@ -1,5 +1,6 @@
 package dev.latitude.dynamodb;
 
+import dev.latitude.aws.AttemptTimeouts;
 import dev.latitude.ConsistencyLevel;
 import dev.latitude.Latitude;
 import dev.latitude.LatitudeConfigException;
@@ -96,11 +97,12 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbWaiter;
  * that could go elsewhere also at the attempt timeout ({@link Builder#attemptTimeout}), when the engine moves on.
  *
  * <h2>Threads</h2>
- * A call that cannot be hedged (a write, or any call with hedging off) runs its first attempt on the calling thread
- * ({@link Builder#callerRunsFirstAttempt(boolean)}, on by default): no thread hand-off, a few microseconds over the
- * plain client. It is safe because every region request ends by itself when the engine would move on. A read that may
- * be hedged runs its attempts on the engine's attempt threads, so that a hedge that wins answers at once while the
- * slow attempt is still blocked in its socket read; that costs two thread hand-offs (tens of microseconds).
+ * A call runs its first attempt on the calling thread ({@link Builder#callerRunsFirstAttempt(boolean)}, on by
+ * default): no thread hand-off, a few microseconds over the plain client. It is safe because every region request
+ * ends by itself when the engine would move on. A read that may be hedged does so only while its region is calm (no
+ * attempt there outlived its hedge delay or timeout, failed, or was beaten in the last 10 s); otherwise it runs on
+ * the engine's attempt threads, so that a hedge that wins answers at once while the slow attempt is still blocked in
+ * its socket read.
  *
  * <h2>Per-request settings</h2>
  * {@link #withConsistency(ConsistencyLevel)} and {@link #withSession(Session)} return views of this client that share
@@ -191,7 +193,7 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
      * ({@link AttemptTimeouts}).
      */
     private <Q extends DynamoDbRequest, S> S run(Routed<Q, S> routed, BiFunction<DynamoDbClient, Q, S> send) {
-        BiFunction<Q, String, Q> bound = bounding(routed.operation, Thread.currentThread());
+        BiFunction<Q, String, Q> bound = timeouts.bounding(routed.operation, Thread.currentThread());
         RegionCall<Routed.Answer<S>, RuntimeException> call = r -> routed.call(r, q -> send.apply(clients.get(r.id()),
                 bound.apply(q, r.id())));
         ResultWatermark<Routed.Answer<S>> watermark = routed.answerWatermark();

@@ -1189,7 +1189,7 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
          */
         public MultiRegionS3AsyncClient build() {
             return new MultiRegionS3AsyncClient(core(client -> bucket -> client.headBucket(b -> b.bucket(bucket)),
-                    () -> { }), false);
+                    () -> { }, false), false);
         }
     }
 }

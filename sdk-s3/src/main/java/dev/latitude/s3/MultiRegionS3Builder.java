@@ -6,6 +6,7 @@ import dev.latitude.LatitudeConfigException;
 import dev.latitude.ProbeConfig;
 import dev.latitude.RegionSpec;
 import dev.latitude.Topology;
+import dev.latitude.aws.AttemptTimeouts;
 import dev.latitude.DataPolicy;
 import dev.latitude.s3.internal.AccessPoints;
 import dev.latitude.s3.internal.BucketMap;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -274,9 +276,12 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
 
     /**
      * Builds the engine and the shared core; {@code probe} checks one region given its client and a physical bucket;
-     * {@code resource} is closed with the client (and if the build fails).
+     * {@code resource} is closed with the client (and if the build fails). For the {@code blocking} client, first
+     * attempts run on the calling thread unless {@code router(...)} said otherwise: every region request is then cut
+     * by the AWS SDK when the engine would move on ({@link AttemptTimeouts}).
      */
-    S3Core<C> core(Function<C, Function<String, CompletionStage<?>>> probe, AutoCloseable resource) {
+    S3Core<C> core(Function<C, Function<String, CompletionStage<?>>> probe, AutoCloseable resource,
+            boolean blocking) {
         if (topology == null) {
             throw new LatitudeConfigException("topology", "is required; give the regions with topology(...)");
         }
@@ -322,6 +327,7 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
             });
         };
         Latitude latitude;
+        AttemptTimeouts timeouts;
         try {
             Latitude.Builder lb = Latitude.builder().topology(topology).dataPolicies(policies)
                     .errorClassifier(S3ErrorClassifier.create()).healthProbe(healthProbe, probes)
@@ -333,6 +339,14 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
                 router.accept(lb);
             }
             mraps.attemptTimeout(lb.attemptTimeout());
+            if (blocking) {
+                try {
+                    lb.callerRunsFirstAttempt(true);
+                } catch (LatitudeConfigException e) {
+                    // Set in router(...): the engine's builder takes each setting once, and the caller's choice stands.
+                }
+            }
+            timeouts = new AttemptTimeouts(lb.attemptTimeout(), lb.deadline(), all, Set.of(), topology, policies);
             latitude = lb.build();
         } catch (RuntimeException e) {
             closeAll(owned);
@@ -341,7 +355,7 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
         owned.add(0, latitude);
         mraps.engine(latitude);
         return new S3Core<>(latitude, Map.copyOf(all), map, mraps, stampMetadata.toLowerCase(Locale.ROOT),
-                recordKeys, owned);
+                recordKeys, timeouts, owned);
     }
 
     /**

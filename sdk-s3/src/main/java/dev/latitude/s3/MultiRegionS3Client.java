@@ -13,6 +13,8 @@ import dev.latitude.s3.internal.BodyGuard;
 import dev.latitude.s3.internal.OpenStreams;
 import dev.latitude.s3.internal.S3Core;
 import dev.latitude.s3.internal.Uploads;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -23,6 +25,7 @@ import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.awscore.AwsRequest;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -109,6 +112,7 @@ import software.amazon.awssdk.services.s3.waiters.S3Waiter;
  */
 public final class MultiRegionS3Client implements S3Client {
     private static final Logger LOG = LoggerFactory.getLogger(MultiRegionS3Client.class);
+    private static final Class<?>[] BOUNDED_INTERFACES = {S3Client.class};
     static final String BUCKET_CONFIGURATION = "each physical bucket has its own configuration, and Latitude does not"
             + " create, delete or configure buckets; call the region's own client (regionClient(region))";
     static final String ACCOUNT_LISTING = "it lists an account's buckets in one region, not a logical bucket; call the"
@@ -313,7 +317,8 @@ public final class MultiRegionS3Client implements S3Client {
             return viaAccessPoint.valueOrThrow();
         }
         Operation op = core.read(name, bucket, key);
-        Answer<R> a = core.latitude().execute(op, region -> attempt(name, bucket, region, call),
+        BiFunction<AwsRequest, String, AwsRequest> bound = core.timeouts().bounding(op, Thread.currentThread());
+        Answer<R> a = core.latitude().execute(op, region -> attempt(name, bucket, region, bound, call),
                 ans -> core.watermark(ans, ans.value() == null ? Map.of() : metadata.apply(ans.value())));
         return a.valueOrThrow();
     }
@@ -325,7 +330,8 @@ public final class MultiRegionS3Client implements S3Client {
             return viaAccessPoint.valueOrThrow();
         }
         Operation op = core.read(name, bucket, key);
-        return core.latitude().execute(op, region -> attempt(name, bucket, region, call)).valueOrThrow();
+        BiFunction<AwsRequest, String, AwsRequest> bound = core.timeouts().bounding(op, Thread.currentThread());
+        return core.latitude().execute(op, region -> attempt(name, bucket, region, bound, call)).valueOrThrow();
     }
 
     /**
@@ -367,10 +373,11 @@ public final class MultiRegionS3Client implements S3Client {
         return a;
     }
 
-    private <R> Answer<R> attempt(String name, String bucket, RegionSpec region, BiFunction<S3Client, String, R> call) {
+    private <R> Answer<R> attempt(String name, String bucket, RegionSpec region,
+            BiFunction<AwsRequest, String, AwsRequest> bound, BiFunction<S3Client, String, R> call) {
         String physical = core.buckets().physical(name, bucket, region.id());
         try {
-            return new Answer<>(call.apply(core.client(region.id()), physical), null, region.id());
+            return new Answer<>(call.apply(bounded(region.id(), bound), physical), null, region.id());
         } catch (S3Exception e) {
             Answer<R> missing = core.answerOf(e, bucket, region);
             if (missing == null) {
@@ -393,9 +400,32 @@ public final class MultiRegionS3Client implements S3Client {
     private <R> Answer<R> write(String name, String bucket, String key, boolean idempotent, long stamp,
             WriteCall<R> call) {
         Operation op = core.write(name, bucket, key, idempotent);
+        BiFunction<AwsRequest, String, AwsRequest> bound = core.timeouts().bounding(op, Thread.currentThread());
         return core.latitude().execute(op, region -> new Answer<>(
-                call.call(core.client(region.id()), core.buckets().physical(name, bucket, region.id()), region), null,
-                region.id()), a -> stamp);
+                call.call(bounded(region.id(), bound), core.buckets().physical(name, bucket, region.id()), region),
+                null, region.id()), a -> stamp);
+    }
+
+    /**
+     * Returns the client of {@code region} as one attempt must use it: every request it is given is first made to end
+     * by itself ({@code bound}: at the attempt timeout when the attempt runs on the caller and the call could move,
+     * else at what is left of the deadline; see {@link dev.latitude.aws.AttemptTimeouts}), so the caller is never
+     * held past the moment the engine moves on. A proxy rather than a change at each call site: every S3 operation
+     * takes its request first.
+     */
+    private S3Client bounded(String region, BiFunction<AwsRequest, String, AwsRequest> bound) {
+        S3Client client = core.client(region);
+        return (S3Client) Proxy.newProxyInstance(S3Client.class.getClassLoader(), BOUNDED_INTERFACES,
+                (proxy, method, args) -> {
+                    if (args != null && args.length > 0 && args[0] instanceof AwsRequest request) {
+                        args[0] = bound.apply(request, region);
+                    }
+                    try {
+                        return method.invoke(client, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     @Override
@@ -1199,7 +1229,7 @@ public final class MultiRegionS3Client implements S3Client {
             S3Core<S3Client> core;
             try {
                 core = core(client -> bucket -> CompletableFuture.supplyAsync(
-                        () -> client.headBucket(b -> b.bucket(bucket)), probes), probes::shutdownNow);
+                        () -> client.headBucket(b -> b.bucket(bucket)), probes), probes::shutdownNow, true);
             } catch (RuntimeException e) {
                 probes.shutdownNow();
                 throw e;

@@ -40,7 +40,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.awscore.AwsRequest;
+import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
@@ -245,6 +250,73 @@ class S3IntegrationTest {
             assertThat(spans.getFinishedSpanItems()).extracting(S3IntegrationTest::region).as("with %s", fault)
                     .containsOnly(WRITER);
             lab.region(LOCAL).proxy().apply(Fault.none());
+        }
+    }
+
+    /** What one region request carried: the region client it went to, the thread, and its SDK timeouts. */
+    private record Sent(String region, String operation, Thread thread, Duration attemptTimeout, Duration callTimeout) {
+    }
+
+    @Test
+    void firstAttempts_runOnTheCaller_cutAtTheAttemptTimeout_fallbacksOnlyAtTheDeadline() {
+        List<Sent> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Topology topology = Topology.builder()
+                .region(RegionSpec.builder(WRITER).writer().jurisdiction("US").build())
+                .region(RegionSpec.builder(LOCAL).jurisdiction("EU").build())
+                .localRegion(LOCAL).build();
+        try (MultiRegionS3Client c = MultiRegionS3Client.builder().topology(topology)
+                .bucket("photos", Map.of(WRITER, WRITER_BUCKET, LOCAL, LOCAL_BUCKET))
+                .regionClients(r -> S3Regions.clientBuilder(lab.region(r))
+                        .overrideConfiguration(o -> o.retryStrategy(MultiRegionS3Client.failoverRetryStrategy())
+                                .addExecutionInterceptor(new ExecutionInterceptor() {
+                                    @Override
+                                    public void beforeExecution(Context.BeforeExecution context,
+                                            ExecutionAttributes attributes) {
+                                        AwsRequestOverrideConfiguration o = ((AwsRequest) context.request())
+                                                .overrideConfiguration().orElse(null);
+                                        sent.add(new Sent(r, context.request().getClass().getSimpleName(),
+                                                Thread.currentThread(),
+                                                o == null ? null : o.apiCallAttemptTimeout().orElse(null),
+                                                o == null ? null : o.apiCallTimeout().orElse(null)));
+                                    }
+                                }))
+                        .build())
+                .router(r -> r.routingPolicy(RoutingPolicy.failover().priority(LOCAL, WRITER).build())
+                        .attemptTimeout(Duration.ofMillis(500)).deadline(Duration.ofSeconds(10)))
+                .build()) {
+            Thread me = Thread.currentThread();
+            c.putObject(p -> p.bucket("photos").key("cut/k"), RequestBody.fromString("v"));
+            assertThat(sent).singleElement().satisfies(w -> {
+                assertThat(w.region()).isEqualTo(WRITER);
+                assertThat(w.thread()).as("the write runs on the caller").isSameAs(me);
+                assertThat(w.callTimeout()).as("one writer: nowhere to move, cut only at the deadline")
+                        .isGreaterThan(Duration.ofMillis(500)).isLessThanOrEqualTo(Duration.ofSeconds(10));
+            });
+            lab.region(LOCAL).adminClient().putObject(p -> p.bucket(LOCAL_BUCKET).key("cut/k"),
+                    RequestBody.fromString("v"));
+
+            sent.clear();
+            assertThat(body(c, "cut/k")).isEqualTo("v");
+            assertThat(sent).singleElement().satisfies(g -> {
+                assertThat(g.region()).isEqualTo(LOCAL);
+                assertThat(g.thread()).as("a calm region: the read runs on the caller (hedging on)").isSameAs(me);
+                assertThat(g.attemptTimeout()).as("cut when the engine would move on")
+                        .isEqualTo(Duration.ofMillis(500));
+            });
+
+            lab.region(LOCAL).proxy().apply(Fault.blackhole());
+            sent.clear();
+            assertThat(body(c, "cut/k")).as("the caller is freed by the cut and takes the writer's answer")
+                    .isEqualTo("v");
+            Sent first = sent.get(0);
+            assertThat(first.region()).isEqualTo(LOCAL);
+            assertThat(first.thread()).isSameAs(me);
+            assertThat(first.attemptTimeout()).isEqualTo(Duration.ofMillis(500));
+            assertThat(sent).filteredOn(x -> x.region().equals(WRITER)).allSatisfy(x -> {
+                assertThat(x.thread()).as("the fallback runs on the attempt threads").isNotSameAs(me);
+                assertThat(x.callTimeout()).as("nothing waits on it: cut only at what is left of the deadline")
+                        .isGreaterThan(Duration.ofMillis(500)).isLessThanOrEqualTo(Duration.ofSeconds(10));
+            }).isNotEmpty();
         }
     }
 

@@ -3,6 +3,7 @@ package dev.latitude.s3.internal;
 import dev.latitude.ConsistencyLevel;
 import dev.latitude.DataPolicy;
 import dev.latitude.Latitude;
+import dev.latitude.aws.AttemptTimeouts;
 import dev.latitude.Operation;
 import dev.latitude.RegionSpec;
 import dev.latitude.ResultWatermark;
@@ -49,6 +50,7 @@ public final class S3Core<C> {
     private final Session session;
     private final ConsistencyLevel consistency;
     private final List<AutoCloseable> owned;
+    private final AttemptTimeouts timeouts;
 
     /**
      * Creates the core.
@@ -59,16 +61,18 @@ public final class S3Core<C> {
      * @param accessPoints the logical buckets in MRAP mode
      * @param stampKey the user-metadata name of the write stamp, lower case
      * @param recordKeys whether spans carry object keys
+     * @param timeouts what makes each region request end by itself
      * @param owned what closing the client closes (the engine, clients the builder made)
      */
     public S3Core(Latitude latitude, Map<String, C> clients, BucketMap buckets, AccessPoints accessPoints,
-            String stampKey, boolean recordKeys, List<AutoCloseable> owned) {
-        this(latitude, clients, buckets, accessPoints, stampKey, recordKeys, new Uploads(), null, null, owned);
+            String stampKey, boolean recordKeys, AttemptTimeouts timeouts, List<AutoCloseable> owned) {
+        this(latitude, clients, buckets, accessPoints, stampKey, recordKeys, new Uploads(), null, null, timeouts,
+                owned);
     }
 
     private S3Core(Latitude latitude, Map<String, C> clients, BucketMap buckets, AccessPoints accessPoints,
             String stampKey, boolean recordKeys, Uploads uploads, Session session, ConsistencyLevel consistency,
-            List<AutoCloseable> owned) {
+            AttemptTimeouts timeouts, List<AutoCloseable> owned) {
         this.latitude = latitude;
         this.clients = clients;
         this.buckets = buckets;
@@ -78,6 +82,7 @@ public final class S3Core<C> {
         this.uploads = uploads;
         this.session = session;
         this.consistency = consistency;
+        this.timeouts = timeouts;
         this.owned = owned;
     }
 
@@ -91,7 +96,12 @@ public final class S3Core<C> {
     public S3Core<C> with(Session session, ConsistencyLevel consistency) {
         return new S3Core<>(latitude, clients, buckets, accessPoints, stampKey, recordKeys, uploads,
                 session != null ? session : this.session, consistency != null ? consistency : this.consistency,
-                List.of());
+                timeouts, List.of());
+    }
+
+    /** Returns what makes each region request end by itself: at the attempt timeout on the caller, else the deadline. */
+    public AttemptTimeouts timeouts() {
+        return timeouts;
     }
 
     /** Returns the engine. */

@@ -1,4 +1,4 @@
-package dev.latitude.dynamodb;
+package dev.latitude.aws;
 
 import dev.latitude.ConsistencyLevel;
 import dev.latitude.DataPolicies;
@@ -12,10 +12,11 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiFunction;
+import software.amazon.awssdk.awscore.AwsRequest;
 import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.core.SdkClient;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
-import software.amazon.awssdk.services.dynamodb.model.DynamoDbRequest;
 
 /**
  * Makes every region request end by itself: the AWS SDK cuts a request that runs longer, socket reads included. That
@@ -35,8 +36,10 @@ import software.amazon.awssdk.services.dynamodb.model.DynamoDbRequest;
  * client given with any {@code apiCallTimeout} of its own, for one that could not (the caller chose that cut). Any
  * other request is copied with {@code apiCallTimeout} and {@code apiCallAttemptTimeout} set to the limit (or to the
  * request's own, if shorter).
+ *
+ * <p>Shared by Latitude's AWS SDK adapters (DynamoDB, S3); an application does not need it.
  */
-final class AttemptTimeouts {
+public final class AttemptTimeouts {
     private static final long MIN_NANOS = Duration.ofMillis(1).toNanos();
 
     private final Duration attempt;
@@ -59,7 +62,7 @@ final class AttemptTimeouts {
      * @param topology the regions
      * @param policies the tables' data policies
      */
-    AttemptTimeouts(Duration attempt, Duration deadline, Map<String, ? extends SdkClient> clients, Set<String> made,
+    public AttemptTimeouts(Duration attempt, Duration deadline, Map<String, ? extends SdkClient> clients, Set<String> made,
             Topology topology, DataPolicies policies) {
         this.attempt = attempt;
         this.attemptNanos = attempt.toNanos();
@@ -83,13 +86,22 @@ final class AttemptTimeouts {
                 .apiCallAttemptTimeout(attempt).build();
     }
 
-    /** Returns the attempt timeout. */
-    Duration attempt() {
+    /**
+     * Returns the attempt timeout.
+     *
+     * @return the engine's attempt timeout
+     */
+    public Duration attempt() {
         return attempt;
     }
 
-    /** Returns how long {@code operation} may take in all, in nanoseconds: its own deadline, else the default. */
-    long deadlineNanos(Operation operation) {
+    /**
+     * Returns how long {@code operation} may take in all, in nanoseconds: its own deadline, else the default.
+     *
+     * @param operation the call
+     * @return its deadline in nanoseconds
+     */
+    public long deadlineNanos(Operation operation) {
         Duration own = operation.deadline();
         return own != null ? own.toNanos() : deadlineNanos;
     }
@@ -102,7 +114,7 @@ final class AttemptTimeouts {
      * @param operation the call
      * @return whether it could move
      */
-    boolean movable(Operation operation) {
+    public boolean movable(Operation operation) {
         if (!operation.isRead() && !operation.idempotent()) {
             return false;
         }
@@ -135,7 +147,7 @@ final class AttemptTimeouts {
      * @return the request, or a copy with timeouts
      */
     @SuppressWarnings("unchecked")
-    <Q extends DynamoDbRequest> Q bound(Q request, String region, long remainingNanos, boolean movable) {
+    public <Q extends AwsRequest> Q bound(Q request, String region, long remainingNanos, boolean movable) {
         Optional<AwsRequestOverrideConfiguration> own = request.overrideConfiguration();
         boolean attemptLimits = movable && remainingNanos >= attemptNanos;
         if (own.isEmpty() && (attemptLimits ? bounded.contains(region) : !movable && ownCut.contains(region))) {
@@ -152,6 +164,26 @@ final class AttemptTimeouts {
                     .apiCallAttemptTimeout(shorter(o.apiCallAttemptTimeout(), limit)).build();
         }
         return (Q) request.toBuilder().overrideConfiguration(config).build();
+    }
+
+    /**
+     * Returns what makes each attempt's request of {@code operation} end by itself, counted from now: an attempt
+     * running on {@code caller} (a blocking client's first attempt) within the attempt timeout when the call could
+     * move to another region, so the caller is free when the engine moves on; any other attempt (on the attempt
+     * threads, or non-blocking) within what is left of the call's deadline, so a slow attempt keeps its chance beside
+     * the next region's.
+     *
+     * @param operation the call
+     * @param caller the thread that may run the first attempt itself, or {@code null} (a non-blocking client)
+     * @param <Q> the request type
+     * @return given a request and the region it goes to, the request to send
+     */
+    public <Q extends AwsRequest> BiFunction<Q, String, Q> bounding(Operation operation, Thread caller) {
+        long start = System.nanoTime();
+        long deadline = deadlineNanos(operation);
+        boolean move = movable(operation);
+        return (request, region) -> bound(request, region, deadline - (System.nanoTime() - start),
+                move && Thread.currentThread() == caller);
     }
 
     private static Duration shorter(Optional<Duration> own, Duration limit) {
