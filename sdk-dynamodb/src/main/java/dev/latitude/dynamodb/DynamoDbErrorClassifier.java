@@ -1,16 +1,11 @@
 package dev.latitude.dynamodb;
 
 import dev.latitude.FailureKind;
+import dev.latitude.aws.AwsErrorClassifier;
 import dev.latitude.spi.ErrorClassifier;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
-import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
-import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
-import software.amazon.awssdk.core.exception.SdkClientException;
-import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
@@ -58,9 +53,8 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
  * FailureKind kind = classifier.classify(exception);
  * }</pre>
  */
-public final class DynamoDbErrorClassifier implements ErrorClassifier {
+public final class DynamoDbErrorClassifier extends AwsErrorClassifier {
     private static final DynamoDbErrorClassifier INSTANCE = new DynamoDbErrorClassifier();
-    private static final int MAX_CAUSE_DEPTH = 16;
 
     private static final Set<String> THROTTLING_CODES = Set.of(
             "ProvisionedThroughputExceededException", "RequestLimitExceeded", "ThrottlingException", "Throttling",
@@ -88,43 +82,6 @@ public final class DynamoDbErrorClassifier implements ErrorClassifier {
         return INSTANCE;
     }
 
-    @Override
-    public FailureKind classify(Throwable error) {
-        try {
-            return classifyUnwrapped(unwrap(error));
-        } catch (RuntimeException | StackOverflowError e) {
-            return FailureKind.AMBIGUOUS;
-        }
-    }
-
-    private static Throwable unwrap(Throwable error) {
-        Throwable e = error;
-        for (int i = 0; i < MAX_CAUSE_DEPTH && (e instanceof CompletionException || e instanceof ExecutionException)
-                && e.getCause() != null; i++) {
-            e = e.getCause();
-        }
-        return e;
-    }
-
-    private static FailureKind classifyUnwrapped(Throwable e) {
-        if (e == null) {
-            return FailureKind.AMBIGUOUS;
-        }
-        if (e instanceof ApiCallAttemptTimeoutException || e instanceof ApiCallTimeoutException) {
-            return FailureKind.AMBIGUOUS;
-        }
-        if (e instanceof AwsServiceException ase) {
-            return classifyService(ase);
-        }
-        if (e instanceof SdkClientException) {
-            return ErrorClassifier.fromTransport(e.getCause()).orElse(FailureKind.CALLER);
-        }
-        if (e instanceof SdkException) {
-            return FailureKind.AMBIGUOUS;
-        }
-        return ErrorClassifier.defaults().classify(e);
-    }
-
     /**
      * Whether {@code error} is DynamoDB telling the caller to slow down (throttling error codes or HTTP 429): the
      * request was not applied, so repeating it is always safe.
@@ -133,12 +90,12 @@ public final class DynamoDbErrorClassifier implements ErrorClassifier {
         if (!(error instanceof AwsServiceException e)) {
             return false;
         }
-        AwsErrorDetails details = e.awsErrorDetails();
-        String code = details == null ? null : details.errorCode();
+        String code = errorCode(e);
         return (code != null && THROTTLING_CODES.contains(code)) || e.statusCode() == 429;
     }
 
-    private static FailureKind classifyService(AwsServiceException e) {
+    @Override
+    protected FailureKind classifyService(AwsServiceException e) {
         if (e instanceof TransactionCanceledException tce && tce.hasCancellationReasons()) {
             for (CancellationReason reason : tce.cancellationReasons()) {
                 if (reason != null && reason.code() != null && THROTTLING_CANCELLATION_CODES.contains(reason.code())) {

@@ -1,6 +1,7 @@
 package dev.latitude.dynamodb;
 
 import dev.latitude.aws.AttemptTimeouts;
+import dev.latitude.aws.FailoverRetryStrategy;
 import dev.latitude.ConsistencyLevel;
 import dev.latitude.Latitude;
 import dev.latitude.LatitudeConfigException;
@@ -168,7 +169,7 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
      * with back-off) would hold a call in a failing region for seconds and repeat non-idempotent writes there.
      */
     public static RetryStrategy failoverRetryStrategy() {
-        return FailoverRetryStrategy.create();
+        return FailoverRetryStrategy.create(DynamoDbErrorClassifier::isThrottling);
     }
 
     @Override

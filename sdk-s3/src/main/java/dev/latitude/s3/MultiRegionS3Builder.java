@@ -7,6 +7,7 @@ import dev.latitude.ProbeConfig;
 import dev.latitude.RegionSpec;
 import dev.latitude.Topology;
 import dev.latitude.aws.AttemptTimeouts;
+import dev.latitude.aws.FailoverRetryStrategy;
 import dev.latitude.DataPolicy;
 import dev.latitude.s3.internal.AccessPoints;
 import dev.latitude.s3.internal.BucketMap;
@@ -30,8 +31,6 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.SdkClient;
-import software.amazon.awssdk.retries.StandardRetryStrategy;
-import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3control.S3ControlClient;
@@ -256,22 +255,14 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
 
     /**
      * Returns the retry strategy for region clients that keeps failover fast: a throttled request ({@code SlowDown},
-     * 503, 429: never applied) is repeated once in the same region after 25-100 ms; every other failure goes straight
-     * back to Latitude, which moves the call on or, for a write that may have been applied, stops.
+     * 503, 429: never applied) is repeated once in the same region after 25-100 ms ({@code Retry-After} hints capped
+     * at 100 ms); every other failure goes straight back to Latitude, which moves the call on or, for a write that may
+     * have been applied, stops.
      *
      * @return the strategy
      */
     static RetryStrategy failoverRetryStrategy() {
-        return StandardRetryStrategy.builder()
-                .maxAttempts(2)
-                .retryOnException(S3ErrorClassifier::isThrottling)
-                .treatAsThrottling(S3ErrorClassifier::isThrottling)
-                .backoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(10), Duration.ofMillis(50)))
-                .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(25),
-                        Duration.ofMillis(100)))
-                .circuitBreakerEnabled(false)
-                .useClientDefaults(false)
-                .build();
+        return FailoverRetryStrategy.create(S3ErrorClassifier::isThrottling);
     }
 
     /**

@@ -400,7 +400,8 @@ public final class MultiRegionS3Client implements S3Client {
     private <R> Answer<R> write(String name, String bucket, String key, boolean idempotent, long stamp,
             WriteCall<R> call) {
         Operation op = core.write(name, bucket, key, idempotent);
-        BiFunction<AwsRequest, String, AwsRequest> bound = core.timeouts().bounding(op, Thread.currentThread());
+        // Cut only at the deadline, even on the caller: an upload may rightly take longer than the attempt timeout.
+        BiFunction<AwsRequest, String, AwsRequest> bound = core.timeouts().bounding(op, null);
         return core.latitude().execute(op, region -> new Answer<>(
                 call.call(bounded(region.id(), bound), core.buckets().physical(name, bucket, region.id()), region),
                 null, region.id()), a -> stamp);

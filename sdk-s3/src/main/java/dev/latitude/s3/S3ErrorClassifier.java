@@ -1,13 +1,13 @@
 package dev.latitude.s3;
 
 import dev.latitude.FailureKind;
+import dev.latitude.aws.AwsErrorClassifier;
 import dev.latitude.LatitudeException;
 import dev.latitude.s3.internal.ReplicaBucketMissingException;
 import dev.latitude.spi.ErrorClassifier;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
@@ -57,7 +57,7 @@ import software.amazon.awssdk.core.exception.SdkException;
  * FailureKind kind = S3ErrorClassifier.create().classify(exception);
  * }</pre>
  */
-public final class S3ErrorClassifier implements ErrorClassifier {
+public final class S3ErrorClassifier extends AwsErrorClassifier {
     private static final S3ErrorClassifier INSTANCE = new S3ErrorClassifier();
     private static final int MAX_CAUSE_DEPTH = 16;
     private static final Set<String> THROTTLING_CODES = Set.of(
@@ -80,15 +80,6 @@ public final class S3ErrorClassifier implements ErrorClassifier {
         return INSTANCE;
     }
 
-    @Override
-    public FailureKind classify(Throwable error) {
-        try {
-            return classifyUnwrapped(unwrap(error));
-        } catch (RuntimeException | StackOverflowError e) {
-            return FailureKind.AMBIGUOUS;
-        }
-    }
-
     /**
      * Whether {@code error} is S3 telling the caller to slow down ({@code SlowDown} and the other throttling codes, or
      * HTTP 429/503): the request was not applied, so repeating it once in the same region is safe.
@@ -100,42 +91,17 @@ public final class S3ErrorClassifier implements ErrorClassifier {
         if (!(error instanceof AwsServiceException e)) {
             return false;
         }
-        String code = code(e);
+        String code = errorCode(e);
         return (code != null && THROTTLING_CODES.contains(code)) || e.statusCode() == 429 || e.statusCode() == 503;
     }
 
-    private static Throwable unwrap(Throwable error) {
-        Throwable e = error;
-        for (int i = 0; i < MAX_CAUSE_DEPTH && (e instanceof CompletionException || e instanceof ExecutionException)
-                && e.getCause() != null; i++) {
-            e = e.getCause();
-        }
-        return e;
-    }
-
-    private static FailureKind classifyUnwrapped(Throwable e) {
-        if (e == null) {
-            return FailureKind.AMBIGUOUS;
-        }
-        if (e instanceof ApiCallAttemptTimeoutException || e instanceof ApiCallTimeoutException) {
-            return FailureKind.AMBIGUOUS;
-        }
+    /** Latitude's own refusals are the caller's; a replica bucket missing in its region makes that region unusable. */
+    @Override
+    protected FailureKind classifyOwn(Throwable e) {
         if (e instanceof ReplicaBucketMissingException) {
             return FailureKind.REGION_UNAVAILABLE;
         }
-        if (latitudeRefusal(e)) {
-            return FailureKind.CALLER;
-        }
-        if (e instanceof AwsServiceException ase) {
-            return classifyService(ase);
-        }
-        if (e instanceof SdkClientException) {
-            return ErrorClassifier.fromTransport(e.getCause()).orElse(FailureKind.CALLER);
-        }
-        if (e instanceof SdkException) {
-            return FailureKind.AMBIGUOUS;
-        }
-        return ErrorClassifier.defaults().classify(e);
+        return latitudeRefusal(e) ? FailureKind.CALLER : null;
     }
 
     private static boolean latitudeRefusal(Throwable first) {
@@ -148,13 +114,9 @@ public final class S3ErrorClassifier implements ErrorClassifier {
         return false;
     }
 
-    private static String code(AwsServiceException e) {
-        AwsErrorDetails details = e.awsErrorDetails();
-        return details == null ? null : details.errorCode();
-    }
-
-    private static FailureKind classifyService(AwsServiceException e) {
-        String code = code(e);
+    @Override
+    protected FailureKind classifyService(AwsServiceException e) {
+        String code = errorCode(e);
         int status = e.statusCode();
         if (code != null && (THROTTLING_CODES.contains(code) || UNAVAILABLE_CODES.contains(code))) {
             return FailureKind.REGION_UNAVAILABLE;

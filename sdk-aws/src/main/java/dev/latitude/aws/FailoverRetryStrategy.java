@@ -1,4 +1,4 @@
-package dev.latitude.dynamodb;
+package dev.latitude.aws;
 
 import java.time.Duration;
 import java.util.function.Predicate;
@@ -13,17 +13,19 @@ import software.amazon.awssdk.retries.api.RefreshRetryTokenResponse;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 
 /**
- * The per-region SDK retry strategy that keeps failover fast (see
- * {@link MultiRegionDynamoDbClient#failoverRetryStrategy()}): the region's client repeats a request only when DynamoDB
- * throttled it (never applied, so always safe), once, after a short back-off; a {@code Retry-After} or
- * {@code x-amz-retry-after} hint is honoured only up to the same cap. Every other failure (5xx, timeouts, I/O) goes
- * straight back to Latitude, which moves the call to another region or, for a write that may have been applied,
- * stops: the SDK's own retries would repeat a non-idempotent write in the same region.
+ * The per-region SDK retry strategy that keeps failover fast, for the region clients of Latitude's AWS adapters (see
+ * {@code MultiRegionDynamoDbClient.failoverRetryStrategy()} and {@code MultiRegionS3Client.failoverRetryStrategy()}):
+ * the region's client repeats a request only when the service throttled it (never applied, so always safe), once,
+ * after a short back-off; a {@code Retry-After} or {@code x-amz-retry-after} hint is honoured only up to the same cap.
+ * Every other failure (5xx, timeouts, I/O) goes straight back to Latitude, which moves the call to another region or,
+ * for a write that may have been applied, stops: the SDK's own retries would repeat a non-idempotent write in the same
+ * region.
  */
-final class FailoverRetryStrategy implements RetryStrategy {
-    static final int MAX_ATTEMPTS = 2;
-    static final Duration MAX_THROTTLING_DELAY = Duration.ofMillis(100);
-    private static final Predicate<Throwable> THROTTLED = DynamoDbErrorClassifier::isThrottling;
+public final class FailoverRetryStrategy implements RetryStrategy {
+    /** Attempts per request in one region: the first and one repeat of a throttled one. */
+    private static final int MAX_ATTEMPTS = 2;
+    /** The longest back-off before the repeat, retry hints included. */
+    private static final Duration MAX_THROTTLING_DELAY = Duration.ofMillis(100);
 
     private final RetryStrategy delegate;
     private final Duration maxDelay;
@@ -33,12 +35,17 @@ final class FailoverRetryStrategy implements RetryStrategy {
         this.maxDelay = maxDelay;
     }
 
-    /** Returns the strategy: 2 attempts, throttling only, back-off 25–100 ms, hints capped at 100 ms. */
-    static FailoverRetryStrategy create() {
+    /**
+     * Returns the strategy: 2 attempts, throttling only, back-off 25–100 ms, hints capped at 100 ms.
+     *
+     * @param throttled whether a failure is the service saying "slow down" (the request was not applied)
+     * @return the strategy
+     */
+    public static FailoverRetryStrategy create(Predicate<Throwable> throttled) {
         return new FailoverRetryStrategy(StandardRetryStrategy.builder()
                 .maxAttempts(MAX_ATTEMPTS)
-                .retryOnException(THROTTLED)
-                .treatAsThrottling(THROTTLED)
+                .retryOnException(throttled)
+                .treatAsThrottling(throttled)
                 .backoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(10), Duration.ofMillis(50)))
                 .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(25), MAX_THROTTLING_DELAY))
                 .circuitBreakerEnabled(false)
@@ -86,7 +93,7 @@ final class FailoverRetryStrategy implements RetryStrategy {
     }
 
     /** Adjusts a copy; whatever it builds keeps the cap on retry hints. */
-    static final class Builder implements RetryStrategy.Builder<Builder, FailoverRetryStrategy> {
+    public static final class Builder implements RetryStrategy.Builder<Builder, FailoverRetryStrategy> {
         private final RetryStrategy.Builder<?, ?> delegate;
         private final Duration maxDelay;
 
