@@ -317,8 +317,6 @@ final class S3Scenario {
      * eu-west-1's {@value #LAG_MS} ms behind and us-east-1 {@code s3.writerRttMs} away.
      */
     private List<String> sessions(S3Regions lab, Topology topology) throws Exception {
-        lab.replication().lag(ReplicationLag.fixed(Duration.ofMillis(LAG_MS)));
-        lab.replication().oneWay(WRITER, BUCKETS);
         Map<String, RegionTag> tags = new TreeMap<>();
         Map<String, S3Client> clients = new TreeMap<>();
         try {
@@ -329,18 +327,28 @@ final class S3Scenario {
                         .retryStrategy(MultiRegionS3Client.failoverRetryStrategy()).addExecutionInterceptor(tag))
                         .build());
             }
-            // Every key starts at counter 0 in both buckets: written to us-east-1, replicated, before the clock starts.
+            // Every key starts at counter 0 in both buckets: written to us-east-1 and replicated before the clock
+            // starts.
+            lab.replication().lag(ReplicationLag.fixed(Duration.ofMillis(LAG_MS)));
+            lab.replication().oneWay(WRITER, BUCKETS);
             long t0 = System.nanoTime();
-            S3Client admin = lab.region(WRITER).adminClient();
-            for (String prefix : List.of("peer", "latitude")) {
-                for (int s = 0; s < SESSIONS; s++) {
-                    for (int k = 0; k < KEYS_PER_SESSION; k++) {
-                        String key = key(prefix, s, k);
-                        admin.putObject(p -> p.bucket(BUCKETS.get(WRITER)).key(key), RequestBody.fromString("0"));
+            ExecutorService loaders = Executors.newFixedThreadPool(SESSIONS);
+            try {
+                List<Future<?>> loaded = new ArrayList<>();
+                for (String prefix : List.of("peer", "latitude")) {
+                    for (int s = 0; s < SESSIONS; s++) {
+                        int session = s;
+                        loaded.add(loaders.submit(() -> preload(lab.region(WRITER).adminClient(),
+                                BUCKETS.get(WRITER), prefix, session)));
                     }
                 }
+                for (Future<?> f : loaded) {
+                    f.get(5, TimeUnit.MINUTES);
+                }
+            } finally {
+                loaders.shutdownNow();
             }
-            lab.replication().awaitQuiescent(Duration.ofSeconds(60));
+            lab.replication().awaitQuiescent(Duration.ofMinutes(5));
             System.out.printf(Locale.ROOT, "s3: sessions: %d objects written to %s and replicated to %s in %.1f s;"
                     + " replication lag %d ms; %s %d ms away; %d sessions x %d keys, %s, %,d operations per client%n",
                     2 * SESSIONS * KEYS_PER_SESSION, WRITER, LOCAL, (System.nanoTime() - t0) / 1e9, LAG_MS, WRITER,
@@ -397,6 +405,14 @@ final class S3Scenario {
         } finally {
             lab.region(WRITER).proxy().apply(Fault.none());
             clients.values().forEach(S3Client::close);
+        }
+    }
+
+    /** Writes counter 0 to every key of one session of one client. */
+    private static void preload(S3Client admin, String bucket, String prefix, int session) {
+        for (int k = 0; k < KEYS_PER_SESSION; k++) {
+            String key = key(prefix, session, k);
+            admin.putObject(p -> p.bucket(bucket).key(key), RequestBody.fromString("0"));
         }
     }
 
