@@ -176,8 +176,8 @@ final class S3Scenario {
                     w[i] = throughput(pool, wrapped, LOGICAL, 2000);
                     p[i] = throughput(pool, plain, "bench-euw1", 2000);
                 }
-                System.out.printf(Locale.ROOT, "s3: 1 KiB GET round %d%s: plain %.0f ops/s, wrapped %.0f ops/s%n",
-                        i + 1, suffix, p[i], w[i]);
+                System.out.printf(Locale.ROOT, "s3: 1 KiB GET round %d (%s): plain %.0f ops/s, wrapped %.0f ops/s%n",
+                        i + 1, suffix.isEmpty() ? "defaults" : suffix.substring(1), p[i], w[i]);
             }
             double plainMedian = median(p);
             double wrappedMedian = median(w);
