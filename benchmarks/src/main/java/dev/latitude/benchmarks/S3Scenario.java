@@ -354,6 +354,8 @@ final class S3Scenario {
                     2 * SESSIONS * KEYS_PER_SESSION, WRITER, LOCAL, (System.nanoTime() - t0) / 1e9, LAG_MS, WRITER,
                     writerRttMs, SESSIONS, KEYS_PER_SESSION,
                     sessionRate > 0 ? sessionRate + " operations/s each" : "as fast as they can", sessionOps);
+            // The writer is a WAN round trip away, so that a read sent there (an escalation, a hedge) costs what it
+            // would, and a hedge to it does not beat the local region whenever this machine stalls for a moment.
             // Half the round trip each way: the front delays what it forwards in both directions.
             lab.region(WRITER).proxy().apply(Fault.latency(Duration.ofMillis(writerRttMs / 2)));
 
@@ -372,6 +374,7 @@ final class S3Scenario {
                 }
             });
             SessionResult latitude;
+            // The client's defaults but for the routing policy; the same two region clients as the peer.
             try (MultiRegionS3Client client = MultiRegionS3Client.builder().topology(topology)
                     .bucket(LOGICAL, BUCKETS)
                     .regionClient(WRITER, writer)
