@@ -8,7 +8,8 @@
 #   benchmarks/run.sh dynamodb   scenario: MultiRegionDynamoDbClient on DynamoDB Local regions (overhead, sessions, failover)
 #   benchmarks/run.sh tail       scenario: 5 % of the local region's requests 300 ms late; does latency routing keep it
 #                                first, and does hedging cut the tail within its budget?
-#   benchmarks/run.sh s3         scenario: MultiRegionS3Client on S3Proxy regions (overhead, 64 MiB bodies, failover)
+#   benchmarks/run.sh s3         scenario: MultiRegionS3Client on S3Proxy regions (overhead, 64 MiB bodies, sessions
+#                                beside a plain client under replication lag, failover)
 #   benchmarks/run.sh jdbc       scenario: MultiRegionDataSource beside pgjdbc + HikariCP, the AWS JDBC wrapper and pgjdbc
 #                                multi-host on a PostgreSQL primary and two replicas (overhead, sessions, failovers)
 #   benchmarks/run.sh all        all of them, then rewrite docs/BENCHMARKS.md and the figures other docs quote from it
@@ -216,15 +217,41 @@ MD
 
 A scenario (`S3Scenario`, plain `main`) against the testkit's `S3Regions`: two S3Proxy servers in the JVM on
 127.0.0.1, us-east-1 (takes the writes) and eu-west-1 (the local region), each behind a TCP fault front; routing
-`failover().priority("eu-west-1", "us-east-1")`.
+`failover().priority("eu-west-1", "us-east-1")`. Four parts, one run:
 
-- `overhead_pct`: 1 KiB GetObjects from 4 threads, plain `S3Client` of eu-west-1 against the multi-region client,
-  6 interleaved 2 s rounds, medians compared (target ≤ 5).
-- `large_get_wrapped_vs_plain_pct`, `large_put_wrapped_vs_plain_pct`: 64 MiB GetObject (read to the end into one
-  reused buffer) and PutObject (from one array), 4 interleaved rounds, wrapped median over plain (target ≥ 98: the
-  wrapper copies no body).
-- `failover_failed_calls`: reads from 2 threads while eu-west-1 is blackholed (target 0); `failover_slowest_read_ms`
-  the slowest of them, what the move to us-east-1 cost a caller.
+- **Overhead** (`overhead_pct`): 1 KiB GetObjects from 4 threads, plain `S3Client` of eu-west-1 against the
+  multi-region client, 10 warm-up rounds then 6 interleaved 2 s rounds, medians compared (target ≤ 5). Two passes,
+  alike but for hedging: the client's defaults (nothing set about hedging or where first attempts run; no suffix),
+  and hedging on, `.router(b -> b.hedging(HedgingConfig.defaults()))` (suffix `_hedged`), where reads are handed to
+  the engine's attempt threads.
+- **Large objects** (`large_get_wrapped_vs_plain_pct`, `large_put_wrapped_vs_plain_pct`): 64 MiB GetObject (read to
+  the end into one reused buffer) and PutObject (from one array), 4 interleaved rounds, wrapped median over plain
+  (target ≥ 98: the wrapper copies no body).
+- **Sessions** under replication lag: the testkit's `S3ReplicationEmulator` replicates us-east-1's bucket to
+  eu-west-1's 1 s behind (`ReplicationLag.fixed`; one delivery at a time per region pair), and us-east-1's front adds
+  a 40 ms round trip (20 ms each way). Every key starts at counter 0 in both buckets. 16 sessions, each on its own 50
+  keys, each paced at 25 operations/s from a random phase: 10 % PutObject of one of its keys (the body is the key's
+  counter, one more than before), 90 % GetObject of one of them; 10,000 operations per client (`-Ds3.sessionOps=N`;
+  `-Ds3.sessionRate=N` operations/s per session, 0 for as fast as they can). A read that returns an older counter
+  than the session's own last write of that key, or a 404 for a key the session wrote, is a read-your-writes
+  violation (`ryw_violations`). Which region answered a read is told by the region clients themselves: an AWS SDK
+  `ExecutionInterceptor` on each region's `S3Client` adds its region's name as a header to every HTTP response it
+  receives, and the benchmark reads that header on the response (or the `NoSuchKey` error) the caller got, so an
+  answer a session read threw away (a stale replica's, a losing hedge's) is not counted; `local_read_share_pct`:
+  reads answered by eu-west-1. Latitude: `MultiRegionS3Client` with the client's defaults apart from the routing
+  policy, each session carrying its own `Session` in the OpenTelemetry context. The peer (`peer_plain_*`), same
+  workload in the same run on keys of its own: a plain `S3Client` of us-east-1 for writes and one of eu-west-1 for
+  reads, what an application does with Cross-Region Replication and no Latitude (its local share is 100 % by
+  construction). Both use the same two region clients. `session_p50_us`, `session_p99_us`: all operations;
+  `session_failures`: operations that threw. Each run's log line adds the reads answered by each region, the reads
+  that came less than 1 s after the session's own write of that key returned (no replica can have that write yet, so
+  100 % minus their share is about the most any client can read locally without breaking read-your-writes; at 25
+  operations/s a session writes each of its keys every 20 s on average), and the GetObject requests each region's
+  client sent (escalations to us-east-1 and hedges included).
+- **Failover** (`failover_failed_calls`): reads from 2 threads while eu-west-1 is blackholed (target 0);
+  `failover_slowest_read_ms` the slowest of them, what the move to us-east-1 cost a caller.
+
+Targets: `overhead_pct` ≤ 5, `ryw_violations` 0, `local_read_share_pct` ≥ 90, `failover_failed_calls` 0.
 MD
         ;;
     tail)
