@@ -406,6 +406,14 @@ MD
                 grep -E '^jdbc: ' "$RESULTS/$b.txt" || true
                 echo '```'
             fi
+            if [ "$b" = s3 ]; then
+                echo
+                echo "From the run's log (rounds, sessions, failover):"
+                echo
+                echo '```'
+                grep -E '^s3: ' "$RESULTS/$b.txt" || true
+                echo '```'
+            fi
             if [ "$b" = tail ]; then
                 echo
                 echo "From the run's log (one line per run):"
