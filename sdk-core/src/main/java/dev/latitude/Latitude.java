@@ -532,11 +532,12 @@ public interface Latitude extends AutoCloseable {
          * handing it to the attempt executor and waiting: that saves two thread wake-ups per call, tens of
          * microseconds on a busy machine. Fallbacks and hedges still run on the attempt executor. A call that may be
          * hedged (an idempotent read with hedging on) runs there only while its region is calm: circuit closed and,
-         * for the last 10 s, no attempt there outlived its hedge delay or its timeout, failed for a reason of the
-         * region's, or was beaten. Otherwise a hedge is likely, and the first attempt goes to the attempt executor
-         * so that the caller takes a winning hedge's answer at once. When a region turns bad suddenly, the calls
-         * already running there on their callers wait for their attempt to end (or to take an interrupt) even if a
-         * hedge answered; every call after the first hedge fires is hedged as usual. Default: off.
+         * for the last 10 s, no attempt there outlived its timeout, failed for a reason of the region's, or was
+         * beaten by a hedge or a fallback. Otherwise hedges are winning there, and the first attempt goes to the
+         * attempt executor so that the caller takes a winning hedge's answer at once. When a region turns bad
+         * suddenly, the calls already running there on their callers wait for their attempt to end (or to take an
+         * interrupt) even if a hedge answered; every call after the first hedge wins is hedged as usual. Default:
+         * off.
          *
          * <p>Turn it on only if every region call ends by itself within the attempt timeout (its client has a timeout
          * no longer than {@link #attemptTimeout(Duration)}): at the timeout the engine starts the next region (when the

@@ -616,28 +616,32 @@ class CallExecutionTest {
     }
 
     @Test
-    void callerRuns_aHedgeThatFiresMakesTheRegionTroubled() throws Exception {
+    void callerRuns_aHedgeThatLosesLeavesTheRegionCalm_oneThatWinsMakesItTroubled() throws Exception {
         Latitude l = engine(b -> b.hedging(HedgingConfig.builder().minSamples(20).build())
                 .callerRunsFirstAttempt(true));
         warmUp(l, 200, 10);
         Thread[] ran = new Thread[1];
-        l.execute(read(), region -> {
+        RegionCall<String, Exception> answer = region -> {
             ran[0] = Thread.currentThread();
             return region.id();
-        });
+        };
+        l.execute(read(), answer);
         assertThat(ran[0]).isSameAs(Thread.currentThread());
 
-        CompletableFuture<String> result = l.executeAsync(read(), recorder);
+        CompletableFuture<String> lost = l.executeAsync(read(), recorder);
         clock.advanceMillis(21);
         assertThat(recorder.regions()).as("hedged").containsExactly("us-east-1", "us-west-2");
-        recorder.attempt(1).complete("hedge");
-        assertThat(result).isCompletedWithValue("hedge");
+        recorder.attempt(0).complete("primary");
+        assertThat(lost).isCompletedWithValue("primary");
+        l.execute(read(), answer);
+        assertThat(ran[0]).as("the region answered before its hedge: still calm").isSameAs(Thread.currentThread());
 
-        l.execute(read(), region -> {
-            ran[0] = Thread.currentThread();
-            return region.id();
-        });
-        assertThat(ran[0]).as("us-east-1 outlived its hedge delay: reads there go to the pool for a while")
+        CompletableFuture<String> won = l.executeAsync(read(), recorder);
+        clock.advanceMillis(21);
+        recorder.attempt(3).complete("hedge");
+        assertThat(won).isCompletedWithValue("hedge");
+        l.execute(read(), answer);
+        assertThat(ran[0]).as("a hedge beat us-east-1: its hedgeable reads go to the pool for a while")
                 .isNotSameAs(Thread.currentThread());
     }
 

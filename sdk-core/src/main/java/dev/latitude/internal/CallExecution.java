@@ -444,9 +444,6 @@ final class CallExecution<T> {
             if (done || primary.finished || next >= healthy) {
                 return;
             }
-            if (!late) {
-                primary.region.troubled(engine.ticker.read()); // it outlived its hedge delay
-            }
             if (!engine.hedgeBudget.tryWithdraw(late)) {
                 if (!late) {
                     hedgeTimer = engine.scheduler.schedule(() -> onHedge(primary, delay, true), delay);

@@ -55,8 +55,8 @@ public final class Engine implements Latitude, RegionState.Events {
     static final long UNKNOWN_DISTANCE_RTT_NANOS = TimeUnit.MILLISECONDS.toNanos(30);
     private static final long PERCENTILE_REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /**
-     * How long a region must go without trouble (an attempt past its hedge delay or timeout, a failure of the
-     * region's, an attempt beaten) before a hedgeable blocking read runs its first attempt there on the calling
+     * How long a region must go without trouble (an attempt past its timeout, a failure of the region's, an attempt
+     * beaten by a hedge or a fallback) before a hedgeable blocking read runs its first attempt there on the calling
      * thread again.
      */
     static final long CALM_NANOS = TimeUnit.SECONDS.toNanos(10);

@@ -146,9 +146,10 @@ public final class RegionState {
     }
 
     /**
-     * Notes that the region showed trouble at {@code now}: an attempt outlived its hedge delay or its timeout, failed
-     * for a reason of the region's, or was beaten. Until it has been {@code calmNanos} without any, a hedgeable
-     * blocking read's first attempt here runs on the attempt threads, where a winning hedge can answer at once.
+     * Notes that the region showed trouble at {@code now}: an attempt outlived its timeout, failed for a reason of the
+     * region's, or was beaten (a hedge to another region answered first). Until it has been {@code calmNanos} without
+     * any, a hedgeable blocking read's first attempt here runs on the attempt threads, where a winning hedge can answer
+     * at once. A hedge that is sent but loses is no trouble: the region answered first anyway.
      *
      * @param now the current ticker reading
      */

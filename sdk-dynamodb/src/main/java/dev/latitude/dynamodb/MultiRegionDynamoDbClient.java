@@ -101,7 +101,7 @@ import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbWaiter;
  * A call runs its first attempt on the calling thread ({@link Builder#callerRunsFirstAttempt(boolean)}, on by
  * default): no thread hand-off, a few microseconds over the plain client. It is safe because every region request
  * ends by itself when the engine would move on. A read that may be hedged does so only while its region is calm (no
- * attempt there outlived its hedge delay or timeout, failed, or was beaten in the last 10 s); otherwise it runs on
+ * attempt there outlived its timeout, failed, or was beaten by a hedge in the last 10 s); otherwise it runs on
  * the engine's attempt threads, so that a hedge that wins answers at once while the slow attempt is still blocked in
  * its socket read.
  *
