@@ -15,6 +15,8 @@ import dev.latitude.s3.internal.OpenStreams;
 import dev.latitude.s3.internal.S3Core;
 import dev.latitude.s3.internal.Uploads;
 import java.nio.ByteBuffer;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -251,7 +253,7 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
     /** A read whose answer carries the object's stamp, so a replica's answer can be checked against the session. */
     private <R> CompletableFuture<R> readObject(String name, String bucket, String key,
             BiFunction<S3AsyncClient, String, CompletableFuture<R>> call, Function<R, Map<String, String>> metadata) {
-        return viaAccessPoint(bucket, key, call, metadata, () -> {
+        return viaAccessPoint(name, bucket, key, call, metadata, () -> {
             Operation op = core.read(name, bucket, key);
             return core.latitude().executeAsync(op, region -> attempt(name, bucket, region, call),
                     ans -> core.watermark(ans, ans.value() == null ? Map.of() : metadata.apply(ans.value())));
@@ -261,7 +263,7 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
     /** A read whose answer carries no stamp: a replica serves a SESSION read only if it provably can. */
     private <R> CompletableFuture<R> read(String name, String bucket, String key,
             BiFunction<S3AsyncClient, String, CompletableFuture<R>> call) {
-        return viaAccessPoint(bucket, key, call, null, () -> {
+        return viaAccessPoint(name, bucket, key, call, null, () -> {
             Operation op = core.read(name, bucket, key);
             return core.latitude().executeAsync(op, region -> attempt(name, bucket, region, call));
         });
@@ -272,7 +274,7 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
      * {@code direct} (the buckets behind it, by the engine's plan) when the access point cannot answer: see the
      * blocking client's {@code viaAccessPoint} for when. Outside MRAP mode, runs {@code direct} at once.
      */
-    private <R> CompletableFuture<R> viaAccessPoint(String bucket, String key,
+    private <R> CompletableFuture<R> viaAccessPoint(String name, String bucket, String key,
             BiFunction<S3AsyncClient, String, CompletableFuture<R>> call, Function<R, Map<String, String>> metadata,
             Supplier<CompletableFuture<Answer<R>>> direct) {
         try {
@@ -281,7 +283,14 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
             if (mrap == null || !core.accessPointMayAnswer(bucket) || (required != null && metadata == null)) {
                 return valueOf(direct.get());
             }
-            CompletableFuture<R> sent = call.apply(core.localClient(), mrap.arn());
+            Span span = core.startSpan(name, bucket, key, null, mrap.arn());
+            CompletableFuture<R> sent;
+            try (Scope ignored = span.makeCurrent()) {
+                sent = call.apply(core.localClient(), mrap.arn());
+            } catch (RuntimeException e) {
+                S3Core.end(span, e);
+                throw e;
+            }
             // An access point that does not answer within the attempt timeout is left (and its request cancelled).
             CompletableFuture<R> timed = Futures.propagateCancellation(sent.copy().orTimeout(
                     core.accessPoints().attemptTimeout().toNanos(), TimeUnit.NANOSECONDS), sent);
@@ -293,16 +302,26 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
                 if (S3Core.isMissingKey(cause)) {
                     return new Answer<R>(null, (S3Exception) cause, null);
                 }
-                if (!(cause instanceof TimeoutException)
-                        && S3ErrorClassifier.create().classify(cause) == FailureKind.CALLER) {
+                boolean timeout = cause instanceof TimeoutException;
+                if (!timeout && S3ErrorClassifier.create().classify(cause) == FailureKind.CALLER) {
+                    span.setAttribute(S3Core.ACCESS_POINT_OUTCOME, "answered");
+                    S3Core.end(span, cause);
                     throw new CompletionException(cause);
                 }
+                span.setAttribute(S3Core.ACCESS_POINT_OUTCOME, timeout ? "timeout" : "failed");
+                S3Core.end(span, null);
                 return null; // the access point failed: the buckets behind it answer
             });
             CompletableFuture<Answer<R>> chosen = answer.thenCompose(a -> {
-                boolean stale = a != null && required != null && core.watermark(a, a.value() == null ? Map.of()
+                if (a == null) {
+                    return direct.get();
+                }
+                boolean stale = required != null && core.watermark(a, a.value() == null ? Map.of()
                         : metadata.apply(a.value())) < required.value();
-                return a != null && !stale ? CompletableFuture.completedFuture(a) : direct.get();
+                span.setAttribute(S3Core.ACCESS_POINT_OUTCOME, !stale ? "answered"
+                        : a.value() == null ? "missing" : "stale");
+                S3Core.end(span, null);
+                return !stale ? CompletableFuture.completedFuture(a) : direct.get();
             });
             return Futures.propagateCancellation(valueOf(chosen), sent);
         } catch (RuntimeException e) {
@@ -464,11 +483,16 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
     /** Runs a call of a known upload on the region that created it, with the physical bucket there. */
     private <R> CompletableFuture<R> pinned(String name, Uploads.Upload u, String bucket,
             BiFunction<S3AsyncClient, String, CompletableFuture<R>> call) {
-        try {
-            return call.apply(core.client(u.region()), core.buckets().physical(name, bucket, u.region()));
+        Span span = core.startSpan(name, bucket, u.key(), u.region(), null);
+        CompletableFuture<R> sent;
+        try (Scope ignored = span.makeCurrent()) {
+            sent = call.apply(core.client(u.region()), core.buckets().physical(name, bucket, u.region()));
         } catch (RuntimeException e) {
+            S3Core.end(span, e);
             return CompletableFuture.failedFuture(e);
         }
+        sent.whenComplete((v, e) -> S3Core.end(span, e));
+        return sent;
     }
 
     @Override

@@ -14,6 +14,7 @@ import dev.latitude.s3.internal.BucketMap;
 import dev.latitude.s3.internal.RouteDials;
 import dev.latitude.s3.internal.S3Core;
 import dev.latitude.spi.HealthProbe;
+import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -346,7 +347,7 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
         owned.add(0, latitude);
         mraps.engine(latitude);
         return new S3Core<>(latitude, Map.copyOf(all), map, mraps, stampMetadata.toLowerCase(Locale.ROOT),
-                recordKeys, timeouts, owned);
+                recordKeys, timeouts, openTelemetry != null ? openTelemetry : GlobalOpenTelemetry.get(), owned);
     }
 
     /**

@@ -13,6 +13,8 @@ import dev.latitude.s3.internal.BodyGuard;
 import dev.latitude.s3.internal.OpenStreams;
 import dev.latitude.s3.internal.S3Core;
 import dev.latitude.s3.internal.Uploads;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.Map;
@@ -312,7 +314,7 @@ public final class MultiRegionS3Client implements S3Client {
     /** A read whose answer carries the object's stamp, so a replica's answer can be checked against the session. */
     private <R> R readObject(String name, String bucket, String key, BiFunction<S3Client, String, R> call,
             Function<R, Map<String, String>> metadata) {
-        Answer<R> viaAccessPoint = viaAccessPoint(bucket, key, call, metadata);
+        Answer<R> viaAccessPoint = viaAccessPoint(name, bucket, key, call, metadata);
         if (viaAccessPoint != null) {
             return viaAccessPoint.valueOrThrow();
         }
@@ -325,7 +327,7 @@ public final class MultiRegionS3Client implements S3Client {
 
     /** A read whose answer carries no stamp: a replica serves a SESSION read only if it provably can. */
     private <R> R read(String name, String bucket, String key, BiFunction<S3Client, String, R> call) {
-        Answer<R> viaAccessPoint = viaAccessPoint(bucket, key, call, null);
+        Answer<R> viaAccessPoint = viaAccessPoint(name, bucket, key, call, null);
         if (viaAccessPoint != null) {
             return viaAccessPoint.valueOrThrow();
         }
@@ -340,7 +342,7 @@ public final class MultiRegionS3Client implements S3Client {
      * give, a session requirement with no stamp to check the answer by ({@code metadata} null), an answer older than
      * the session's write or a 404 of a key it wrote, or a failure other than the caller's own.
      */
-    private <R> Answer<R> viaAccessPoint(String bucket, String key, BiFunction<S3Client, String, R> call,
+    private <R> Answer<R> viaAccessPoint(String name, String bucket, String key, BiFunction<S3Client, String, R> call,
             Function<R, Map<String, String>> metadata) {
         MultiRegionAccessPoint mrap = core.accessPoint(bucket);
         if (mrap == null || !core.accessPointMayAnswer(bucket)) {
@@ -350,26 +352,33 @@ public final class MultiRegionS3Client implements S3Client {
         if (required != null && metadata == null) {
             return null;
         }
-        Answer<R> a;
-        try {
+        Span span = core.startSpan(name, bucket, key, null, mrap.arn());
+        String outcome = "answered";
+        Answer<R> a = null;
+        try (Scope ignored = span.makeCurrent()) {
             a = new Answer<>(core.accessPoints().call(() -> call.apply(core.localClient(), mrap.arn())), null, null);
         } catch (TimeoutException e) {
             LOG.debug("{} did not answer within the attempt timeout; reading the buckets behind it", mrap.arn());
-            return null;
+            outcome = "timeout";
         } catch (SdkException e) {
             if (S3Core.isMissingKey(e)) {
                 a = new Answer<>(null, (S3Exception) e, null);
             } else if (S3ErrorClassifier.create().classify(e) == FailureKind.CALLER) {
+                span.setAttribute(S3Core.ACCESS_POINT_OUTCOME, outcome);
+                S3Core.end(span, e);
                 throw e;
             } else {
                 LOG.debug("{} failed; reading the buckets behind it directly", mrap.arn(), e);
-                return null;
+                outcome = "failed";
             }
         }
-        if (required != null && core.watermark(a, a.value() == null ? Map.of() : metadata.apply(a.value()))
-                < required.value()) {
-            return null; // older than the session's write: the bucket that took it answers
+        if (a != null && required != null && core.watermark(a, a.value() == null ? Map.of()
+                : metadata.apply(a.value())) < required.value()) {
+            outcome = a.value() == null ? "missing" : "stale"; // the bucket that took the session's write answers
+            a = null;
         }
+        span.setAttribute(S3Core.ACCESS_POINT_OUTCOME, outcome);
+        S3Core.end(span, null);
         return a;
     }
 
@@ -523,12 +532,28 @@ public final class MultiRegionS3Client implements S3Client {
         return a.value().toBuilder().bucket(request.bucket()).build();
     }
 
+    /**
+     * Sends a call of an open multipart upload to the region that created it (the upload exists only there), in a span
+     * of its own since the engine does not run it.
+     */
+    private <R> R pinned(String name, Uploads.Upload u, String bucket, BiFunction<S3Client, String, R> call) {
+        Span span = core.startSpan(name, bucket, u.key(), u.region(), null);
+        try (Scope ignored = span.makeCurrent()) {
+            R r = call.apply(core.client(u.region()), core.buckets().physical(name, bucket, u.region()));
+            S3Core.end(span, null);
+            return r;
+        } catch (RuntimeException e) {
+            S3Core.end(span, e);
+            throw e;
+        }
+    }
+
     @Override
     public UploadPartResponse uploadPart(UploadPartRequest request, RequestBody body) {
         Uploads.Upload u = core.uploads().find(request.uploadId());
         if (u != null) {
-            return core.client(u.region()).uploadPart(request.toBuilder()
-                    .bucket(core.buckets().physical("UploadPart", request.bucket(), u.region())).build(), body);
+            return pinned("UploadPart", u, request.bucket(),
+                    (c, b) -> c.uploadPart(request.toBuilder().bucket(b).build(), body));
         }
         BodyGuard guard = BodyGuard.of("UploadPart", body);
         return write("UploadPart", request.bucket(), request.key(), true, ResultWatermark.NONE,
@@ -541,10 +566,9 @@ public final class MultiRegionS3Client implements S3Client {
         String source = sourceBucket("UploadPartCopy", request.sourceBucket());
         Uploads.Upload u = core.uploads().find(request.uploadId());
         if (u != null) {
-            return core.client(u.region()).uploadPartCopy(request.toBuilder()
-                    .sourceBucket(core.buckets().physical("UploadPartCopy", source, u.region()))
-                    .destinationBucket(core.buckets().physical("UploadPartCopy", request.destinationBucket(),
-                            u.region())).build());
+            return pinned("UploadPartCopy", u, request.destinationBucket(), (c, b) -> c.uploadPartCopy(
+                    request.toBuilder().sourceBucket(core.buckets().physical("UploadPartCopy", source, u.region()))
+                            .destinationBucket(b).build()));
         }
         return write("UploadPartCopy", request.destinationBucket(), request.destinationKey(), true,
                 ResultWatermark.NONE, (c, b, region) -> c.uploadPartCopy(request.toBuilder()
@@ -557,8 +581,8 @@ public final class MultiRegionS3Client implements S3Client {
         Uploads.Upload u = core.uploads().find(request.uploadId());
         CompleteMultipartUploadResponse r;
         if (u != null) {
-            r = core.client(u.region()).completeMultipartUpload(request.toBuilder()
-                    .bucket(core.buckets().physical("CompleteMultipartUpload", request.bucket(), u.region())).build());
+            r = pinned("CompleteMultipartUpload", u, request.bucket(),
+                    (c, b) -> c.completeMultipartUpload(request.toBuilder().bucket(b).build()));
             core.uploads().ended(request.uploadId());
             core.recordWrite(u.bucket(), u.key(), u.stamp(), u.region());
         } else {
@@ -573,8 +597,8 @@ public final class MultiRegionS3Client implements S3Client {
     public AbortMultipartUploadResponse abortMultipartUpload(AbortMultipartUploadRequest request) {
         Uploads.Upload u = core.uploads().find(request.uploadId());
         if (u != null) {
-            AbortMultipartUploadResponse r = core.client(u.region()).abortMultipartUpload(request.toBuilder()
-                    .bucket(core.buckets().physical("AbortMultipartUpload", request.bucket(), u.region())).build());
+            AbortMultipartUploadResponse r = pinned("AbortMultipartUpload", u, request.bucket(),
+                    (c, b) -> c.abortMultipartUpload(request.toBuilder().bucket(b).build()));
             core.uploads().ended(request.uploadId());
             return r;
         }
@@ -586,8 +610,7 @@ public final class MultiRegionS3Client implements S3Client {
     public ListPartsResponse listParts(ListPartsRequest request) {
         Uploads.Upload u = core.uploads().find(request.uploadId());
         ListPartsResponse r = u != null
-                ? core.client(u.region()).listParts(request.toBuilder()
-                        .bucket(core.buckets().physical("ListParts", request.bucket(), u.region())).build())
+                ? pinned("ListParts", u, request.bucket(), (c, b) -> c.listParts(request.toBuilder().bucket(b).build()))
                 : write("ListParts", request.bucket(), request.key(), true, ResultWatermark.NONE,
                         (c, b, region) -> c.listParts(request.toBuilder().bucket(b).build())).valueOrThrow();
         return r.toBuilder().bucket(request.bucket()).build();

@@ -13,6 +13,12 @@ import dev.latitude.RoutingPolicy;
 import dev.latitude.Session;
 import dev.latitude.Topology;
 import dev.latitude.testkit.S3ControlStubs;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -95,6 +101,37 @@ class MrapModeTest {
         }
         assertThat(local.log()).containsExactly("GetObject " + ARN + "/cat", "GetObject photos-euw1/cat");
         assertThat(writer.log()).containsExactly("PutObject photos-use1/cat", "GetObject photos-use1/cat");
+    }
+
+    @Test
+    void accessPointReads_haveSpansOfTheirOwn_sayingWhetherTheAccessPointAnswered() {
+        InMemorySpanExporter spans = InMemorySpanExporter.create();
+        try (OpenTelemetrySdk otel = OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
+                .addSpanProcessor(SimpleSpanProcessor.create(spans)).build()).build();
+                MultiRegionS3Client c = client(accessPoint().build(), b -> b.openTelemetry(otel))) {
+            local.store(ARN, "dog", new FakeS3Region.StoredObject("woof".getBytes(), Map.of(), null));
+            assertThat(get(c, "dog")).isEqualTo("woof");
+            assertThat(spans.getFinishedSpanItems()).singleElement().satisfies(span -> {
+                assertThat(span.getName()).isEqualTo("GetObject");
+                assertThat(span.getAttributes().get(AttributeKey.stringKey("latitude.s3.access_point")))
+                        .isEqualTo(ARN);
+                assertThat(span.getAttributes().get(AttributeKey.stringKey("latitude.s3.access_point.outcome")))
+                        .isEqualTo("answered");
+                assertThat(span.getAttributes().get(AttributeKey.stringKey("aws.s3.bucket"))).isEqualTo("photos");
+            });
+
+            spans.reset();
+            MultiRegionS3Client session = c.withSession(Session.create());
+            session.putObject(p -> p.bucket("photos").key("cat"), RequestBody.fromString("meow"));
+            spans.reset();
+            assertThat(get(session, "cat")).isEqualTo("meow");
+            List<SpanData> read = spans.getFinishedSpanItems();
+            assertThat(read).hasSize(2);
+            assertThat(read.get(0).getAttributes().get(AttributeKey.stringKey("latitude.s3.access_point.outcome")))
+                    .as("NoSuchKey of a key the session wrote").isEqualTo("missing");
+            assertThat(read.get(1).getAttributes().get(AttributeKey.stringKey("cloud.region")))
+                    .as("then the engine's span: the writer's bucket answered").isEqualTo(WRITER);
+        }
     }
 
     @Test

@@ -253,6 +253,39 @@ class S3IntegrationTest {
         }
     }
 
+    @Test
+    void multipartCallsPinnedToTheirUploadsRegion_areTraced() {
+        MultiRegionS3Client session = client.withSession(Session.create());
+        String upload = session.createMultipartUpload(c -> c.bucket("photos").key("mp/k")).uploadId();
+        spans.reset();
+        String etag = session.uploadPart(u -> u.bucket("photos").key("mp/k").uploadId(upload).partNumber(1),
+                RequestBody.fromString("part one")).eTag();
+        session.completeMultipartUpload(c -> c.bucket("photos").key("mp/k").uploadId(upload)
+                .multipartUpload(m -> m.parts(CompletedPart.builder().partNumber(1).eTag(etag).build())));
+        assertThat(spans.getFinishedSpanItems()).extracting(SpanData::getName)
+                .containsExactly("UploadPart", "CompleteMultipartUpload");
+        assertThat(spans.getFinishedSpanItems()).extracting(S3IntegrationTest::region).containsOnly(WRITER);
+        assertThat(spans.getFinishedSpanItems()).allSatisfy(span -> assertThat(
+                span.getAttributes().get(AttributeKey.stringKey("aws.s3.bucket"))).isEqualTo("photos"));
+        assertThat(body(session, "mp/k")).as("the session reads its upload").isEqualTo("part one");
+    }
+
+    @Test
+    void asyncTwin_multipartCallsPinnedToTheirUploadsRegion_areTraced() throws Exception {
+        MultiRegionS3AsyncClient session = async.withSession(Session.create());
+        String upload = session.createMultipartUpload(c -> c.bucket("photos").key("amp/k"))
+                .get(10, TimeUnit.SECONDS).uploadId();
+        spans.reset();
+        String etag = session.uploadPart(u -> u.bucket("photos").key("amp/k").uploadId(upload).partNumber(1),
+                AsyncRequestBody.fromString("async part")).get(10, TimeUnit.SECONDS).eTag();
+        session.completeMultipartUpload(c -> c.bucket("photos").key("amp/k").uploadId(upload)
+                .multipartUpload(m -> m.parts(CompletedPart.builder().partNumber(1).eTag(etag).build())))
+                .get(10, TimeUnit.SECONDS);
+        assertThat(spans.getFinishedSpanItems()).extracting(SpanData::getName)
+                .containsExactly("UploadPart", "CompleteMultipartUpload");
+        assertThat(spans.getFinishedSpanItems()).extracting(S3IntegrationTest::region).containsOnly(WRITER);
+    }
+
     /** What one region request carried: the region client it went to, the thread, and its SDK timeouts. */
     private record Sent(String region, String operation, Thread thread, Duration attemptTimeout, Duration callTimeout) {
     }

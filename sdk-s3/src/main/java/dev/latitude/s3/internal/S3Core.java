@@ -11,9 +11,14 @@ import dev.latitude.Session;
 import dev.latitude.Watermark;
 import dev.latitude.WriteMode;
 import dev.latitude.s3.MultiRegionAccessPoint;
+import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +40,16 @@ public final class S3Core<C> {
     private static final AttributeKey<String> RPC_SYSTEM = AttributeKey.stringKey("rpc.system");
     private static final AttributeKey<String> RPC_SERVICE = AttributeKey.stringKey("rpc.service");
     private static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
+    private static final AttributeKey<String> CLOUD_REGION = AttributeKey.stringKey("cloud.region");
+    /** The Multi-Region Access Point a read was sent to. */
+    public static final AttributeKey<String> ACCESS_POINT = AttributeKey.stringKey("latitude.s3.access_point");
+    /**
+     * What became of a read sent to an access point: {@code answered}, or why the buckets behind it were read
+     * instead ({@code failed}, {@code timeout}, {@code missing}: {@code NoSuchKey} of a key the session wrote,
+     * {@code stale}: older than the session's write).
+     */
+    public static final AttributeKey<String> ACCESS_POINT_OUTCOME =
+            AttributeKey.stringKey("latitude.s3.access_point.outcome");
     /** The logical bucket of a call. */
     public static final AttributeKey<String> BUCKET = AttributeKey.stringKey("aws.s3.bucket");
     /** The object key of a call, only when keys are recorded. */
@@ -51,6 +66,7 @@ public final class S3Core<C> {
     private final ConsistencyLevel consistency;
     private final List<AutoCloseable> owned;
     private final AttemptTimeouts timeouts;
+    private final Tracer tracer;
 
     /**
      * Creates the core.
@@ -62,17 +78,19 @@ public final class S3Core<C> {
      * @param stampKey the user-metadata name of the write stamp, lower case
      * @param recordKeys whether spans carry object keys
      * @param timeouts what makes each region request end by itself
+     * @param openTelemetry where the spans of calls the engine does not run go
      * @param owned what closing the client closes (the engine, clients the builder made)
      */
     public S3Core(Latitude latitude, Map<String, C> clients, BucketMap buckets, AccessPoints accessPoints,
-            String stampKey, boolean recordKeys, AttemptTimeouts timeouts, List<AutoCloseable> owned) {
+            String stampKey, boolean recordKeys, AttemptTimeouts timeouts, OpenTelemetry openTelemetry,
+            List<AutoCloseable> owned) {
         this(latitude, clients, buckets, accessPoints, stampKey, recordKeys, new Uploads(), null, null, timeouts,
-                owned);
+                openTelemetry.getTracer("dev.latitude.s3"), owned);
     }
 
     private S3Core(Latitude latitude, Map<String, C> clients, BucketMap buckets, AccessPoints accessPoints,
             String stampKey, boolean recordKeys, Uploads uploads, Session session, ConsistencyLevel consistency,
-            AttemptTimeouts timeouts, List<AutoCloseable> owned) {
+            AttemptTimeouts timeouts, Tracer tracer, List<AutoCloseable> owned) {
         this.latitude = latitude;
         this.clients = clients;
         this.buckets = buckets;
@@ -83,6 +101,7 @@ public final class S3Core<C> {
         this.session = session;
         this.consistency = consistency;
         this.timeouts = timeouts;
+        this.tracer = tracer;
         this.owned = owned;
     }
 
@@ -96,7 +115,47 @@ public final class S3Core<C> {
     public S3Core<C> with(Session session, ConsistencyLevel consistency) {
         return new S3Core<>(latitude, clients, buckets, accessPoints, stampKey, recordKeys, uploads,
                 session != null ? session : this.session, consistency != null ? consistency : this.consistency,
-                timeouts, List.of());
+                timeouts, tracer, List.of());
+    }
+
+    /**
+     * Starts the span of a call the engine does not run, with the attributes of the engine's spans for S3 calls: a
+     * read sent to an access point ({@code accessPoint} its ARN; its region is S3's choice, unknown here), or a
+     * multipart call pinned to its upload's region. End it with {@link #end}.
+     *
+     * @param name the S3 operation
+     * @param bucket the logical bucket
+     * @param key the object key, or {@code null}
+     * @param region the region it goes to, or {@code null}
+     * @param accessPoint the access point's ARN, or {@code null}
+     * @return the span
+     */
+    public Span startSpan(String name, String bucket, String key, String region, String accessPoint) {
+        Span span = tracer.spanBuilder(name).setSpanKind(SpanKind.CLIENT).startSpan();
+        if (span.isRecording()) {
+            span.setAllAttributes(attributes(name, bucket, key));
+            if (region != null) {
+                span.setAttribute(CLOUD_REGION, region);
+            }
+            if (accessPoint != null) {
+                span.setAttribute(ACCESS_POINT, accessPoint);
+            }
+        }
+        return span;
+    }
+
+    /**
+     * Ends a span from {@link #startSpan}, marking it failed if {@code error} is not {@code null}.
+     *
+     * @param span the span
+     * @param error the call's failure, or {@code null}
+     */
+    public static void end(Span span, Throwable error) {
+        if (error != null && span.isRecording()) {
+            span.recordException(error);
+            span.setStatus(StatusCode.ERROR, String.valueOf(error.getMessage()));
+        }
+        span.end();
     }
 
     /** Returns what makes each region request end by itself: at the attempt timeout on the caller, else the deadline. */
