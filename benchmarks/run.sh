@@ -220,10 +220,11 @@ A scenario (`S3Scenario`, plain `main`) against the testkit's `S3Regions`: two S
 `failover().priority("eu-west-1", "us-east-1")`. Four parts, one run:
 
 - **Overhead** (`overhead_pct`): 1 KiB GetObjects from 4 threads, plain `S3Client` of eu-west-1 against the
-  multi-region client, 10 warm-up rounds then 6 interleaved 2 s rounds, medians compared (target ≤ 5). Two passes,
-  alike but for hedging: the client's defaults (nothing set about hedging or where first attempts run; no suffix),
-  and hedging on, `.router(b -> b.hedging(HedgingConfig.defaults()))` (suffix `_hedged`), where reads are handed to
-  the engine's attempt threads.
+  multi-region client, 10 warm-up rounds then 6 interleaved 2 s rounds, medians compared (target ≤ 5). Two passes:
+  the client's defaults (no suffix: hedging on, and a read runs on the calling thread while its region is calm, see
+  docs/S3.md), and every attempt handed to the engine's attempt threads, `.router(b ->
+  b.callerRunsFirstAttempt(false))` (suffix `_pooled`), the path a hedgeable read takes in a region that hedges
+  have lately beaten: two thread wake-ups per call.
 - **Large objects** (`large_get_wrapped_vs_plain_pct`, `large_put_wrapped_vs_plain_pct`): 64 MiB GetObject (read to
   the end into one reused buffer) and PutObject (from one array), 4 interleaved rounds, wrapped median over plain
   (target ≥ 98: the wrapper copies no body).

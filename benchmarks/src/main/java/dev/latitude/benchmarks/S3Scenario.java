@@ -1,6 +1,5 @@
 package dev.latitude.benchmarks;
 
-import dev.latitude.HedgingConfig;
 import dev.latitude.RegionSpec;
 import dev.latitude.RoutingPolicy;
 import dev.latitude.Session;
@@ -54,9 +53,9 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  * <ul>
  *   <li><b>Overhead</b>: 1 KiB GetObjects from 4 threads through a plain {@code S3Client} of eu-west-1 and through the
  *       multi-region client, interleaved rounds; {@code overhead_pct} compares the median throughputs. Two passes: the
- *       client's defaults (nothing set about hedging or where first attempts run), and hedging explicitly on
- *       ({@link HedgingConfig#defaults()}, suffix {@code _hedged}), so the figures keep their meaning whatever the
- *       defaults are.</li>
+ *       client's defaults (hedging on; a read runs on the calling thread while its region is calm), and every attempt
+ *       handed to the engine's attempt threads ({@code callerRunsFirstAttempt(false)}, suffix {@code _pooled}), the
+ *       path a hedgeable read takes in a troubled region.</li>
  *   <li><b>Large objects</b>: 64 MiB GetObjects (read to the end into one reused buffer) and PutObjects (from one
  *       array), plain and wrapped, interleaved; the ratios show that the wrapper does not copy bodies.</li>
  *   <li><b>Sessions</b>: us-east-1's bucket replicates to eu-west-1's with a fixed lag ({@value #LAG_MS} ms, the
@@ -114,12 +113,13 @@ final class S3Scenario {
                     .region(RegionSpec.builder(LOCAL).build()).localRegion(LOCAL).build();
             List<String> m = new ArrayList<>();
             try (MultiRegionS3Client wrapped = wrapped(lab, topology, false);
-                    MultiRegionS3Client hedged = wrapped(lab, topology, true)) {
+                    MultiRegionS3Client pooled = wrapped(lab, topology, true)) {
                 if (parts.contains("overhead")) {
                     System.out.println("s3: overhead pass: the client's defaults");
                     m.addAll(overhead(plainLocal, wrapped, ""));
-                    System.out.println("s3: overhead pass: hedging on (HedgingConfig.defaults())");
-                    m.addAll(overhead(plainLocal, hedged, "_hedged"));
+                    System.out.println("s3: overhead pass: every attempt on the attempt threads"
+                            + " (callerRunsFirstAttempt(false))");
+                    m.addAll(overhead(plainLocal, pooled, "_pooled"));
                 }
                 if (parts.contains("large")) {
                     m.addAll(large(plainLocal, plainWriter, wrapped, large));
@@ -137,10 +137,10 @@ final class S3Scenario {
 
     /**
      * A multi-region client over clients of the lab's fronts, routing to eu-west-1 first. The only difference between
-     * the two kinds is hedging: {@code hedged} turns it on; otherwise nothing is said about it, so the client's
-     * defaults apply, whatever they are.
+     * the two kinds: {@code pooled} hands every attempt to the engine's attempt threads; otherwise the client's
+     * defaults apply.
      */
-    private static MultiRegionS3Client wrapped(S3Regions lab, Topology topology, boolean hedged) {
+    private static MultiRegionS3Client wrapped(S3Regions lab, Topology topology, boolean pooled) {
         return MultiRegionS3Client.builder().topology(topology)
                 .bucket(LOGICAL, BUCKETS)
                 .regionClients(r -> S3Regions.clientBuilder(lab.region(r)).overrideConfiguration(o -> o
@@ -148,8 +148,8 @@ final class S3Scenario {
                 .router(r -> {
                     r.routingPolicy(RoutingPolicy.failover().priority(LOCAL, WRITER).build())
                             .attemptTimeout(Duration.ofMillis(300)).deadline(Duration.ofSeconds(30));
-                    if (hedged) {
-                        r.hedging(HedgingConfig.defaults());
+                    if (pooled) {
+                        r.callerRunsFirstAttempt(false);
                     }
                 })
                 .build();
