@@ -320,12 +320,6 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         return found;
     }
 
-    /** The identity the poller last saw {@code region} with, or {@code null}. */
-    WriterIdentity identityOf(String region) {
-        NodeState s = poller.state(region);
-        return s == null ? null : s.identity();
-    }
-
     /**
      * Before a read-only unit of work of a session that wrote: if the nearest healthy reader is not yet known to have
      * replayed the session's last write, waits for it at most the replay wait, so that the read can stay near. The
