@@ -117,6 +117,11 @@ final class LogicalConnection implements Connection {
             }
         }
         boolean write = !readOnly;
+        if (write && dataSource.writerLost()) {
+            // No writer answered at the last search: wait for the one being promoted rather than for the lost
+            // writer's pool to time out. Nothing was sent, so a failure here is simply "no writer".
+            dataSource.findWriter(dataSource.writerRegion());
+        }
         Session session = dataSource.currentSession();
         String dataClass = dataClass();
         if (!write) {
