@@ -630,14 +630,21 @@ final class LogicalConnection implements Connection {
             }
             return;
         }
+        recordCommitted();
+        releaseIfIdle();
+    }
+
+    /**
+     * {@link #recordWriterPosition()} after work that committed: a failure to read the position (the writer lost just
+     * after the commit) is logged, not thrown, since failing now would make the application run committed work twice.
+     */
+    private void recordCommitted() {
         try {
             recordWriterPosition();
         } catch (SQLException e) {
-            // The transaction committed: failing now would make the application run it twice.
-            LOG.warn("Transaction committed in region {}, but the writer's position could not be read for the"
-                    + " session; its next reads may not see this write", region, e);
+            LOG.warn("Work committed in region {}, but the writer's position could not be read for the session; its"
+                    + " next reads may not see this write", region, e);
         }
-        releaseIfIdle();
     }
 
     @Override
@@ -922,12 +929,8 @@ final class LogicalConnection implements Connection {
         closed = true;
         SQLException failure = null;
         if (physical != null) {
-            try {
-                if (autoCommit) {
-                    recordWriterPosition();
-                }
-            } catch (SQLException e) {
-                failure = e;
+            if (autoCommit) {
+                recordCommitted(); // the auto-commit statements committed as they ran
             }
             retired.add(physical);
             unbind();

@@ -746,8 +746,9 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         }
 
         /**
-         * Sets how long the search for the writer may take after read-write work failed (every region is asked
-         * {@code pg_is_in_recovery()} at once); default 2 s.
+         * Sets how long read-write work that lost the writer waits for one to answer (every region is asked
+         * {@code pg_is_in_recovery()} at once, again every {@value WriterLocator#HUNT_INTERVAL_MILLIS} ms until one is
+         * the writer, so that a promotion under way is waited for); it also bounds each search. Default 2 s.
          *
          * @param timeout 1 ms to 1 min
          * @return this builder

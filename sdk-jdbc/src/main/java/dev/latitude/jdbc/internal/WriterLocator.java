@@ -95,7 +95,7 @@ public final class WriterLocator {
      * @throws SQLException if the calling thread is interrupted while waiting (the interrupt flag is kept)
      */
     public NodeState locateState() throws SQLException {
-        return search(null, false);
+        return search(null, null);
     }
 
     /**
@@ -106,7 +106,7 @@ public final class WriterLocator {
      * @param lost the identity the lost writer was last seen with, or {@code null} if not known
      * @return the writer's state
      * @throws SplitBrainException if two or more regions claim to be the writer
-     * @throws NoWriterException if no writer answered within the timeout, with the last search's answers
+     * @throws NoWriterException if no writer answered within the timeout, with what each region answered last
      * @throws SQLException if the calling thread is interrupted while waiting (the interrupt flag is kept)
      */
     public NodeState awaitWriter(WriterIdentity lost) throws SQLException {
@@ -116,7 +116,7 @@ public final class WriterLocator {
             try {
                 return h.result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
-                throw h.lastOrPending();
+                return h.concludeNow();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new SQLException("interrupted while waiting for the PostgreSQL writer");
@@ -155,6 +155,8 @@ public final class WriterLocator {
         /** When the hunt gives up, on {@link System#nanoTime()}; guarded by huntLock. */
         private long until;
         private volatile NoWriterException last;
+        /** The questions of the search under way. */
+        private volatile Map<Region, CompletableFuture<Answer>> current;
 
         Hunt(WriterIdentity lost, long until) {
             this.lost = lost;
@@ -167,7 +169,7 @@ public final class WriterLocator {
                 while (true) {
                     long start = System.nanoTime();
                     try {
-                        result.complete(search(lost, true));
+                        result.complete(search(lost, this));
                         return;
                     } catch (NoWriterException e) {
                         last = e;
@@ -191,15 +193,26 @@ public final class WriterLocator {
             }
         }
 
-        /** The last search's answer, or, if the first search is still waiting, a "no writer" naming the silent. */
-        SQLException lastOrPending() {
+        /**
+         * For a caller whose wait is over: what the search under way concludes from the answers it has (a region
+         * still silent counts as unreachable, as at the end of a search), else the last search's "no writer".
+         */
+        NodeState concludeNow() throws SQLException {
+            Map<Region, CompletableFuture<Answer>> asked = current;
             NoWriterException e = last;
-            if (e != null) {
-                return e;
+            if (asked != null) {
+                try {
+                    return conclude(asked, List.of());
+                } catch (NoWriterException now) {
+                    e = now;
+                }
             }
-            Map<String, String> answers = new LinkedHashMap<>();
-            regions.keySet().forEach(r -> answers.put(r, "no answer within " + timeout.toMillis() + " ms"));
-            return new NoWriterException(answers);
+            if (e == null) {
+                Map<String, String> answers = new LinkedHashMap<>();
+                regions.keySet().forEach(r -> answers.put(r, "no answer within " + timeout.toMillis() + " ms"));
+                e = new NoWriterException(answers);
+            }
+            throw e;
         }
     }
 
@@ -207,13 +220,18 @@ public final class WriterLocator {
      * One search: asks every region (or waits for its pending question) and decides as soon as the answers allow.
      *
      * @param lost the identity the lost writer was last seen with, or {@code null}
-     * @param hunting whether regions found unreachable by their last question may be decided without
+     * @param hunt the hunt this search is part of, told the questions asked, or {@code null}: only in a hunt may
+     *     regions found unreachable by their last question be decided without
      */
-    private NodeState search(WriterIdentity lost, boolean hunting) throws SQLException {
+    private NodeState search(WriterIdentity lost, Hunt hunt) throws SQLException {
+        boolean hunting = hunt != null;
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
         Map<Region, CompletableFuture<Answer>> asked = new LinkedHashMap<>();
         regions.values().forEach(r -> asked.put(r, r.question()));
+        if (hunt != null) {
+            hunt.current = asked;
+        }
         // Only an answer given within the last timeout is remembered.
         long memorySince = start - timeout.toNanos();
         while (true) {
@@ -227,6 +245,9 @@ public final class WriterLocator {
             }
             CompletableFuture<?>[] pending = asked.values().stream().filter(q -> !q.isDone())
                     .toArray(CompletableFuture[]::new);
+            if (pending.length == 0) {
+                continue; // the last answers came in since the decision: decide again (anyOf() would never end)
+            }
             try {
                 CompletableFuture.anyOf(pending).get(left, TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
