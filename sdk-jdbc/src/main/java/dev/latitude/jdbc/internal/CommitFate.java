@@ -33,9 +33,11 @@ import java.util.Objects;
  *       error): {@link Outcome#UNKNOWN}.</li>
  * </ul>
  *
- * <p>Never is a transaction whose commit is on the writer asked reported as not there. The one case that rests on an
- * assumption is a transaction that wrote only temporary or unlogged tables: it leaves no WAL record with its id before
- * its commit record, so after a promotion a reused id could be taken for it (its changes are on no replica anyway).
+ * <p>Never is a transaction whose commit is on the writer asked reported as not there. Two cases rest on an
+ * assumption. A transaction that wrote only temporary or unlogged tables leaves no WAL record with its id before its
+ * commit record, so after a promotion a reused id could be taken for it (its changes are on no replica anyway). And a
+ * timeline is known by its number: if two replicas were promoted to the same number independently (they share no WAL
+ * archive) and a writer descended from the other one is asked, its history is taken for the transaction's.
  */
 public final class CommitFate {
     /** Read in the transaction, just before COMMIT; the last three columns tell where and when it ran. */
