@@ -325,8 +325,10 @@ of the host list provider, and the one for a plain connection string throws `Uns
   `reader_fault_max_ms` the latency of reads started during the blackhole.
 - **Writer killed, replica 2 promoted**: a write every 10 ms through each client, side by side; the primary is killed
   (SIGKILL), 1 s later ap-southeast-2 is promoted (`pg_promote`). `*promotion_to_write_ms`: from the end of the
-  promotion to the first write that succeeded after it (-1: none within 40 s). The log lists the errors each client
-  saw meanwhile, by class and SQLState.
+  promotion to the first write that succeeded after it (-1: none within 40 s). The log lists each failed write (when
+  it started relative to the kill, how long it took to fail, its class and SQLState) and the errors each client saw,
+  by class and SQLState. `java -Djdbc.only=writer-failover -jar benchmarks/target/benchmarks.jar jdbc` runs this
+  part alone (after the cluster and table are set up, with the round trips emulated as in the full run).
 
 The testkit runs PostgreSQL with `synchronous_commit=off` and `fsync=off` (for speed): a commit returns before its
 WAL is flushed, and replicas receive it only once the WAL writer flushes it (`wal_writer_delay`, 200 ms), so even at

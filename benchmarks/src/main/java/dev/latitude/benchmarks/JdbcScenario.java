@@ -93,6 +93,11 @@ final class JdbcScenario {
     private final int sessionOps = Integer.getInteger("jdbc.sessionOps", 100_000);
     /** The replicas' main replay delay in the sessions part; {@code -Djdbc.replayDelayMs=N} changes it. */
     private final int replayDelayMs = Integer.getInteger("jdbc.replayDelayMs", 100);
+    /**
+     * {@code -Djdbc.only=writer-failover} runs the writer failover part alone (on the same cluster, with the round
+     * trips emulated as in the full run), for measuring it repeatedly; by default every part runs.
+     */
+    private final boolean writerFailoverOnly = writerFailoverOnly(System.getProperty("jdbc.only"));
 
     private PostgresCluster cluster;
     private final Map<String, PostgresCluster.Node> nodes = new LinkedHashMap<>();
@@ -112,11 +117,15 @@ final class JdbcScenario {
             });
             log("cluster started in %d ms: %s", cluster.startupTime().toMillis(), nodes);
             load();
-            overhead();
+            if (!writerFailoverOnly) {
+                overhead();
+            }
             try (MultiRegionDataSource latitude = latitude()) {
                 emulateRoundTrips();
-                sessions(latitude);
-                readerBlackhole(latitude);
+                if (!writerFailoverOnly) {
+                    sessions(latitude);
+                    readerBlackhole(latitude);
+                }
                 writerFailover(latitude);
             }
         } finally {
@@ -124,6 +133,17 @@ final class JdbcScenario {
             cluster.close();
         }
         return metrics;
+    }
+
+    private static boolean writerFailoverOnly(String only) {
+        if (only == null) {
+            return false;
+        }
+        if (!only.equals("writer-failover")) {
+            throw new IllegalArgumentException("-Djdbc.only=" + only + " is not a part that runs alone: use"
+                    + " -Djdbc.only=writer-failover, or leave it out to run every part");
+        }
+        return true;
     }
 
     // -----------------------------------------------------------------------------------------------------------
@@ -611,6 +631,7 @@ final class JdbcScenario {
             Map<String, AtomicLong> firstWriteAfter = new LinkedHashMap<>();
             Map<String, Map<String, LongAdder>> errors = new LinkedHashMap<>();
             AtomicLong promotedAt = new AtomicLong(Long.MAX_VALUE);
+            AtomicLong killedAt = new AtomicLong();
             AtomicLong writes = new AtomicLong(1_000_000);
             ExecutorService threads = Executors.newFixedThreadPool(clients.size());
             long end = System.nanoTime() + Duration.ofSeconds(40).toNanos();
@@ -632,6 +653,11 @@ final class JdbcScenario {
                             } catch (SQLException e) {
                                 String kind = e.getClass().getSimpleName() + "(" + e.getSQLState() + ")";
                                 seen.computeIfAbsent(kind, k -> new LongAdder()).increment();
+                                // Where the time goes: when each failed write started, relative to the kill, and
+                                // how long it took to fail.
+                                log("writer failover: %-12s write started %+d ms from the kill failed after %d ms: %s",
+                                        name, (t0 - killedAt.get()) / 1_000_000,
+                                        (System.nanoTime() - t0) / 1_000_000, kind);
                             }
                             TimeUnit.MILLISECONDS.sleep(WRITE_INTERVAL_MS);
                         }
@@ -639,12 +665,14 @@ final class JdbcScenario {
                     }));
                 });
                 TimeUnit.SECONDS.sleep(2);
+                killedAt.set(System.nanoTime());
                 cluster.kill(nodes.get(WRITER));
                 log("writer failover: primary killed");
                 TimeUnit.SECONDS.sleep(1);
                 cluster.promote(promoted);
                 promotedAt.set(System.nanoTime());
-                log("writer failover: %s promoted", promoted.name());
+                log("writer failover: %s promoted %d ms after the kill", promoted.name(),
+                        (promotedAt.get() - killedAt.get()) / 1_000_000);
                 for (Future<?> f : done) {
                     f.get();
                 }

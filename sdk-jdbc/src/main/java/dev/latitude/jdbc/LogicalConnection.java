@@ -21,7 +21,6 @@ import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.NClob;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLClientInfoException;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
@@ -117,6 +116,11 @@ final class LogicalConnection implements Connection {
             }
         }
         boolean write = !readOnly;
+        if (write && dataSource.writerLost()) {
+            // No writer answered at the last search: wait for the one being promoted rather than for the lost
+            // writer's pool to time out. Nothing was sent, so a failure here is simply "no writer".
+            dataSource.findWriter(dataSource.writerRegion());
+        }
         Session session = dataSource.currentSession();
         String dataClass = dataClass();
         if (!write) {
@@ -373,23 +377,24 @@ final class LogicalConnection implements Connection {
     }
 
     /**
-     * After COMMIT failed on a lost connection: asks the writer (the same one, or the one promoted since) what became
-     * of transaction {@code xid}.
+     * After COMMIT failed on a lost connection: asks the writer (the same one, or the one promoted since) whether the
+     * work of the transaction that ran at {@code origin} is there.
      *
+     * @param origin where the transaction ran, or {@code null} if it wrote nothing
      * @return {@code null} if it committed (the commit succeeded after all), else the exception to throw
      */
-    private SQLException commitFailed(SQLException e, long xid) {
+    private SQLException commitFailed(SQLException e, CommitFate.Origin origin) {
         if (JdbcErrorClassifier.create().classify(e) == FailureKind.CALLER) {
             return e;
         }
         String lost = region;
-        WriterIdentity origin = dataSource.identityOf(lost);
         closeQuietly(physical);
         unbind();
         onPhysical.clear();
-        if (xid < 0) {
+        if (origin == null) {
             return null; // the transaction wrote nothing: there was nothing to commit
         }
+        long xid = origin.xid();
         String found;
         try {
             found = dataSource.findWriter(lost);
@@ -398,20 +403,18 @@ final class LogicalConnection implements Connection {
             unknown.addSuppressed(f);
             return unknown;
         }
-        if (origin == null) {
-            return new CommitOutcomeUnknownException(lost, found, xid, e);
-        }
         try (Connection c = dataSource.regionDataSource(found).getConnection()) {
             c.setAutoCommit(true);
-            switch (CommitFate.resolve(c, origin, xid)) {
+            switch (CommitFate.resolve(c, origin)) {
                 case COMMITTED:
                     dataSource.currentSession().recordWrite(dataClass(), null,
                             NodeInspector.inspect(found, c).lsn(), found);
                     return null;
-                case ABORTED:
+                case NOT_ON_WRITER:
                     return new SQLTransactionRollbackException("the connection to the writer in region " + lost
-                            + " was lost while transaction " + xid + " committed, and the writer in region " + found
-                            + " says it did not commit: run the whole transaction again", "40000", e);
+                            + " was lost while transaction " + xid + " committed, and its work is not on the writer in"
+                            + " region " + found + " (it did not commit, or its commit never reached that writer"
+                            + " before it was promoted): run the whole transaction again", "40000", e);
                 default:
                     return new CommitOutcomeUnknownException(lost, found, xid, e);
             }
@@ -419,16 +422,6 @@ final class LogicalConnection implements Connection {
             SQLException unknown = new CommitOutcomeUnknownException(lost, found, xid, e);
             unknown.addSuppressed(f);
             return unknown;
-        }
-    }
-
-    /** The id of the transaction in progress on the writer, or -1 if it has none (it wrote nothing yet). */
-    private long transactionId() throws SQLException {
-        try (Statement s = physical.createStatement();
-                ResultSet rs = s.executeQuery("SELECT txid_current_if_assigned()")) {
-            rs.next();
-            long xid = rs.getLong(1);
-            return rs.wasNull() ? -1 : xid;
         }
     }
 
@@ -619,30 +612,38 @@ final class LogicalConnection implements Connection {
         if (physical == null) {
             return; // no statement ran: nothing to commit
         }
-        // The transaction's id, so that its fate can be asked of the writer if the connection is lost while it commits.
-        long xid;
+        // Where the transaction runs, so that its fate can be asked of the writer if the connection is lost while it
+        // commits.
+        CommitFate.Origin origin;
         try {
-            xid = !physicalReadOnly && mayHaveWritten ? transactionId() : -1;
+            origin = !physicalReadOnly && mayHaveWritten ? CommitFate.beforeCommit(physical) : null;
         } catch (SQLException e) {
             throw failed(e, physical); // COMMIT was not sent: the transaction did not commit
         }
         try {
             physical.commit();
         } catch (SQLException e) {
-            SQLException failure = commitFailed(e, xid);
+            SQLException failure = commitFailed(e, origin);
             if (failure != null) {
                 throw failure;
             }
             return;
         }
+        recordCommitted();
+        releaseIfIdle();
+    }
+
+    /**
+     * {@link #recordWriterPosition()} after work that committed: a failure to read the position (the writer lost just
+     * after the commit) is logged, not thrown, since failing now would make the application run committed work twice.
+     */
+    private void recordCommitted() {
         try {
             recordWriterPosition();
         } catch (SQLException e) {
-            // The transaction committed: failing now would make the application run it twice.
-            LOG.warn("Transaction committed in region {}, but the writer's position could not be read for the"
-                    + " session; its next reads may not see this write", region, e);
+            LOG.warn("Work committed in region {}, but the writer's position could not be read for the session; its"
+                    + " next reads may not see this write", region, e);
         }
-        releaseIfIdle();
     }
 
     @Override
@@ -927,12 +928,8 @@ final class LogicalConnection implements Connection {
         closed = true;
         SQLException failure = null;
         if (physical != null) {
-            try {
-                if (autoCommit) {
-                    recordWriterPosition();
-                }
-            } catch (SQLException e) {
-                failure = e;
+            if (autoCommit) {
+                recordCommitted(); // the auto-commit statements committed as they ran
             }
             retired.add(physical);
             unbind();

@@ -98,6 +98,7 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
     private final Latitude latitude;
     private final Map<String, DataSource> regions;
     private volatile String writerRegion;
+    private volatile boolean writerLost;
     private final WriterLocator locator;
     private final ExecutorService locatorThreads;
     private final SessionTokenCodec codec;
@@ -304,26 +305,38 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
 
     /**
      * Finds the writer after read-write work failed in {@code lostRegion}: asks every region whether it is in
-     * recovery and, if another region is now the writer, moves the engine's writer role there.
+     * recovery, again every {@value WriterLocator#HUNT_INTERVAL_MILLIS} ms until one is the writer (for at most the
+     * writer search timeout, so that a promotion under way is waited for), and if another region is now the writer,
+     * moves the engine's writer role there. Until a writer is found again, read-write work waits for it here rather
+     * than try the lost writer's pool first ({@link #writerLost()}).
      *
      * @return the writer's region (the same one if it is still the writer)
      * @throws SplitBrainException if two regions claim to be the writer: nothing is moved, nothing is guessed
-     * @throws NoWriterException if no region that answered is the writer
+     * @throws NoWriterException if no region answered as the writer in time
      */
-    synchronized String findWriter(String lostRegion) throws SQLException {
-        String found = locator.locate();
-        if (!found.equals(writerRegion)) {
-            LOG.warn("The PostgreSQL writer moved from region {} to region {}", writerRegion, found);
-            latitude.moveWriter(found);
-            writerRegion = found;
+    String findWriter(String lostRegion) throws SQLException {
+        NodeState lastSeen = poller.state(lostRegion);
+        NodeState found;
+        try {
+            found = locator.awaitWriter(lastSeen == null ? null : lastSeen.identity());
+        } catch (NoWriterException e) {
+            writerLost = true;
+            throw e;
         }
-        return found;
+        synchronized (this) {
+            if (!found.region().equals(writerRegion)) {
+                LOG.warn("The PostgreSQL writer moved from region {} to region {}", writerRegion, found.region());
+                latitude.moveWriter(found.region());
+                writerRegion = found.region();
+            }
+            writerLost = false;
+        }
+        return found.region();
     }
 
-    /** The identity the poller last saw {@code region} with, or {@code null}. */
-    WriterIdentity identityOf(String region) {
-        NodeState s = poller.state(region);
-        return s == null ? null : s.identity();
+    /** Whether the last writer search found no writer: read-write work should {@link #findWriter} first. */
+    boolean writerLost() {
+        return writerLost;
     }
 
     /**
@@ -733,8 +746,9 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         }
 
         /**
-         * Sets how long the search for the writer may take after read-write work failed (every region is asked
-         * {@code pg_is_in_recovery()} at once); default 2 s.
+         * Sets how long read-write work that lost the writer waits for one to answer (every region is asked
+         * {@code pg_is_in_recovery()} at once, again every {@value WriterLocator#HUNT_INTERVAL_MILLIS} ms until one is
+         * the writer, so that a promotion under way is waited for); it also bounds each search. Default 2 s.
          *
          * @param timeout 1 ms to 1 min
          * @return this builder

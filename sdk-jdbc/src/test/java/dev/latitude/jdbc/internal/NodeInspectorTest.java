@@ -10,7 +10,7 @@ import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 import org.junit.jupiter.api.Test;
 
-/** The arithmetic and validation that need no server: WAL page boundaries, 64-bit ids, the locator's settings. */
+/** The arithmetic and validation that need no server: WAL page boundaries, timeline histories, the locator's settings. */
 class NodeInspectorTest {
     private static final long BLOCK = 8192;
     private static final long SEGMENT = 16L << 20;
@@ -28,9 +28,11 @@ class NodeInspectorTest {
     }
 
     @Test
-    void fullXid_joinsEpochAndId() {
-        assertThat(CommitFate.fullXid("0:748")).isEqualTo(748);
-        assertThat(CommitFate.fullXid("2:5")).isEqualTo((2L << 32) | 5);
+    void switchPoint_timelineHistory_givesWhereEachPastTimelineEnded() {
+        String history = "1\t0/3000060\tno recovery target specified\n\n2\t1/A0000D8\tno recovery target specified\n";
+        assertThat(CommitFate.switchPoint(history, 1)).isEqualTo(0x3000060L);
+        assertThat(CommitFate.switchPoint(history, 2)).isEqualTo((1L << 32) | 0xA0000D8L);
+        assertThat(CommitFate.switchPoint(history, 3)).isEqualTo(-1);
     }
 
     @Test

@@ -45,7 +45,7 @@ class WriterDiscoveryIntegrationTest {
     private ExecutorService executor;
     private WriterLocator locator;
     private WriterIdentity timeline1;
-    private long committedBeforeFailover;
+    private CommitFate.Origin committedBeforeFailover;
 
     @BeforeAll
     void start() throws SQLException {
@@ -161,34 +161,45 @@ class WriterDiscoveryIntegrationTest {
 
     @Test
     @Order(7)
-    void commitFate_onTheSameWriter_tellsCommittedAbortedAndInProgress() throws SQLException {
-        long committed = transaction(primary, "INSERT INTO fate VALUES (2)", true);
-        long aborted = transaction(primary, "INSERT INTO fate VALUES (3)", false);
+    void commitFate_onTheSameWriter_tellsCommittedNotThereAndInProgress() throws SQLException {
+        CommitFate.Origin committed = transaction(primary, "INSERT INTO fate VALUES (2)", true);
+        CommitFate.Origin aborted = transaction(primary, "INSERT INTO fate VALUES (3)", false);
         try (Connection running = pools.connect(primary); Connection asking = pools.connect(primary)) {
             running.setAutoCommit(false);
-            long inProgress = txid(running);
+            try (Statement s = running.createStatement()) {
+                s.execute("INSERT INTO fate VALUES (30)");
+            }
+            CommitFate.Origin inProgress = CommitFate.beforeCommit(running);
 
-            assertThat(CommitFate.resolve(asking, timeline1, committed)).isEqualTo(Outcome.COMMITTED);
-            assertThat(CommitFate.resolve(asking, timeline1, aborted)).isEqualTo(Outcome.ABORTED);
-            assertThat(CommitFate.resolve(asking, timeline1, inProgress)).isEqualTo(Outcome.IN_PROGRESS);
+            assertThat(committed.writer()).isEqualTo(timeline1);
             assertThat(CommitFate.resolve(asking, committed)).isEqualTo(Outcome.COMMITTED);
+            assertThat(CommitFate.resolve(asking, aborted)).isEqualTo(Outcome.NOT_ON_WRITER);
+            assertThat(CommitFate.resolve(asking, inProgress)).isEqualTo(Outcome.IN_PROGRESS);
             running.rollback();
         }
     }
 
     @Test
     @Order(8)
-    void commitFate_foreignIdentityOrUnknownId_isUnknown() throws SQLException {
-        long committed = transaction(primary, "INSERT INTO fate VALUES (4)", true);
+    void commitFate_foreignIdentityOrReplica_isUnknown_anIdNotReachedIsNotThere() throws SQLException {
+        CommitFate.Origin committed = transaction(primary, "INSERT INTO fate VALUES (4)", true);
         try (Connection c = pools.connect(primary)) {
             WriterIdentity otherCluster = new WriterIdentity(timeline1.systemIdentifier() + 1, 1);
-            assertThat(CommitFate.resolve(c, otherCluster, committed)).isEqualTo(Outcome.UNKNOWN);
-            assertThat(CommitFate.resolve(c, timeline1, committed + 1_000_000)).isEqualTo(Outcome.UNKNOWN); // future
+            assertThat(CommitFate.resolve(c, new CommitFate.Origin(committed.xid(), committed.walEnd(), otherCluster,
+                    committed.serverStartMicros()))).isEqualTo(Outcome.UNKNOWN);
+            CommitFate.Origin future = new CommitFate.Origin(committed.xid() + 1_000_000, committed.walEnd(),
+                    timeline1, committed.serverStartMicros());
+            assertThat(CommitFate.resolve(c, future)).isEqualTo(Outcome.NOT_ON_WRITER);
             assertThat(c.getAutoCommit()).isTrue(); // the connection is still usable after the refused question
-            assertThat(CommitFate.resolve(c, timeline1, committed)).isEqualTo(Outcome.COMMITTED);
+            assertThat(CommitFate.resolve(c, committed)).isEqualTo(Outcome.COMMITTED);
+            // The same timeline but another start of the server: crash recovery may have dropped the commit and
+            // handed the id out again, so only an id it has not reached is decided.
+            CommitFate.Origin beforeRestart = new CommitFate.Origin(committed.xid(), committed.walEnd(), timeline1,
+                    committed.serverStartMicros() - 1);
+            assertThat(CommitFate.resolve(c, beforeRestart)).isEqualTo(Outcome.UNKNOWN);
         }
         try (Connection replica = pools.connect(replica1)) {
-            assertThat(CommitFate.resolve(replica, timeline1, committed)).isEqualTo(Outcome.UNKNOWN); // not a writer
+            assertThat(CommitFate.resolve(replica, committed)).isEqualTo(Outcome.UNKNOWN); // not a writer
         }
     }
 
@@ -213,20 +224,21 @@ class WriterDiscoveryIntegrationTest {
 
     @Test
     @Order(10)
-    void commitFate_afterPromotion_neverTakesAReusedIdForTheLostOne() throws SQLException {
+    void commitFate_afterPromotion_replayedCommitIsCommitted_laterWalIsNotThere() throws SQLException {
         try (Connection c = pools.connect(replica1)) {
-            // Replayed before the promotion: either proven committed, or not provable on the new timeline.
-            assertThat(CommitFate.resolve(c, timeline1, committedBeforeFailover))
-                    .isIn(Outcome.COMMITTED, Outcome.UNKNOWN);
+            // Replayed before the promotion: the new writer's history holds it.
+            assertThat(CommitFate.resolve(c, committedBeforeFailover)).isEqualTo(Outcome.COMMITTED);
         }
-        // An id handed out on the new timeline could be the same number as one the old writer lost: asked about with
-        // the old identity, it must not be answered with the new transaction's fate.
-        long onNewTimeline = transaction(replica1, "INSERT INTO fate VALUES (6)", true);
+        // An id handed out on the new timeline may be the number of one the old writer lost. A transaction of the old
+        // timeline whose WAL ended after the switch point is not in the new writer's history, whatever that number's
+        // fate is there.
+        CommitFate.Origin onNewTimeline = transaction(replica1, "INSERT INTO fate VALUES (6)", true);
+        assertThat(onNewTimeline.writer().timeline()).isEqualTo(2);
         try (Connection c = pools.connect(replica1)) {
             assertThat(CommitFate.resolve(c, onNewTimeline)).isEqualTo(Outcome.COMMITTED);
-            assertThat(CommitFate.resolve(c, timeline1, onNewTimeline)).isEqualTo(Outcome.UNKNOWN);
-            assertThat(CommitFate.resolve(c, pools.inspect(replica1).identity(), onNewTimeline))
-                    .isEqualTo(Outcome.COMMITTED);
+            CommitFate.Origin lostOnTimeline1 = new CommitFate.Origin(onNewTimeline.xid(), onNewTimeline.walEnd(),
+                    timeline1, committedBeforeFailover.serverStartMicros());
+            assertThat(CommitFate.resolve(c, lostOnTimeline1)).isEqualTo(Outcome.NOT_ON_WRITER);
         }
     }
 
@@ -241,29 +253,21 @@ class WriterDiscoveryIntegrationTest {
         });
     }
 
-    /** Runs {@code sql} in a transaction on {@code node}, commits or rolls it back, and returns its id. */
-    private long transaction(PostgresCluster.Node node, String sql, boolean commit) throws SQLException {
+    /** Runs {@code sql} in a transaction on {@code node}, commits or rolls it back, and returns where it ran. */
+    private CommitFate.Origin transaction(PostgresCluster.Node node, String sql, boolean commit) throws SQLException {
         try (Connection c = pools.connect(node)) {
             c.setAutoCommit(false);
-            long xid = txid(c);
             try (Statement s = c.createStatement()) {
                 s.execute(sql);
             }
+            CommitFate.Origin origin = CommitFate.beforeCommit(c);
             if (commit) {
                 c.commit();
             } else {
                 c.rollback();
             }
             c.setAutoCommit(true);
-            return xid;
+            return origin;
         }
     }
-
-    private static long txid(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT txid_current()")) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
 }
