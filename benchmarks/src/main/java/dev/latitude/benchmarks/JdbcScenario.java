@@ -93,6 +93,11 @@ final class JdbcScenario {
     private final int sessionOps = Integer.getInteger("jdbc.sessionOps", 100_000);
     /** The replicas' main replay delay in the sessions part; {@code -Djdbc.replayDelayMs=N} changes it. */
     private final int replayDelayMs = Integer.getInteger("jdbc.replayDelayMs", 100);
+    /**
+     * {@code -Djdbc.overheadOnly=true} runs only the overhead part: what a profile of the hot path needs, in a minute
+     * rather than the whole scenario's several.
+     */
+    private final boolean overheadOnly = Boolean.getBoolean("jdbc.overheadOnly");
 
     private PostgresCluster cluster;
     private final Map<String, PostgresCluster.Node> nodes = new LinkedHashMap<>();
@@ -113,6 +118,9 @@ final class JdbcScenario {
             log("cluster started in %d ms: %s", cluster.startupTime().toMillis(), nodes);
             load();
             overhead();
+            if (overheadOnly) {
+                return metrics;
+            }
             try (MultiRegionDataSource latitude = latitude()) {
                 emulateRoundTrips();
                 sessions(latitude);
