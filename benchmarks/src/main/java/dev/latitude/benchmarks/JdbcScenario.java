@@ -84,7 +84,7 @@ final class JdbcScenario {
     private static final int ROWS = 1000;
     private static final int OVERHEAD_ROUNDS = 8;
     private static final Duration LATENCY_ROUND = Duration.ofMillis(500);
-    /** Many short rounds rather than a few long ones: the medians then shrug off the other loads of a shared machine. */
+    /** Many short rounds rather than a few long ones: their medians shrug off other loads of a shared machine. */
     private static final int THROUGHPUT_ROUNDS = 16;
     private static final Duration WARM_UP_STEP = Duration.ofMillis(500);
     private static final Duration WARM_UP_MAX = Duration.ofSeconds(40);

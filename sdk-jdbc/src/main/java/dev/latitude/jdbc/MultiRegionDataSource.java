@@ -84,7 +84,7 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
     private static final AttributeKey<String> DB_SYSTEM_NAME = AttributeKey.stringKey("db.system.name");
     private static final AttributeKey<String> DB_NAMESPACE = AttributeKey.stringKey("db.namespace");
     private static final AttributeKey<String> DB_OPERATION_NAME = AttributeKey.stringKey("db.operation.name");
-    /** Bounds the cached data classes, and the cached verbs of each (verbs are words an application's SQL starts with). */
+    /** Bounds the cached data classes, and the cached verbs of each (a verb is the word a statement starts with). */
     private static final int MAX_CACHED_SHAPES = 256;
     /**
      * Long enough for a replica to receive and replay a write that is committed asynchronously (the WAL writer flushes
@@ -461,7 +461,7 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
 
     /**
      * Describes a unit of work for the engine. The description of work of the data source's own session with the
-     * statement deadline is built once per data class, verb and kind and reused, since the engine does not keep it.
+     * statement deadline is built once per data class, verb and kind, then reused: an {@link Operation} is immutable.
      *
      * @param write whether it is read-write work
      * @param verb the first statement's SQL verb, such as {@code SELECT}
