@@ -302,13 +302,17 @@ of the host list provider, and the one for a plain connection string throws `Uns
 `targetServerType=primary` (default `hostRecheckSeconds=10`) in a HikariCP pool. Four parts, one run:
 
 - **Overhead** (no emulated latency): a point read by primary key (`SELECT v FROM kv WHERE k = ?`, 1,000 rows) on the
-  local replica. Sequential from one thread, 8 interleaved rounds of 0.5 s per client (`*_p50_us`, HdrHistogram), and
-  from 4 threads, 8 interleaved rounds of 1 s per client (`*_ops_per_s`, medians). `plain`: a HikariCP connection per
-  read; `latitude`: a logical connection per read with `setReadOnly(true)`; `direct`: one pgjdbc connection per
-  thread, held; `aws`: one wrapper connection per thread, held, read-only (the wrapper's own way of working: it keeps
-  a writer and a reader connection under each logical one). `overhead_pct` = plain over latitude throughput - 1,
-  `added_p50_us` = latitude p50 - plain p50; `peer_aws_overhead_pct` and `peer_aws_added_p50_us` compare the wrapper
-  with `direct` the same way.
+  local replica. First a warm-up: every client alone and from 4 threads, 0.5 s each, pass after pass until a pass adds
+  less than 100 ms of JIT compilation (at least 2 passes, at most 40 s; Latitude's path is more code to compile than
+  pgjdbc's alone, about 8 s of it on two busy cores). Then sequential from one thread, 8 interleaved rounds of 0.5 s
+  per client (`*_p50_us`, HdrHistogram), and from 4 threads, 16 rounds of 0.5 s per client in which the clients
+  compared run back to back, in alternating order (`*_ops_per_s`, medians). `plain`: a HikariCP connection per read;
+  `latitude`: a logical connection per read with `setReadOnly(true)`; `direct`: one pgjdbc connection per thread,
+  held; `aws`: one wrapper connection per thread, held, read-only (the wrapper's own way of working: it keeps a
+  writer and a reader connection under each logical one). `overhead_pct` = plain over latitude throughput - 1,
+  `overhead_paired_pct` the median of the rounds' own such ratios (less swayed by other loads on the machine),
+  `added_p50_us` = latitude p50 - plain p50; `peer_aws_overhead_pct`, `peer_aws_overhead_paired_pct` and
+  `peer_aws_added_p50_us` compare the wrapper with `direct` the same way.
 - **Sessions**: round trips emulated on the proxies (eu-west-1 1 ms, us-east-1 10 ms, ap-southeast-2 20 ms; half
   each way) and both replicas replaying 100 ms behind (`recovery_min_apply_delay`). 16 sessions, each on its own 50
   keys, as fast as they can: 10 % `UPDATE kv SET v = v + 1 WHERE k = ? RETURNING v` (the session remembers the version

@@ -32,12 +32,9 @@ import java.sql.Savepoint;
 import java.sql.Statement;
 import java.sql.Struct;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,7 +60,7 @@ final class LogicalConnection implements Connection {
     private String schema;
     private String catalog;
     private Integer holdability;
-    private final Properties clientInfo = new Properties();
+    private Properties clientInfo; // null until the application sets some
     private Map<String, Class<?>> typeMap;
     private Executor networkTimeoutExecutor;
     private Integer networkTimeoutMillis;
@@ -73,9 +70,11 @@ final class LogicalConnection implements Connection {
     private String region;
     private boolean physicalReadOnly;
     private boolean mayHaveWritten;
-    // Every statement not yet closed, and those of them that run on the physical connection held now.
-    private final Set<LogicalStatement> statements = Collections.newSetFromMap(new IdentityHashMap<>());
-    private final Set<LogicalStatement> onPhysical = Collections.newSetFromMap(new IdentityHashMap<>());
+    // Every statement not yet closed, and those of them that run on the physical connection held now. Lists, not
+    // sets: a unit of work has a statement or two, and an empty ArrayList holds no array (this is per connection).
+    // A statement is added to each at most once and removed by identity (LogicalStatement keeps Object's equals).
+    private final List<LogicalStatement> statements = new ArrayList<>(2);
+    private final List<LogicalStatement> onPhysical = new ArrayList<>(2);
     // Physical connections left behind by a change of route while statements on them were still open.
     private final List<Connection> retired = new ArrayList<>();
     private volatile boolean closed;
@@ -160,7 +159,9 @@ final class LogicalConnection implements Connection {
 
     /** Collects the physical connections attempts took, so that every one the call does not keep is given back. */
     private final class Attempts<T> {
-        private final List<Connection> taken = new ArrayList<>();
+        // Usually one attempt: its connection has a field, any other goes to the list (made only then).
+        private Connection first;
+        private List<Connection> others;
         private final Thread caller = Thread.currentThread();
         /** How long the attempt run on the caller may block on a socket, in milliseconds; 0: no cut. */
         private final long callerCutMillis;
@@ -181,8 +182,13 @@ final class LogicalConnection implements Connection {
                     if (finished) {
                         // The call already ended (another region answered, or the deadline passed).
                         closeQuietly(c);
+                    } else if (first == null) {
+                        first = c;
                     } else {
-                        taken.add(c);
+                        if (others == null) {
+                            others = new ArrayList<>(2);
+                        }
+                        others.add(c);
                     }
                 }
                 return new Taken<>(r.id(), c, result);
@@ -194,19 +200,26 @@ final class LogicalConnection implements Connection {
 
         synchronized void keep(Connection c) {
             kept = c;
-            for (Connection other : taken) {
-                if (other != kept) {
-                    closeQuietly(other);
-                }
-            }
+            closeAllBut(c);
         }
 
         synchronized void finish() {
             finished = true;
             if (kept == null) {
                 // Reached when the call failed: the connections of attempts that lost are given back here.
-                for (Connection other : taken) {
-                    closeQuietly(other);
+                closeAllBut(null);
+            }
+        }
+
+        private void closeAllBut(Connection keep) {
+            if (first != null && first != keep) {
+                closeQuietly(first);
+            }
+            if (others != null) {
+                for (Connection other : others) {
+                    if (other != keep) {
+                        closeQuietly(other);
+                    }
                 }
             }
         }
@@ -264,7 +277,7 @@ final class LogicalConnection implements Connection {
         if (holdability != null) {
             c.setHoldability(holdability);
         }
-        if (!clientInfo.isEmpty()) {
+        if (clientInfo != null) {
             c.setClientInfo(clientInfo);
         }
         if (typeMap != null) {
@@ -290,8 +303,18 @@ final class LogicalConnection implements Connection {
     }
 
     void statementClosed(LogicalStatement s) {
-        statements.remove(s);
-        onPhysical.remove(s);
+        removeLast(statements, s);
+        removeLast(onPhysical, s);
+    }
+
+    /** Removes {@code s} by identity, looking from the end: statements are usually closed newest first. */
+    private static void removeLast(List<LogicalStatement> list, LogicalStatement s) {
+        for (int i = list.size() - 1; i >= 0; i--) {
+            if (list.get(i) == s) {
+                list.remove(i);
+                return;
+            }
+        }
     }
 
     /**
@@ -780,8 +803,13 @@ final class LogicalConnection implements Connection {
             physical.setClientInfo(name, value);
         }
         if (value == null) {
-            clientInfo.remove(name);
+            if (clientInfo != null) {
+                clientInfo.remove(name);
+            }
         } else {
+            if (clientInfo == null) {
+                clientInfo = new Properties();
+            }
             clientInfo.setProperty(name, value);
         }
     }
@@ -794,14 +822,17 @@ final class LogicalConnection implements Connection {
         if (physical != null) {
             physical.setClientInfo(properties);
         }
-        clientInfo.clear();
+        clientInfo = new Properties();
         clientInfo.putAll(properties);
     }
 
     @Override
     public String getClientInfo(String name) throws SQLException {
         checkOpen();
-        return physical != null ? physical.getClientInfo(name) : clientInfo.getProperty(name);
+        if (physical != null) {
+            return physical.getClientInfo(name);
+        }
+        return clientInfo != null ? clientInfo.getProperty(name) : null;
     }
 
     @Override
@@ -811,7 +842,9 @@ final class LogicalConnection implements Connection {
             return physical.getClientInfo();
         }
         Properties copy = new Properties();
-        copy.putAll(clientInfo);
+        if (clientInfo != null) {
+            copy.putAll(clientInfo);
+        }
         return copy;
     }
 
@@ -927,33 +960,42 @@ final class LogicalConnection implements Connection {
         }
         closed = true;
         SQLException failure = null;
-        if (physical != null) {
+        Connection held = physical;
+        if (held != null) {
             if (autoCommit) {
                 recordCommitted(); // the auto-commit statements committed as they ran
             }
-            retired.add(physical);
             unbind();
         }
-        for (LogicalStatement s : statements) {
-            s.connectionClosed();
+        // Index loops: this runs once per unit of work in the usual connection-per-request code, mostly on empty lists.
+        for (int i = 0; i < statements.size(); i++) {
+            statements.get(i).connectionClosed();
         }
         statements.clear();
         onPhysical.clear();
-        for (Connection c : retired) {
-            try {
-                c.close();
-            } catch (SQLException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
+        if (held != null) {
+            failure = closeNoting(held, failure);
+        }
+        for (int i = 0; i < retired.size(); i++) {
+            failure = closeNoting(retired.get(i), failure);
         }
         retired.clear();
         if (failure != null) {
             throw failure;
         }
+    }
+
+    /** Closes {@code c}; returns {@code failure}, or the close's own failure (added to it if there was one). */
+    private static SQLException closeNoting(Connection c, SQLException failure) {
+        try {
+            c.close();
+        } catch (SQLException e) {
+            if (failure == null) {
+                return e;
+            }
+            failure.addSuppressed(e);
+        }
+        return failure;
     }
 
     @Override

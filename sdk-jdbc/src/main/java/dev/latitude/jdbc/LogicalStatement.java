@@ -1,10 +1,15 @@
 package dev.latitude.jdbc;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.sql.CallableStatement;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -45,8 +50,38 @@ final class LogicalStatement implements InvocationHandler {
         this.factory = factory;
     }
 
+    /**
+     * The constructors of the three proxy classes, looked up once: {@link Proxy#newProxyInstance} finds the class
+     * (a cache lookup keyed by class loader and interface list) and calls its constructor reflectively on every call,
+     * which costs more than the rest of creating a statement.
+     */
+    private static final MethodHandle NEW_STATEMENT = proxyConstructor(Statement.class);
+    private static final MethodHandle NEW_PREPARED = proxyConstructor(PreparedStatement.class);
+    private static final MethodHandle NEW_CALLABLE = proxyConstructor(CallableStatement.class);
+
+    private static MethodHandle proxyConstructor(Class<? extends Statement> type) {
+        InvocationHandler none = (proxy, method, args) -> null;
+        Class<?> proxyClass = Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, none).getClass();
+        try {
+            // A proxy of public interfaces is a public class in an exported package, with a public constructor.
+            return MethodHandles.publicLookup()
+                    .findConstructor(proxyClass, MethodType.methodType(void.class, InvocationHandler.class))
+                    .asType(MethodType.methodType(Statement.class, InvocationHandler.class));
+        } catch (NoSuchMethodException | IllegalAccessException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     <S extends Statement> S proxy(Class<S> type) {
-        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, this));
+        MethodHandle constructor = type == PreparedStatement.class ? NEW_PREPARED
+                : type == CallableStatement.class ? NEW_CALLABLE : NEW_STATEMENT;
+        try {
+            return type.cast((Statement) constructor.invokeExact((InvocationHandler) this));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("creating a " + type.getSimpleName() + " proxy failed", e);
+        }
     }
 
     /** Marks the statement closed because its connection closed (its physical statement closes with it). */

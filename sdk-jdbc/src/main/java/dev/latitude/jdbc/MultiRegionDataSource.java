@@ -84,7 +84,8 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
     private static final AttributeKey<String> DB_SYSTEM_NAME = AttributeKey.stringKey("db.system.name");
     private static final AttributeKey<String> DB_NAMESPACE = AttributeKey.stringKey("db.namespace");
     private static final AttributeKey<String> DB_OPERATION_NAME = AttributeKey.stringKey("db.operation.name");
-    private static final int MAX_CACHED_ATTRIBUTES = 1_024;
+    /** Bounds the cached data classes, and the cached verbs of each (a verb is the word a statement starts with). */
+    private static final int MAX_CACHED_SHAPES = 256;
     /**
      * Long enough for a replica to receive and replay a write that is committed asynchronously (the WAL writer flushes
      * it within 200 ms by default) plus a usual replay lag: a read that gives up sooner goes to the writer, and the
@@ -97,6 +98,8 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
 
     private final Latitude latitude;
     private final Map<String, DataSource> regions;
+    private final String[] regionIds;
+    private final DataSource[] regionSources;
     private volatile String writerRegion;
     private volatile boolean writerLost;
     private final WriterLocator locator;
@@ -108,22 +111,20 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
     private final Duration replayWait;
     /** The attempt timeout if first statements run on the caller, else 0. */
     private final long firstStatementCutMillis;
-    private final boolean hedging;
     private final Session session;
     private final LongAdder replayWaits = new LongAdder();
     private final LongAdder replayWaitsReplayed = new LongAdder();
     private final LongCounter replayWaitCounter;
-    private final Map<String, Attributes> attributes = new ConcurrentHashMap<>();
+    private final Map<String, Map<String, Shape>> shapes = new ConcurrentHashMap<>();
     private volatile PrintWriter logWriter;
     private volatile int loginTimeout;
 
     private MultiRegionDataSource(Latitude latitude, Map<String, DataSource> regions, String writerRegion,
-            SessionTokenCodec codec, Duration firstStatementCut, boolean hedging, String defaultSchema,
+            SessionTokenCodec codec, Duration firstStatementCut, String defaultSchema,
             Duration statementDeadline, ReplayWatermarkPoller poller, Duration replayWait,
             Duration writerSearchTimeout, OpenTelemetry openTelemetry) {
         this.latitude = latitude;
         this.firstStatementCutMillis = firstStatementCut == null ? 0 : firstStatementCut.toMillis();
-        this.hedging = hedging;
         this.replayWaitCounter = openTelemetry.getMeter("dev.latitude.jdbc")
                 .counterBuilder("latitude.jdbc.replay_waits").setUnit("{wait}")
                 .setDescription("Session reads that waited for the nearest reader to replay the session's writes, by"
@@ -139,6 +140,11 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
         this.poller = poller;
         this.replayWait = replayWait;
         this.regions = regions;
+        this.regionIds = latitude.topology().regions().stream().map(RegionSpec::id).toArray(String[]::new);
+        this.regionSources = new DataSource[regionIds.length];
+        for (int i = 0; i < regionIds.length; i++) {
+            regionSources[i] = regions.get(regionIds[i]);
+        }
         this.writerRegion = writerRegion;
         this.codec = codec;
         this.defaultSchema = defaultSchema;
@@ -409,7 +415,7 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
 
     /** Whether every region other than the one that made {@code required} is known to have replayed it. */
     private boolean replayedEverywhere(Watermark required, String dataClass) {
-        for (String region : regions.keySet()) {
+        for (String region : regionIds) {
             if (!region.equals(required.region())
                     && poller.applied(region, required.region(), dataClass) < required.value()) {
                 return false;
@@ -424,6 +430,12 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
     }
 
     DataSource regionDataSource(String region) {
+        // A scan of a handful of ids, the same String instances as the engine's region specs: cheaper than hashing.
+        for (int i = 0; i < regionIds.length; i++) {
+            if (regionIds[i] == region) {
+                return regionSources[i];
+            }
+        }
         return regions.get(region);
     }
 
@@ -442,14 +454,6 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
     }
 
     /**
-     * Describes a unit of work for the engine.
-     *
-     * @param write whether it is read-write work
-     * @param verb the first statement's SQL verb, such as {@code SELECT}
-     * @param dataClass the schema
-     * @param deadlineSeconds the statement's query timeout, or 0 for the data source's statement deadline
-     */
-    /**
      * How long, in milliseconds, the first statement of a unit of work may block the calling thread on one region's
      * socket, or 0 if it does not run on the calling thread: for read-only work, which the engine moves to the next
      * region at the attempt timeout, the attempt timeout (or the deadline, if less); for read-write work, which stays
@@ -459,32 +463,84 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
      * @param queryTimeoutSeconds the statement's query timeout, 0 if none
      */
     long callerCutMillis(boolean write, int queryTimeoutSeconds) {
-        if (firstStatementCutMillis == 0 || (!write && hedging)) {
+        if (firstStatementCutMillis == 0) {
             return 0;
         }
         long deadline = queryTimeoutSeconds > 0 ? queryTimeoutSeconds * 1_000L : statementDeadline.toMillis();
         return write ? deadline : Math.min(firstStatementCutMillis, deadline);
     }
 
+    /**
+     * Describes a unit of work for the engine. The description of work of the data source's own session with the
+     * statement deadline is built once per data class, verb and kind, then reused: an {@link Operation} is immutable.
+     *
+     * @param write whether it is read-write work
+     * @param verb the first statement's SQL verb, such as {@code SELECT}
+     * @param dataClass the schema
+     * @param s the session
+     * @param deadlineSeconds the statement's query timeout, or 0 for the data source's statement deadline
+     */
     Operation operation(boolean write, String verb, String dataClass, Session s, int deadlineSeconds) {
+        Shape shape = shape(verb, dataClass);
+        if (s == session && deadlineSeconds == 0) {
+            Operation op = write ? shape.ownSessionWrite : shape.ownSessionRead;
+            if (op == null) {
+                op = build(write, verb, dataClass, s, deadlineSeconds, shape.attributes);
+                if (write) {
+                    shape.ownSessionWrite = op;
+                } else {
+                    shape.ownSessionRead = op;
+                }
+            }
+            return op;
+        }
+        return build(write, verb, dataClass, s, deadlineSeconds, shape.attributes);
+    }
+
+    private Operation build(boolean write, String verb, String dataClass, Session s, int deadlineSeconds,
+            Attributes attributes) {
         Operation.Builder b = write ? Operation.write(verb) : Operation.read(verb);
         return b.dataClass(dataClass)
                 .session(s)
                 .deadline(deadlineSeconds > 0 ? Duration.ofSeconds(deadlineSeconds) : statementDeadline)
-                .attributes(attributes(verb, dataClass))
+                .attributes(attributes)
                 .build();
     }
 
-    private Attributes attributes(String verb, String dataClass) {
-        String key = verb + '\0' + dataClass;
-        Attributes a = attributes.get(key);
-        if (a == null) {
-            a = Attributes.of(DB_SYSTEM_NAME, "postgresql", DB_NAMESPACE, dataClass, DB_OPERATION_NAME, verb);
-            if (attributes.size() < MAX_CACHED_ATTRIBUTES) {
-                attributes.put(key, a);
+    /**
+     * What units of work of one data class and verb share: their span attributes and, once built, their descriptions
+     * for the data source's own session. Looked up by data class, then verb, so that neither string is copied or
+     * hashed anew per statement (both are usually constants whose hash is cached).
+     */
+    private static final class Shape {
+        final Attributes attributes;
+        // Racy but safe: two threads may each build one; either is correct, and Operation is immutable.
+        volatile Operation ownSessionRead;
+        volatile Operation ownSessionWrite;
+
+        Shape(String verb, String dataClass) {
+            this.attributes = Attributes.of(DB_SYSTEM_NAME, "postgresql", DB_NAMESPACE, dataClass,
+                    DB_OPERATION_NAME, verb);
+        }
+    }
+
+    private Shape shape(String verb, String dataClass) {
+        Map<String, Shape> byVerb = shapes.get(dataClass);
+        if (byVerb == null) {
+            if (shapes.size() >= MAX_CACHED_SHAPES) {
+                return new Shape(verb, dataClass); // too many schemas to cache: described afresh
+            }
+            byVerb = shapes.computeIfAbsent(dataClass, k -> new ConcurrentHashMap<>());
+        }
+        Shape shape = byVerb.get(verb);
+        if (shape == null) {
+            shape = new Shape(verb, dataClass);
+            if (byVerb.size() < MAX_CACHED_SHAPES) {
+                Shape raced = byVerb.putIfAbsent(verb, shape);
+                shape = raced != null ? raced : shape;
             }
         }
-        return a;
+        return shape;
     }
 
     /**
@@ -608,9 +664,10 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
          * caller longer than the engine would wait for it, the connection's network timeout is lowered, for that
          * statement, to the attempt timeout for read-only work (which may move to another region), to the statement's
          * deadline for read-write work; taking the connection from the region's pool is not cut, so keep each pool's
-         * connection timeout at or below the attempt timeout. With
-         * {@link #hedging(HedgingConfig) hedging} on, reads run on the attempt threads whatever this says (a hedge
-         * must be able to win while the first region is still answering).
+         * connection timeout at or below the attempt timeout. With {@link #hedging(HedgingConfig) hedging} on,
+         * read-only work runs on the caller only while its region is calm (see
+         * {@link Latitude.Builder#callerRunsFirstAttempt(boolean)}), else on the attempt threads, where a hedge can win
+         * while the first region is still answering.
          *
          * @param enabled whether the caller runs first statements
          * @return this builder
@@ -626,8 +683,9 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
          * Sets whether and when a slow read-only unit of work is hedged: its first statement started in a second
          * region while the first is still answering (see {@link HedgingConfig}). Default:
          * {@link HedgingConfig#disabled()}, unlike the engine's: a hedged SQL read holds a second pooled connection
-         * and runs the query twice, and a hedged read cannot run on the calling thread
-         * ({@link #callerRunsFirstAttempt(boolean)}).
+         * and runs the query twice, and an attempt on the engine's attempt threads (a hedge, or a read in a region
+         * hedges have lately beaten) is bounded only by the driver's own timeouts ({@code socketTimeout}): set one on
+         * each pool before turning hedging on.
          *
          * @param hedging the settings
          * @return this builder
@@ -826,7 +884,6 @@ public final class MultiRegionDataSource implements DataSource, AutoCloseable {
             // leaves a slow attempt by itself, and its late answer may still win.
             Duration firstStatementCut = callerRuns ? lb.attemptTimeout() : null;
             return new MultiRegionDataSource(latitude, resolved, writer, codec, firstStatementCut,
-                    hedge.enabled(),
                     defaultSchema != null ? defaultSchema : "public",
                     statementDeadline != null ? statementDeadline : Duration.ofSeconds(60), poller,
                     replayWait != null ? replayWait : DEFAULT_REPLAY_WAIT,

@@ -64,6 +64,8 @@ public final class ReplayWatermarkPoller implements ReplicationWatermarks, AutoC
     }
 
     private final Map<String, RegionPoll> regions;
+    /** The same polls in an array: every read asks for a few regions' states, and a scan of a handful is cheapest. */
+    private final RegionPoll[] polls;
     private final long intervalNanos;
     private final long waitIntervalNanos;
     private final Ticker ticker;
@@ -80,6 +82,7 @@ public final class ReplayWatermarkPoller implements ReplicationWatermarks, AutoC
         Map<String, RegionPoll> polls = new LinkedHashMap<>();
         sources.forEach((region, source) -> polls.put(region, new RegionPoll(region, source)));
         this.regions = Collections.unmodifiableMap(polls);
+        this.polls = polls.values().toArray(new RegionPoll[0]);
         this.intervalNanos = b.interval.toNanos();
         this.waitIntervalNanos = b.waitInterval.toNanos();
         this.ticker = b.ticker != null ? b.ticker : Ticker.system();
@@ -126,7 +129,7 @@ public final class ReplayWatermarkPoller implements ReplicationWatermarks, AutoC
      * @return the position, or {@link #UNKNOWN} if nothing is known or the region is on another identity
      */
     public long replayedLsn(String region, WriterIdentity writer) {
-        RegionPoll rp = regions.get(region);
+        RegionPoll rp = pollOf(region);
         NodeState s = rp == null ? null : rp.state;
         return s != null && s.identity().equals(writer) ? s.lsn() : UNKNOWN;
     }
@@ -138,8 +141,18 @@ public final class ReplayWatermarkPoller implements ReplicationWatermarks, AutoC
      * @return its state, or {@code null} if it has not answered a poll yet (or is not one of the poller's regions)
      */
     public NodeState state(String region) {
-        RegionPoll rp = regions.get(region);
+        RegionPoll rp = pollOf(region);
         return rp == null ? null : rp.state;
+    }
+
+    /** The poll of {@code region}, or {@code null}; ids are usually the topology's own strings, so compared first. */
+    private RegionPoll pollOf(String region) {
+        for (RegionPoll rp : polls) {
+            if (rp.region == region) {
+                return rp;
+            }
+        }
+        return regions.get(region);
     }
 
     /**

@@ -7,6 +7,8 @@ public final class SqlVerbs {
     /** The name of a unit of work that took its connection without a statement (metadata, a savepoint). */
     public static final String CONNECT = "CONNECT";
     private static final int MAX_VERB = 32;
+    private static final String[] COMMON_VERBS = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "SHOW", "VALUES",
+        "TABLE"};
 
     private SqlVerbs() {
     }
@@ -64,15 +66,14 @@ public final class SqlVerbs {
         if (i == start) {
             return "SQL";
         }
-        String word = sql.substring(start, i);
-        // The common verbs are returned as constants, so spans and caches share one string each.
-        switch (word.toUpperCase(Locale.ROOT)) {
-            case "SELECT": return "SELECT";
-            case "INSERT": return "INSERT";
-            case "UPDATE": return "UPDATE";
-            case "DELETE": return "DELETE";
-            case "WITH": return "WITH";
-            default: return word.toUpperCase(Locale.ROOT);
+        // The common verbs are returned as constants, found without copying the SQL, so that spans and caches share
+        // one string each (whose hash is computed once) and a statement's verb costs no allocation.
+        int length = i - start;
+        for (String common : COMMON_VERBS) {
+            if (common.length() == length && sql.regionMatches(true, start, common, 0, length)) {
+                return common;
+            }
         }
+        return sql.substring(start, i).toUpperCase(Locale.ROOT);
     }
 }

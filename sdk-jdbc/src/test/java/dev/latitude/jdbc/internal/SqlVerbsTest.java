@@ -17,6 +17,14 @@ class SqlVerbsTest {
     }
 
     @Test
+    void verb_ofACommonVerb_isOneSharedConstant() {
+        // Shared, so that the data source's caches keyed by verb hash it once.
+        assertThat(SqlVerbs.verb("select v from kv")).isSameAs(SqlVerbs.verb("SELECT 1"));
+        assertThat(SqlVerbs.verb("Update t set v = 1")).isSameAs("UPDATE");
+        assertThat(SqlVerbs.verb("selectx")).isEqualTo("SELECTX");
+    }
+
+    @Test
     void verb_ofNothing_orNoKeyword() {
         assertThat(SqlVerbs.verb(null)).isEqualTo(SqlVerbs.CONNECT);
         assertThat(SqlVerbs.verb("")).isEqualTo("SQL");
