@@ -220,7 +220,7 @@ A scenario (`S3Scenario`, plain `main`) against the testkit's `S3Regions`: two S
 `failover().priority("eu-west-1", "us-east-1")`. Four parts, one run:
 
 - **Overhead** (`overhead_pct`): 1 KiB GetObjects from 4 threads, plain `S3Client` of eu-west-1 against the
-  multi-region client, 10 warm-up rounds then 6 interleaved 2 s rounds, medians compared (target ≤ 5). Two passes:
+  multi-region client, 3 warm-up rounds and then more until the JIT settles (a 1 s round of each adds under 100 ms of compilation), then 6 interleaved 2 s rounds, medians compared (target ≤ 5). Two passes:
   the client's defaults (no suffix: hedging on, and a read runs on the calling thread while its region is calm, see
   docs/S3.md), and every attempt handed to the engine's attempt threads, `.router(b ->
   b.callerRunsFirstAttempt(false))` (suffix `_pooled`), the path a hedgeable read takes in a region that hedges

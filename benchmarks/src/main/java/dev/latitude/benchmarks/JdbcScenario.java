@@ -10,8 +10,6 @@ import dev.latitude.testkit.Fault;
 import dev.latitude.testkit.PostgresCluster;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -88,7 +86,6 @@ final class JdbcScenario {
     private static final int THROUGHPUT_ROUNDS = 16;
     private static final Duration WARM_UP_STEP = Duration.ofMillis(500);
     private static final Duration WARM_UP_MAX = Duration.ofSeconds(40);
-    private static final long WARM_UP_SETTLED_MS = 100;
     private static final Duration THROUGHPUT_ROUND = Duration.ofMillis(500);
     /** The replay delays the sessions also run at, besides the main one. */
     private static final int[] OTHER_DELAYS_MS = {0, 500};
@@ -292,31 +289,14 @@ final class JdbcScenario {
         }
     }
 
-    /**
-     * Runs every client, alone and from {@value #THREADS} threads, pass after pass until a pass adds less than
-     * {@value #WARM_UP_SETTLED_MS} ms of JIT compilation (at least two passes, at most {@link #WARM_UP_MAX}). A fixed
-     * couple of seconds was not enough on two busy cores: Latitude's path (the engine's and this adapter's code over
-     * pgjdbc's) kept the compiler threads busy for about 8 s more, which the first rounds paid for.
-     */
+    /** Runs every client, alone and from {@value #THREADS} threads, until the JIT settles ({@link JitWarmUp}). */
     private void warmUp(List<Client> clients) throws Exception {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        long end = System.nanoTime() + WARM_UP_MAX.toNanos();
-        long compiled = jit.getTotalCompilationTime();
-        int passes = 0;
-        while (true) {
+        log("overhead: %s", JitWarmUp.run(() -> {
             for (Client c : clients) {
                 sequential(c, WARM_UP_STEP);
                 concurrent(c, WARM_UP_STEP);
             }
-            passes++;
-            long before = compiled;
-            compiled = jit.getTotalCompilationTime();
-            if (passes >= 2 && compiled - before < WARM_UP_SETTLED_MS || System.nanoTime() > end) {
-                log("overhead: warmed up in %d passes; the last added %d ms of JIT compilation", passes,
-                        compiled - before);
-                return;
-            }
-        }
+        }, WARM_UP_MAX));
     }
 
     private static long pointRead(DataSource ds, int k, boolean readOnly) throws SQLException {

@@ -90,7 +90,7 @@ final class S3Scenario {
     /** A read's counter when the key was not found. */
     private static final long MISSING = -1;
 
-    private final int warmUpRounds = Integer.getInteger("s3.warmUpRounds", 10);
+    private final int warmUpRounds = Integer.getInteger("s3.warmUpRounds", 3);
     private final int sessionOps = Integer.getInteger("s3.sessionOps", 10_000);
     private final int sessionRate = Integer.getInteger("s3.sessionRate", 25);
     private final int writerRttMs = Integer.getInteger("s3.writerRttMs", 40);
@@ -158,13 +158,17 @@ final class S3Scenario {
     private List<String> overhead(S3Client plain, S3Client wrapped, String suffix) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
-            // Warm both paths (JIT, connections) before measuring: the first seconds run several times slower, and
-            // the wrapped path (the engine's code on top of the SDK's) has more to compile, so its throughput was
-            // still rising after 3 rounds of 2 s. Override with -Ds3.warmUpRounds=N.
+            // Warm both paths (JIT, connections) before measuring, until the JIT settles: the wrapped path (the
+            // engine's code on top of the SDK's) has more to compile, and its throughput was still rising after
+            // 3 rounds of 2 s. At least -Ds3.warmUpRounds=N rounds (default 3) of each, then as JitWarmUp decides.
             for (int i = 0; i < warmUpRounds; i++) {
                 throughput(pool, plain, "bench-euw1", 2000);
                 throughput(pool, wrapped, LOGICAL, 2000);
             }
+            System.out.println("s3: overhead: " + JitWarmUp.run(() -> {
+                throughput(pool, plain, "bench-euw1", 1000);
+                throughput(pool, wrapped, LOGICAL, 1000);
+            }, Duration.ofSeconds(40)));
             int rounds = 6;
             double[] p = new double[rounds];
             double[] w = new double[rounds];
