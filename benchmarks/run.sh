@@ -168,8 +168,8 @@ all three. Five parts, one run (about 2.5 minutes):
 
 - **Overhead** (`overhead_pct`, `plain_ops_per_s`, `wrapped_ops_per_s`): GetItem of 1,000 existing items from 4
   threads, through a plain `DynamoDbClient` of eu-west-1's server and through the `MultiRegionDynamoDbClient` whose
-  eu-west-1 client is that same client (table EVENTUAL, no session, OpenTelemetry no-op, hedging at the client's
-  default: on; a hedgeable read runs on the caller while its region is calm, see docs/DYNAMODB.md). 3 warm-up rounds of each, then 10 rounds of 1.5 s
+  eu-west-1 client is that same client (table EVENTUAL, no session, OpenTelemetry no-op, hedging off: a hedge would
+  land on another emulated region sharing the same two cores). 3 warm-up rounds of each, then 10 rounds of 1.5 s
   each, alternating which client goes first; `overhead_pct` compares the medians, `overhead_paired_pct` is the median
   of the rounds' own differences.
 - **Added latency** (`added_p50_us`, `plain_p50_us`, `wrapped_p50_us`, `added_p99_us`): the same GetItem,
@@ -177,14 +177,14 @@ all three. Five parts, one run (about 2.5 minutes):
   minus plain. `engine_execute_p50_us`: `Latitude.execute` of a region call that returns at once (planning, timers,
   and the hand-off to the attempt executor and back where there is one), sequential: the engine's own share.
 - **Three passes of the same two.** Without suffix: the client's defaults, whose blocking client runs a call's
-  first attempt on the calling thread (`callerRunsFirstAttempt`, on by default since every region request
+  unhedged first attempt on the calling thread (`callerRunsFirstAttempt`, on by default since every region request
   is cut by the AWS SDK when the engine would move on), over region clients without timeouts of their own, so each
   request is sent as a copy carrying the attempt timeout. `_bounded_clients`: the same over clients with
   `apiCallTimeout` 1 s (the attempt timeout), whose requests are sent as they are: the difference is the cost of that
   copy. `_pooled`: `callerRunsFirstAttempt(false)`, every attempt handed to the attempt executor and waited for, the
   path hedged reads take: two thread wake-ups per call, tens of microseconds on these two cores shared with three
-  DynamoDB Local servers and the replication emulator. `-Ddynamodb.overheadHedging=false` turns hedging off for all
-  three passes.
+  DynamoDB Local servers and the replication emulator. With `-Ddynamodb.overheadHedging=true` the reads are hedgeable;
+  since the 2026-11-30 evening they too run on the calling thread while their region is calm (see docs/DYNAMODB.md).
 - **Sessions** (`local_read_share_pct`, `ryw_violations`, `monotonic_violations`, `stale_reads_avoided`): 8
   concurrent sessions, each its own `Session` (SESSION consistency, single writer us-east-1), 50 operations/s each for
   10 s: 10 % PutItem of the session's own keys (a counter per key as version), 90 % GetItem (80 % own keys, 20 %
