@@ -309,6 +309,16 @@ public interface Latitude extends AutoCloseable {
         }
 
         /**
+         * Returns the scheduler given with {@link #scheduler(Scheduler)}, if any. Adapters that wrap this builder read
+         * it to share their own timer with the engine when none was given.
+         *
+         * @return the scheduler given, or empty: the engine will start its own
+         */
+        public java.util.Optional<Scheduler> scheduler() {
+            return java.util.Optional.ofNullable(scheduler);
+        }
+
+        /**
          * Returns the default deadline {@link #build()} will use: the one set, else the default 5 s.
          *
          * @return the deadline
@@ -531,13 +541,13 @@ public interface Latitude extends AutoCloseable {
          * Lets a blocking call ({@link Latitude#execute}) run its first attempt on the calling thread instead of
          * handing it to the attempt executor and waiting: that saves two thread wake-ups per call, tens of
          * microseconds on a busy machine. Fallbacks and hedges still run on the attempt executor. A call that may be
-         * hedged (an idempotent read with hedging on) runs there only while its region is calm: circuit closed and,
-         * for the last 10 s, no attempt there outlived its timeout, failed for a reason of the region's, or was
-         * beaten by a hedge or a fallback. Otherwise hedges are winning there, and the first attempt goes to the
-         * attempt executor so that the caller takes a winning hedge's answer at once. When a region turns bad
-         * suddenly, the calls already running there on their callers wait for their attempt to end (or to take an
-         * interrupt) even if a hedge answered; every call after the first hedge wins is hedged as usual. Default:
-         * off.
+         * hedged (an idempotent read with hedging on) runs there only while its region is calm: circuit closed,
+         * for the last 10 s no attempt there outlived its timeout or failed for a reason of the region's, and hedges
+         * to other regions beat fewer than 1 in 100 of its attempts in that window. Otherwise hedges are winning
+         * there, and the first attempt goes to the attempt executor so that the caller takes a winning hedge's
+         * answer at once. When a region turns bad suddenly, the calls already running there on their callers wait
+         * for their attempt to end (or to take an interrupt) even if a hedge answered; every call after the first
+         * attempt cut at its timeout is hedged as usual. Default: off.
          *
          * <p>Turn it on only if every region call ends by itself within the attempt timeout (its client has a timeout
          * no longer than {@link #attemptTimeout(Duration)}): at the timeout the engine starts the next region (when the

@@ -74,10 +74,8 @@ public final class S3Demo {
             try (MultiRegionS3Client s3 = MultiRegionS3Client.builder().topology(topology)
                     .bucket("photos", BUCKETS)
                     // Every region's client goes through the lab's fault front and says what it sends where.
-                    .regionClients(region -> S3Regions.clientBuilder(lab.region(region))
-                            .overrideConfiguration(o -> o.retryStrategy(MultiRegionS3Client.failoverRetryStrategy())
-                                    .addExecutionInterceptor(new Tracer(region, out, served)))
-                            .build())
+                    .buildClients((region, b) -> S3Regions.configure(b, lab.region(region))
+                            .overrideConfiguration(o -> o.addExecutionInterceptor(new Tracer(region, out, served))))
                     // On one machine every region is as close as the other: prefer the local one explicitly.
                     .router(r -> r.routingPolicy(RoutingPolicy.failover().priority(LOCAL, WRITER).build())
                             .attemptTimeout(Duration.ofMillis(300)))

@@ -41,6 +41,8 @@ public final class RegionState {
     private volatile long halfOpenedAtNanos;
     /** When the region last showed trouble (see {@link #troubled}); {@code Long.MIN_VALUE}: never. */
     private volatile long troubleAtNanos = Long.MIN_VALUE;
+    private final long calmNanos;
+    private final HedgeWins hedgeWins;
 
     // Probe verdict; counters are guarded by 'this' (one probe per region runs at a time).
     private volatile ProbeState probe = ProbeState.UNKNOWN;
@@ -48,7 +50,7 @@ public final class RegionState {
     private int probeSuccesses;
 
     RegionState(RegionSpec spec, int index, LatencyTracker latency, long estimatedLatencyNanos, BreakerConfig config,
-            int maxConcurrentAttempts, Ticker ticker, Events events) {
+            int maxConcurrentAttempts, long calmNanos, int beatenPerMille, Ticker ticker, Events events) {
         this.spec = spec;
         this.index = index;
         this.latency = latency;
@@ -57,6 +59,8 @@ public final class RegionState {
         this.maxOccupied = maxConcurrentAttempts;
         this.ticker = ticker;
         this.events = events;
+        this.calmNanos = calmNanos;
+        this.hedgeWins = new HedgeWins(calmNanos, beatenPerMille, ticker.read());
         this.breaker = new RegionBreaker(config, this::transition);
     }
 
@@ -137,6 +141,7 @@ public final class RegionState {
 
     void attemptStarted() {
         inFlight.incrementAndGet();
+        hedgeWins.attempt();
     }
 
     /** An attempt here ran past the attempt timeout and is still running. */
@@ -146,10 +151,9 @@ public final class RegionState {
     }
 
     /**
-     * Notes that the region showed trouble at {@code now}: an attempt outlived its timeout, failed for a reason of the
-     * region's, or was beaten (a hedge to another region answered first). Until it has been {@code calmNanos} without
-     * any, a hedgeable blocking read's first attempt here runs on the attempt threads, where a winning hedge can answer
-     * at once. A hedge that is sent but loses is no trouble: the region answered first anyway.
+     * Notes that the region showed trouble at {@code now}: an attempt outlived its timeout or failed for a reason of
+     * the region's. Until it has been calm for the calm window, a hedgeable blocking read's first attempt here runs on
+     * the attempt threads, where a winning hedge or a fallback can answer at once.
      *
      * @param now the current ticker reading
      */
@@ -158,18 +162,22 @@ public final class RegionState {
     }
 
     /**
-     * Whether the region has been calm for {@code calmNanos}: its circuit closed and no trouble ({@link #troubled})
-     * since. A hedgeable blocking read may then run its first attempt on the calling thread: a hedge is unlikely to
-     * be needed, and saving the hand-off to an attempt thread is worth more than answering at once in the rare case
-     * one wins.
+     * Whether the region is calm: its circuit closed, no trouble ({@link #troubled}) for the calm window, and hedges
+     * beat few of its attempts in that window (fewer than the configured share). A hedgeable blocking read may then
+     * run its first attempt on the calling thread: a hedge is unlikely to be needed, and saving the hand-off to an
+     * attempt thread is worth more than answering at once in the rare case one wins.
+     *
+     * <p>A single lost race to a hedge is not trouble: on a busy host some always happen (a pause, a core taken), and
+     * once reads go to the attempt threads, the hand-off itself makes them lose more often, which would keep the region
+     * away from its callers for good. A region whose attempts lose often is.
      *
      * @param now the current ticker reading
-     * @param calmNanos how long without trouble counts as calm
      * @return whether it is calm
      */
-    boolean calm(long now, long calmNanos) {
+    boolean calm(long now) {
         long at = troubleAtNanos;
-        return (at == Long.MIN_VALUE || now - at >= calmNanos) && breaker.state() == CircuitState.CLOSED;
+        return (at == Long.MIN_VALUE || now - at >= calmNanos) && breaker.state() == CircuitState.CLOSED
+                && !hedgeWins.frequent(now);
     }
 
     /**
@@ -238,8 +246,10 @@ public final class RegionState {
         inFlight.decrementAndGet();
         if (slow) {
             slowInFlight.decrementAndGet();
+            troubled(ticker.read());
+        } else {
+            hedgeWins.beaten(ticker.read());
         }
-        troubled(ticker.read());
         if (lastAnswerAtNanos > startedAt) {
             // The region has answered since this attempt was sent: slow (a cold start, a busy host), not dead.
             if (permitted) {

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * <p>Tasks must be short: they all share the one thread (the engine moves user work off it). A task that throws is
  * logged and does not stop the timer. After {@link #close()} pending timeouts are dropped and later ones are ignored.
  */
-final class WheelTimer implements Scheduler, AutoCloseable {
+public final class WheelTimer implements Scheduler, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WheelTimer.class);
     private static final AtomicInteger IDS = new AtomicInteger();
     /** One millisecond: fine enough for hedge delays (a millisecond or more) and attempt timeouts. */
@@ -59,7 +59,7 @@ final class WheelTimer implements Scheduler, AutoCloseable {
     private int inWheel;
 
     /** Starts a timer with a tick of a millisecond and a wheel of 512 buckets. */
-    WheelTimer() {
+    public WheelTimer() {
         this(DEFAULT_TICK_NANOS, DEFAULT_WHEEL_SIZE);
     }
 

@@ -1,6 +1,7 @@
 package dev.latitude.dynamodb;
 
 import dev.latitude.aws.AttemptTimeouts;
+import dev.latitude.aws.RegionClients;
 import dev.latitude.ConsistencyLevel;
 import dev.latitude.DataPolicies;
 import dev.latitude.HedgingConfig;
@@ -497,22 +498,25 @@ public abstract class MultiRegionBuilder<B extends MultiRegionBuilder<B>> {
     }
 
     /**
-     * Returns the region requests' timeouts, from the engine's attempt timeout and deadline.
+     * Returns the region requests' timeouts, from the engine's attempt timeout and deadline, and lets the engine share
+     * the made clients' timer wheel.
      *
      * @param engine the engine's builder
      * @param clients every region's client
      * @param owned the resources closed with the client: the clients the builder made are among them
+     * @param made what made those clients
      */
     AttemptTimeouts timeouts(Latitude.Builder engine, Map<String, ? extends SdkClient> clients,
-            List<AutoCloseable> owned) {
-        Set<String> made = new HashSet<>();
+            List<AutoCloseable> owned, RegionClients made) {
+        made.shareTimer(engine);
+        Set<String> madeRegions = new HashSet<>();
         clients.forEach((region, client) -> {
             if (owned.contains(client)) {
-                made.add(region);
+                madeRegions.add(region);
             }
         });
-        return new AttemptTimeouts(engine.attemptTimeout(), engine.deadline(), clients, made, requireTopology(),
-                dataPolicies != null ? dataPolicies : DataPolicies.defaults());
+        return new AttemptTimeouts(engine.attemptTimeout(), engine.deadline(), clients, madeRegions,
+                requireTopology(), dataPolicies != null ? dataPolicies : DataPolicies.defaults());
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.latitude.dynamodb;
 
 import dev.latitude.aws.AttemptTimeouts;
+import dev.latitude.aws.RegionClients;
 import dev.latitude.AsyncRegionCall;
 import dev.latitude.ConsistencyLevel;
 import dev.latitude.Futures;
@@ -21,7 +22,6 @@ import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClientBuilder;
 import software.amazon.awssdk.services.dynamodb.DynamoDbServiceClientConfiguration;
@@ -488,10 +488,12 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
         }
 
         /**
-         * Builds a client for every region not given one: {@code DynamoDbAsyncClient.builder()} with the region,
-         * {@link MultiRegionDynamoDbClient#failoverRetryStrategy()} and the attempt timeout as {@code apiCallTimeout}
-         * and {@code apiCallAttemptTimeout} (without them, a request the engine gave up on keeps its connection until
-         * the HTTP client's read timeout), then {@code settings}. These clients are closed with this one.
+         * Builds a client for every region not given one: {@code DynamoDbAsyncClient.builder()} with the region, then
+         * {@code settings}, then, where those left them unset, Latitude's:
+         * {@link MultiRegionDynamoDbClient#failoverRetryStrategy()}, the attempt timeout as {@code apiCallTimeout} and
+         * {@code apiCallAttemptTimeout} (without them, a request the engine gave up on keeps its connection until the
+         * HTTP client's read timeout), and a scheduled executor on a timer wheel that arms and cancels those timeouts
+         * at next to no cost. These clients are closed with this one.
          *
          * @param settings applied to each region's builder
          * @return this builder
@@ -520,11 +522,13 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
          */
         public MultiRegionDynamoDbAsyncClient build() {
             Latitude.Builder engine = engineBuilder();
-            Duration attemptTimeout = engine.attemptTimeout();
             List<AutoCloseable> resources = new ArrayList<>();
+            RegionClients made = new RegionClients(engine.attemptTimeout(),
+                    MultiRegionDynamoDbClient.failoverRetryStrategy(), resources);
             Map<String, DynamoDbAsyncClient> clients = clients(given,
-                    clientSettings == null ? null : id -> newClient(id, attemptTimeout), resources);
-            AttemptTimeouts timeouts = timeouts(engine, clients, resources);
+                    clientSettings == null ? null : id -> made.make(DynamoDbAsyncClient.builder(), id, clientSettings),
+                    resources);
+            AttemptTimeouts timeouts = timeouts(engine, clients, resources, made);
             Heartbeats.Io io = Heartbeats.Io.of((region, put) -> clients.get(region).putItem(put).join(),
                     (region, get) -> clients.get(region).batchGetItem(get).join());
             ListTablesRequest cheap = probeRequest(probeTimeout());
@@ -535,12 +539,5 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
             return new MultiRegionDynamoDbAsyncClient(core, clients);
         }
 
-        private DynamoDbAsyncClient newClient(String regionId, Duration attemptTimeout) {
-            DynamoDbAsyncClientBuilder b = DynamoDbAsyncClient.builder().region(Region.of(regionId))
-                    .overrideConfiguration(o -> o.retryStrategy(MultiRegionDynamoDbClient.failoverRetryStrategy())
-                            .apiCallTimeout(attemptTimeout).apiCallAttemptTimeout(attemptTimeout));
-            clientSettings.accept(regionId, b);
-            return b.build();
-        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.latitude.dynamodb;
 
 import dev.latitude.aws.AttemptTimeouts;
+import dev.latitude.aws.RegionClients;
 import dev.latitude.aws.FailoverRetryStrategy;
 import dev.latitude.ConsistencyLevel;
 import dev.latitude.Latitude;
@@ -23,7 +24,6 @@ import java.util.concurrent.Executors;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClientBuilder;
@@ -561,10 +561,12 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
         }
 
         /**
-         * Builds a client for every region not given one: {@code DynamoDbClient.builder()} with the region,
-         * {@link #failoverRetryStrategy()} and the attempt timeout as {@code apiCallTimeout} and
-         * {@code apiCallAttemptTimeout}, then {@code settings} (credentials, HTTP client, endpoint override for tests).
-         * These clients are closed with this one.
+         * Builds a client for every region not given one: {@code DynamoDbClient.builder()} with the region, then
+         * {@code settings} (credentials, HTTP client, endpoint override for tests), then, where those left them unset,
+         * Latitude's: {@link #failoverRetryStrategy()}, the attempt timeout as {@code apiCallTimeout} and
+         * {@code apiCallAttemptTimeout}, and a scheduled executor on a timer wheel that arms and cancels those
+         * timeouts at next to no cost (the SDK's default executor wakes a thread twice per request for them). These
+         * clients are closed with this one.
          *
          * @param settings applied to each region's builder
          * @return this builder
@@ -594,11 +596,11 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
          */
         public MultiRegionDynamoDbClient build() {
             Latitude.Builder engine = engineBuilder();
-            Duration attemptTimeout = engine.attemptTimeout();
             List<AutoCloseable> resources = new ArrayList<>();
+            RegionClients made = new RegionClients(engine.attemptTimeout(), failoverRetryStrategy(), resources);
             Map<String, DynamoDbClient> clients = clients(given, clientSettings == null ? null
-                    : id -> newClient(id, attemptTimeout), resources);
-            AttemptTimeouts timeouts = timeouts(engine, clients, resources);
+                    : id -> made.make(DynamoDbClient.builder(), id, clientSettings), resources);
+            AttemptTimeouts timeouts = timeouts(engine, clients, resources, made);
             Heartbeats.Io io = Heartbeats.Io.of((region, put) -> clients.get(region).putItem(put),
                     (region, get) -> clients.get(region).batchGetItem(get));
             // The blocking clients' probe calls and key-schema lookups run on their own daemon threads, closed with the
@@ -626,12 +628,5 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
             return new MultiRegionDynamoDbClient(core, clients);
         }
 
-        private DynamoDbClient newClient(String regionId, Duration attemptTimeout) {
-            DynamoDbClientBuilder b = DynamoDbClient.builder().region(Region.of(regionId))
-                    .overrideConfiguration(o -> o.retryStrategy(failoverRetryStrategy())
-                            .apiCallTimeout(attemptTimeout).apiCallAttemptTimeout(attemptTimeout));
-            clientSettings.accept(regionId, b);
-            return b.build();
-        }
     }
 }

@@ -23,7 +23,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.reactivestreams.Subscriber;
@@ -36,6 +38,7 @@ import software.amazon.awssdk.services.s3.S3ServiceClientConfiguration;
 import software.amazon.awssdk.services.s3.S3Utilities;
 import software.amazon.awssdk.services.s3.model.*;
 import software.amazon.awssdk.services.s3.waiters.S3AsyncWaiter;
+import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
 
 /**
  * The non-blocking twin of {@link MultiRegionS3Client}: an {@link S3AsyncClient} over one Java-based S3 async client
@@ -48,9 +51,7 @@ import software.amazon.awssdk.services.s3.waiters.S3AsyncWaiter;
  * S3AsyncClient s3 = MultiRegionS3AsyncClient.builder()
  *         .topology(topology)
  *         .bucket("photos", Map.of("us-east-1", "photos-use1", "eu-west-1", "photos-euw1"))
- *         .regionClients(region -> S3AsyncClient.builder().region(Region.of(region))
- *                 .overrideConfiguration(o -> o.retryStrategy(MultiRegionS3Client.failoverRetryStrategy()))
- *                 .build())
+ *         .buildClients(b -> b.credentialsProvider(credentials))   // one S3AsyncClient per region, made by Latitude
  *         .build();
  * s3.getObject(b -> b.bucket("photos").key("cat.jpg"), AsyncResponseTransformer.toBytes())
  *         .thenAccept(bytes -> show(bytes.asByteArray()));
@@ -1203,6 +1204,37 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
         @Override
         Builder self() {
             return this;
+        }
+
+        /**
+         * Lets this builder make the client of every region not given one with {@code regionClient}: {@code
+         * S3AsyncClient.builder()} with the region, then {@code settings} (credentials, HTTP client, endpoint, S3 options),
+         * then, where those left them unset, Latitude's: {@link MultiRegionS3Client#failoverRetryStrategy()}, the
+         * attempt timeout as {@code apiCallTimeout} and {@code apiCallAttemptTimeout}, and a scheduled executor on a
+         * timer wheel that arms and cancels those timeouts at next to no cost (the SDK's default executor wakes a
+         * thread twice per request for them). The clients are closed with this one. Prefer it to
+         * {@link #regionClients}: the same settings, without having to remember Latitude's.
+         *
+         * <pre>{@code .buildClients(b -> b.credentialsProvider(credentials))}</pre>
+         *
+         * @param settings applied to each region's builder
+         * @return this builder
+         */
+        public Builder buildClients(Consumer<S3AsyncClientBuilder> settings) {
+            Objects.requireNonNull(settings, "settings");
+            return buildClients((region, b) -> settings.accept(b));
+        }
+
+        /**
+         * Like {@link #buildClients(Consumer)}, with settings that depend on the region (an endpoint, credentials or
+         * a proxy per region).
+         *
+         * @param settings given each region's id and builder
+         * @return this builder
+         */
+        public Builder buildClients(BiConsumer<String, S3AsyncClientBuilder> settings) {
+            Objects.requireNonNull(settings, "settings");
+            return maker((region, defaults) -> defaults.make(S3AsyncClient.builder(), region, settings));
         }
 
         /**

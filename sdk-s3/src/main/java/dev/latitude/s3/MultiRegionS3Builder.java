@@ -8,6 +8,7 @@ import dev.latitude.RegionSpec;
 import dev.latitude.Topology;
 import dev.latitude.aws.AttemptTimeouts;
 import dev.latitude.aws.FailoverRetryStrategy;
+import dev.latitude.aws.RegionClients;
 import dev.latitude.DataPolicy;
 import dev.latitude.s3.internal.AccessPoints;
 import dev.latitude.s3.internal.BucketMap;
@@ -18,6 +19,7 @@ import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,6 +29,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -62,6 +65,7 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
     private final Map<String, Map<String, String>> buckets = new LinkedHashMap<>();
     private final Map<String, C> clients = new LinkedHashMap<>();
     private Function<String, C> factory;
+    private BiFunction<String, RegionClients, C> maker;
     private Consumer<Latitude.Builder> router;
     private OpenTelemetry openTelemetry;
     private String stampMetadata = DEFAULT_STAMP_METADATA;
@@ -74,6 +78,16 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
     }
 
     abstract B self();
+
+    /**
+     * Sets how {@code buildClients(...)} makes a region's client, given the region and Latitude's defaults; this
+     * builder then makes the clients of regions not given one.
+     */
+    B maker(BiFunction<String, RegionClients, C> maker) {
+        this.maker = maker;
+        return self();
+    }
+
 
     /**
      * Sets the regions: ids (the AWS region names), roles, jurisdictions, locations and the local region. Required.
@@ -289,17 +303,43 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
         List<AutoCloseable> owned = new ArrayList<>();
         owned.add(resource);
         owned.add(mraps);
+        Latitude.Builder lb;
+        try {
+            lb = Latitude.builder().topology(topology).dataPolicies(policies)
+                    .errorClassifier(S3ErrorClassifier.create());
+            if (openTelemetry != null) {
+                lb.openTelemetry(openTelemetry);
+            }
+            if (router != null) {
+                router.accept(lb);
+            }
+        } catch (RuntimeException e) {
+            closeAll(owned);
+            throw e;
+        }
+        if (factory != null && maker != null) {
+            closeAll(owned);
+            throw new LatitudeConfigException("regionClients", "both regionClients(...) and buildClients(...) were"
+                    + " given; give one of them: buildClients lets this builder make the clients with Latitude's"
+                    + " settings, regionClients makes them yourself");
+        }
+        RegionClients made = new RegionClients(lb.attemptTimeout(), failoverRetryStrategy(), owned);
+        Set<String> madeRegions = new HashSet<>();
         Map<String, C> all = new LinkedHashMap<>();
         for (RegionSpec r : topology.regions()) {
             C c = clients.get(r.id());
             if (c == null) {
-                if (factory == null) {
+                if (factory != null) {
+                    c = Objects.requireNonNull(factory.apply(r.id()), "the regionClients factory returned null");
+                } else if (maker != null) {
+                    c = maker.apply(r.id(), made);
+                    madeRegions.add(r.id());
+                } else {
                     closeAll(owned);
                     throw new LatitudeConfigException("regionClient", "region '" + r.id() + "' has no client; give"
-                            + " one with regionClient(\"" + r.id() + "\", client) or a factory with"
-                            + " regionClients(region -> ...)");
+                            + " one with regionClient(\"" + r.id() + "\", client), or let this builder make them"
+                            + " with buildClients(settings)");
                 }
-                c = Objects.requireNonNull(factory.apply(r.id()), "the regionClients factory returned null");
                 owned.add(c);
             }
             all.put(r.id(), c);
@@ -321,15 +361,8 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
         Latitude latitude;
         AttemptTimeouts timeouts;
         try {
-            Latitude.Builder lb = Latitude.builder().topology(topology).dataPolicies(policies)
-                    .errorClassifier(S3ErrorClassifier.create()).healthProbe(healthProbe, probes)
-                    .healthListener(mraps);
-            if (openTelemetry != null) {
-                lb.openTelemetry(openTelemetry);
-            }
-            if (router != null) {
-                router.accept(lb);
-            }
+            lb.healthProbe(healthProbe, probes).healthListener(mraps);
+            made.shareTimer(lb);
             mraps.attemptTimeout(lb.attemptTimeout());
             if (blocking) {
                 try {
@@ -338,7 +371,7 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
                     // Set in router(...): the engine's builder takes each setting once, and the caller's choice stands.
                 }
             }
-            timeouts = new AttemptTimeouts(lb.attemptTimeout(), lb.deadline(), all, Set.of(), topology, policies);
+            timeouts = new AttemptTimeouts(lb.attemptTimeout(), lb.deadline(), all, madeRegions, topology, policies);
             latitude = lb.build();
         } catch (RuntimeException e) {
             closeAll(owned);

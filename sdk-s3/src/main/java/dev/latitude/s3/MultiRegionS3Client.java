@@ -15,6 +15,8 @@ import dev.latitude.s3.internal.S3Core;
 import dev.latitude.s3.internal.Uploads;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Scope;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.Map;
@@ -23,7 +25,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +44,7 @@ import software.amazon.awssdk.services.s3.S3ServiceClientConfiguration;
 import software.amazon.awssdk.services.s3.S3Utilities;
 import software.amazon.awssdk.services.s3.model.*;
 import software.amazon.awssdk.services.s3.waiters.S3Waiter;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 /**
  * An {@link S3Client} over one S3 client per region, for buckets linked by S3 replication (direct mode): existing code
@@ -50,9 +55,7 @@ import software.amazon.awssdk.services.s3.waiters.S3Waiter;
  * S3Client s3 = MultiRegionS3Client.builder()
  *         .topology(topology)                           // regions, roles, jurisdictions, the local region
  *         .bucket("photos", Map.of("us-east-1", "photos-use1", "eu-west-1", "photos-euw1"))
- *         .regionClients(region -> S3Client.builder().region(Region.of(region))
- *                 .overrideConfiguration(o -> o.retryStrategy(MultiRegionS3Client.failoverRetryStrategy()))
- *                 .build())
+ *         .buildClients(b -> b.credentialsProvider(credentials))   // one S3Client per region, made by Latitude
  *         .build();
  * s3.putObject(b -> b.bucket("photos").key("cat.jpg"), RequestBody.fromFile(cat)); // to the writer's bucket
  * s3.getObjectAsBytes(b -> b.bucket("photos").key("cat.jpg"));                    // the nearest bucket that has it
@@ -114,7 +117,8 @@ import software.amazon.awssdk.services.s3.waiters.S3Waiter;
  */
 public final class MultiRegionS3Client implements S3Client {
     private static final Logger LOG = LoggerFactory.getLogger(MultiRegionS3Client.class);
-    private static final Class<?>[] BOUNDED_INTERFACES = {S3Client.class};
+    /** The constructor of the proxy class that bounds each region request (looked up once, not per attempt). */
+    private static final Constructor<?> BOUNDED_PROXY = boundedProxyConstructor();
     static final String BUCKET_CONFIGURATION = "each physical bucket has its own configuration, and Latitude does not"
             + " create, delete or configure buckets; call the region's own client (regionClient(region))";
     static final String ACCOUNT_LISTING = "it lists an account's buckets in one region, not a logical bucket; call the"
@@ -126,6 +130,16 @@ public final class MultiRegionS3Client implements S3Client {
 
     private final S3Core<S3Client> core;
     private final boolean view;
+
+    private static Constructor<?> boundedProxyConstructor() {
+        Object sample = Proxy.newProxyInstance(S3Client.class.getClassLoader(), new Class<?>[] {S3Client.class},
+                (proxy, method, args) -> null);
+        try {
+            return sample.getClass().getConstructor(InvocationHandler.class);
+        } catch (NoSuchMethodException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private MultiRegionS3Client(S3Core<S3Client> core, boolean view) {
         this.core = core;
@@ -425,17 +439,21 @@ public final class MultiRegionS3Client implements S3Client {
      */
     private S3Client bounded(String region, BiFunction<AwsRequest, String, AwsRequest> bound) {
         S3Client client = core.client(region);
-        return (S3Client) Proxy.newProxyInstance(S3Client.class.getClassLoader(), BOUNDED_INTERFACES,
-                (proxy, method, args) -> {
-                    if (args != null && args.length > 0 && args[0] instanceof AwsRequest request) {
-                        args[0] = bound.apply(request, region);
-                    }
-                    try {
-                        return method.invoke(client, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        InvocationHandler handler = (proxy, method, args) -> {
+            if (args != null && args.length > 0 && args[0] instanceof AwsRequest request) {
+                args[0] = bound.apply(request, region);
+            }
+            try {
+                return method.invoke(client, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        try {
+            return (S3Client) BOUNDED_PROXY.newInstance(handler);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot make the request-bounding view of the S3 client", e);
+        }
     }
 
     @Override
@@ -1235,6 +1253,37 @@ public final class MultiRegionS3Client implements S3Client {
         @Override
         Builder self() {
             return this;
+        }
+
+        /**
+         * Lets this builder make the client of every region not given one with {@code regionClient}: {@code
+         * S3Client.builder()} with the region, then {@code settings} (credentials, HTTP client, endpoint, S3 options),
+         * then, where those left them unset, Latitude's: {@link MultiRegionS3Client#failoverRetryStrategy()}, the
+         * attempt timeout as {@code apiCallTimeout} and {@code apiCallAttemptTimeout}, and a scheduled executor on a
+         * timer wheel that arms and cancels those timeouts at next to no cost (the SDK's default executor wakes a
+         * thread twice per request for them). The clients are closed with this one. Prefer it to
+         * {@link #regionClients}: the same settings, without having to remember Latitude's.
+         *
+         * <pre>{@code .buildClients(b -> b.credentialsProvider(credentials))}</pre>
+         *
+         * @param settings applied to each region's builder
+         * @return this builder
+         */
+        public Builder buildClients(Consumer<S3ClientBuilder> settings) {
+            Objects.requireNonNull(settings, "settings");
+            return buildClients((region, b) -> settings.accept(b));
+        }
+
+        /**
+         * Like {@link #buildClients(Consumer)}, with settings that depend on the region (an endpoint, credentials or
+         * a proxy per region).
+         *
+         * @param settings given each region's id and builder
+         * @return this builder
+         */
+        public Builder buildClients(BiConsumer<String, S3ClientBuilder> settings) {
+            Objects.requireNonNull(settings, "settings");
+            return maker((region, defaults) -> defaults.make(S3Client.builder(), region, settings));
         }
 
         /**

@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The code shown in the README's S3 section and in {@code docs/S3.md}, compiled and run here so the docs stay true.
@@ -45,12 +44,10 @@ class S3DocSnippetsTest {
                 .dataPolicies(DataPolicies.builder()  // by logical bucket; photos: one writer (us-east-1)
                         .exact("invoices", DataPolicy.builder().writeMode(WriteMode.MULTI_WRITER).build())
                         .build())
-                .regionClients(region -> S3Client.builder().region(Region.of(region))
-                        .credentialsProvider(credentials)
-                        .overrideConfiguration(o -> o.retryStrategy(MultiRegionS3Client.failoverRetryStrategy()))
-                        .build())
+                .buildClients(b -> b.credentialsProvider(credentials)) // Latitude makes one S3Client per region
                 .build();
         // end snippet
+        assertThat(s3.regionClient("eu-west-1").serviceClientConfiguration().region()).isEqualTo(Region.EU_WEST_1);
         s3.close();
     }
 

@@ -97,18 +97,14 @@ class S3IntegrationTest {
                 .localRegion(LOCAL).build();
         Map<String, String> buckets = Map.of(WRITER, WRITER_BUCKET, LOCAL, LOCAL_BUCKET);
         client = MultiRegionS3Client.builder().topology(topology).bucket("photos", buckets)
-                .regionClients(r -> S3Regions.clientBuilder(lab.region(r))
-                        .overrideConfiguration(o -> o.retryStrategy(MultiRegionS3Client.failoverRetryStrategy()))
-                        .build())
+                .buildClients((r, b) -> S3Regions.configure(b, lab.region(r)))
                 .openTelemetry(otel)
                 .router(r -> r.routingPolicy(RoutingPolicy.failover().priority(LOCAL, WRITER).build())
                         .hedging(HedgingConfig.disabled()).attemptTimeout(Duration.ofMillis(500))
                         .deadline(Duration.ofSeconds(10)))
                 .build();
         async = MultiRegionS3AsyncClient.builder().topology(topology).bucket("photos", buckets)
-                .regionClients(r -> S3Regions.asyncClientBuilder(lab.region(r))
-                        .overrideConfiguration(o -> o.retryStrategy(MultiRegionS3Client.failoverRetryStrategy()))
-                        .build())
+                .buildClients((r, b) -> S3Regions.configure(b, lab.region(r)))
                 .openTelemetry(otel)
                 .router(r -> r.routingPolicy(RoutingPolicy.failover().priority(LOCAL, WRITER).build())
                         .hedging(HedgingConfig.disabled()).attemptTimeout(Duration.ofMillis(500))
@@ -290,6 +286,20 @@ class S3IntegrationTest {
     private record Sent(String region, String operation, Thread thread, Duration attemptTimeout, Duration callTimeout) {
     }
 
+    /** Records every request a region's client sends: on which thread, with which timeouts of its own. */
+    private static ExecutionInterceptor recording(String region, List<Sent> sent) {
+        return new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                AwsRequestOverrideConfiguration o = ((AwsRequest) context.request()).overrideConfiguration()
+                        .orElse(null);
+                sent.add(new Sent(region, context.request().getClass().getSimpleName(), Thread.currentThread(),
+                        o == null ? null : o.apiCallAttemptTimeout().orElse(null),
+                        o == null ? null : o.apiCallTimeout().orElse(null)));
+            }
+        };
+    }
+
     @Test
     void firstAttempts_runOnTheCaller_cutAtTheAttemptTimeout_fallbacksOnlyAtTheDeadline() {
         List<Sent> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -301,18 +311,7 @@ class S3IntegrationTest {
                 .bucket("photos", Map.of(WRITER, WRITER_BUCKET, LOCAL, LOCAL_BUCKET))
                 .regionClients(r -> S3Regions.clientBuilder(lab.region(r))
                         .overrideConfiguration(o -> o.retryStrategy(MultiRegionS3Client.failoverRetryStrategy())
-                                .addExecutionInterceptor(new ExecutionInterceptor() {
-                                    @Override
-                                    public void beforeExecution(Context.BeforeExecution context,
-                                            ExecutionAttributes attributes) {
-                                        AwsRequestOverrideConfiguration o = ((AwsRequest) context.request())
-                                                .overrideConfiguration().orElse(null);
-                                        sent.add(new Sent(r, context.request().getClass().getSimpleName(),
-                                                Thread.currentThread(),
-                                                o == null ? null : o.apiCallAttemptTimeout().orElse(null),
-                                                o == null ? null : o.apiCallTimeout().orElse(null)));
-                                    }
-                                }))
+                                .addExecutionInterceptor(recording(r, sent)))
                         .build())
                 .router(r -> r.routingPolicy(RoutingPolicy.failover().priority(LOCAL, WRITER).build())
                         .attemptTimeout(Duration.ofMillis(500)).deadline(Duration.ofSeconds(10)))
@@ -351,6 +350,69 @@ class S3IntegrationTest {
                         .isGreaterThan(Duration.ofMillis(500)).isLessThanOrEqualTo(Duration.ofSeconds(10));
             }).isNotEmpty();
         }
+    }
+
+    @Test
+    void builtClients_haveLatitudesSettingsWhereTheApplicationLeftGaps_andTheirTimeoutsCutTheCaller() {
+        List<Sent> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Topology topology = Topology.builder().region(RegionSpec.builder(WRITER).writer().build())
+                .region(RegionSpec.builder(LOCAL).build()).localRegion(LOCAL).build();
+        java.util.concurrent.ScheduledExecutorService sdkTimers;
+        try (MultiRegionS3Client c = MultiRegionS3Client.builder().topology(topology)
+                .bucket("photos", Map.of(WRITER, WRITER_BUCKET, LOCAL, LOCAL_BUCKET))
+                .buildClients((r, b) -> S3Regions.configure(b, lab.region(r))
+                        .overrideConfiguration(o -> o.putHeader("x-team", "photos")
+                                .addExecutionInterceptor(recording(r, sent))))
+                .router(r -> r.routingPolicy(RoutingPolicy.failover().priority(LOCAL, WRITER).build())
+                        .attemptTimeout(Duration.ofMillis(500)).deadline(Duration.ofSeconds(10)))
+                .build()) {
+            var config = c.regionClient(LOCAL).serviceClientConfiguration().overrideConfiguration();
+            assertThat(config.headers()).as("the application's settings stay").containsKey("x-team");
+            assertThat(config.retryStrategy()).as("Latitude's fill the gaps").isPresent();
+            assertThat(config.apiCallTimeout()).contains(Duration.ofMillis(500));
+            assertThat(config.apiCallAttemptTimeout()).contains(Duration.ofMillis(500));
+            assertThat(config.scheduledExecutorService()).isPresent();
+            sdkTimers = config.scheduledExecutorService().get();
+
+            lab.region(LOCAL).adminClient().putObject(p -> p.bucket(LOCAL_BUCKET).key("built/k"),
+                    RequestBody.fromString("v"));
+            lab.region(WRITER).adminClient().putObject(p -> p.bucket(WRITER_BUCKET).key("built/k"),
+                    RequestBody.fromString("v"));
+            Thread me = Thread.currentThread();
+            assertThat(body(c, "built/k")).isEqualTo("v");
+            assertThat(sent).singleElement().satisfies(g -> {
+                assertThat(g.thread()).isSameAs(me);
+                assertThat(g.attemptTimeout()).as("the client itself cuts at the attempt timeout: the request is"
+                        + " sent as it is").isNull();
+            });
+
+            lab.region(LOCAL).proxy().apply(Fault.blackhole());
+            try {
+                sent.clear();
+                long start = System.nanoTime();
+                assertThat(body(c, "built/k")).as("the SDK's timeout, on Latitude's timer, frees the caller")
+                        .isEqualTo("v");
+                assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(Duration.ofMillis(500).toNanos());
+                assertThat(sent.get(0).region()).isEqualTo(LOCAL);
+                assertThat(sent.get(0).thread()).isSameAs(me);
+                assertThat(sent).filteredOn(x -> x.region().equals(WRITER)).isNotEmpty();
+            } finally {
+                lab.region(LOCAL).proxy().apply(Fault.none());
+            }
+        }
+        assertThat(sdkTimers.isShutdown()).as("the made clients' timers are closed with the client").isTrue();
+    }
+
+    @Test
+    void regionClientsAndBuildClients_together_areRefused() {
+        var b = MultiRegionS3Client.builder()
+                .topology(Topology.builder().region(RegionSpec.builder(WRITER).writer().build())
+                        .region(RegionSpec.builder(LOCAL).build()).localRegion(LOCAL).build())
+                .bucket("photos", Map.of(WRITER, WRITER_BUCKET, LOCAL, LOCAL_BUCKET))
+                .regionClients(r -> S3Regions.clientBuilder(lab.region(r)).build())
+                .buildClients((r, cb) -> S3Regions.configure(cb, lab.region(r)));
+        assertThatThrownBy(b::build).isInstanceOf(dev.latitude.LatitudeConfigException.class)
+                .hasMessageContaining("regionClients(...) and buildClients(...)");
     }
 
     @Test

@@ -119,8 +119,30 @@ public final class S3Regions implements AutoCloseable {
      * @return the builder
      */
     public static S3ClientBuilder clientBuilder(Region region) {
-        return configured(S3Client.builder(), region, region.endpoint())
-                .httpClientBuilder(UrlConnectionHttpClient.builder());
+        return configure(S3Client.builder(), region);
+    }
+
+    /**
+     * Configures {@code builder} as {@link #clientBuilder(Region)} does, for a builder someone else made (a
+     * multi-region client's {@code buildClients(...)}).
+     *
+     * @param builder a sync client builder
+     * @param region a region of a lab
+     * @return the builder
+     */
+    public static S3ClientBuilder configure(S3ClientBuilder builder, Region region) {
+        return configured(builder, region, region.endpoint()).httpClientBuilder(UrlConnectionHttpClient.builder());
+    }
+
+    /**
+     * Configures {@code builder} as {@link #asyncClientBuilder(Region)} does, for a builder someone else made.
+     *
+     * @param builder an async client builder
+     * @param region a region of a lab
+     * @return the builder
+     */
+    public static S3AsyncClientBuilder configure(S3AsyncClientBuilder builder, Region region) {
+        return configured(builder, region, region.endpoint());
     }
 
     /**

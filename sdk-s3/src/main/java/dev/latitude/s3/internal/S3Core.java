@@ -22,6 +22,7 @@ import io.opentelemetry.api.trace.Tracer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
@@ -61,6 +62,8 @@ public final class S3Core<C> {
     private final AccessPoints accessPoints;
     private final String stampKey;
     private final boolean recordKeys;
+    /** Span attributes without a key, by operation and logical bucket. */
+    private final Map<String, Map<String, Attributes>> attributeCache = new ConcurrentHashMap<>();
     private final Uploads uploads;
     private final Session session;
     private final ConsistencyLevel consistency;
@@ -290,6 +293,15 @@ public final class S3Core<C> {
     }
 
     private Attributes attributes(String name, String bucket, String key) {
+        if ((!recordKeys || key == null) && buckets.logicalBuckets().contains(bucket)) {
+            // The same few per operation and logical bucket: built once.
+            return attributeCache.computeIfAbsent(name, n -> new ConcurrentHashMap<>())
+                    .computeIfAbsent(bucket, b -> build(name, b, null));
+        }
+        return build(name, bucket, key);
+    }
+
+    private Attributes build(String name, String bucket, String key) {
         AttributesBuilder a = Attributes.builder().put(RPC_SYSTEM, "aws-api").put(RPC_SERVICE, "S3")
                 .put(RPC_METHOD, name).put(BUCKET, bucket);
         if (recordKeys && key != null) {
