@@ -220,7 +220,10 @@ A scenario (`S3Scenario`, plain `main`) against the testkit's `S3Regions`: two S
 `failover().priority("eu-west-1", "us-east-1")`. Four parts, one run:
 
 - **Overhead** (`overhead_pct`): 1 KiB GetObjects from 4 threads, plain `S3Client` of eu-west-1 against the
-  multi-region client, 3 warm-up rounds and then more until the JIT settles (a 1 s round of each adds under 100 ms of compilation), then 6 interleaved 2 s rounds, medians compared (target ≤ 5). Two passes:
+  multi-region client (its region clients made by `buildClients`, as docs/S3.md recommends), 3 warm-up rounds and
+  then more until the JIT settles (a 1 s round of each adds under 100 ms of compilation), then 12 interleaved 2 s
+  rounds, each order half the time: `overhead_pct` compares the medians (target ≤ 5), `overhead_paired_pct` is the
+  median of the rounds' own ratios (less swayed by the machine's other loads). Two passes:
   the client's defaults (no suffix: hedging on, and a read runs on the calling thread while its region is calm, see
   docs/S3.md), and every attempt handed to the engine's attempt threads, `.router(b ->
   b.callerRunsFirstAttempt(false))` (suffix `_pooled`), the path a hedgeable read takes in a region that hedges
