@@ -32,7 +32,7 @@ import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
-import software.amazon.awssdk.core.async.ResponsePublisher;
+import software.amazon.awssdk.core.async.SdkPublisher;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3ServiceClientConfiguration;
 import software.amazon.awssdk.services.s3.S3Utilities;
@@ -125,12 +125,11 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
     @Override
     public <ReturnT> CompletableFuture<ReturnT> getObject(GetObjectRequest request,
             AsyncResponseTransformer<GetObjectResponse, ReturnT> transformer) {
-        OpenStreams<ResponsePublisher<GetObjectResponse>> streams =
-                new OpenStreams<>(MultiRegionS3AsyncClient::discard);
-        CompletableFuture<ResponsePublisher<GetObjectResponse>> routed = readObject("GetObject", request.bucket(),
+        OpenStreams<OpenBody> streams = new OpenStreams<>(OpenBody::discard);
+        CompletableFuture<OpenBody> routed = readObject("GetObject", request.bucket(),
                 request.key(), (c, b) -> {
-                    CompletableFuture<ResponsePublisher<GetObjectResponse>> f = c.getObject(
-                            request.toBuilder().bucket(b).build(), AsyncResponseTransformer.toPublisher());
+                    CompletableFuture<OpenBody> f = c.getObject(request.toBuilder().bucket(b).build(),
+                            new KeepOpen());
                     return Futures.propagateCancellation(f.thenApply(streams::opened), f);
                 }, p -> p.response().metadata());
         CompletableFuture<ReturnT> result = new CompletableFuture<>();
@@ -144,7 +143,7 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
             try {
                 CompletableFuture<ReturnT> transformed = transformer.prepare();
                 transformer.onResponse(publisher.response());
-                transformer.onStream(publisher);
+                transformer.onStream(publisher.body());
                 transformed.whenComplete((v, e) -> {
                     if (e != null) {
                         result.completeExceptionally(e);
@@ -154,7 +153,7 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
                 });
             } catch (RuntimeException e) {
                 transformer.exceptionOccurred(e);
-                discard(publisher);
+                publisher.discard();
                 result.completeExceptionally(e);
             }
         });
@@ -166,8 +165,47 @@ public final class MultiRegionS3AsyncClient implements S3AsyncClient {
         return CompletableFuture.failedFuture(MultiRegionS3Client.unsupported(operation, reason));
     }
 
+    /**
+     * A GetObject answer whose body is still unsubscribed, kept so the answer can be checked (and a stale replica's
+     * given up) before the caller's transformer takes the body. Not the SDK's {@code ResponsePublisher}: each of those
+     * arms a 60 s abort timer on a shared executor that keeps it queued, cancelled or not, for the whole 60 s.
+     */
+    private record OpenBody(GetObjectResponse response, SdkPublisher<ByteBuffer> body) {
+        /** Gives up a body that will not be read: subscribes and cancels at once, releasing the connection. */
+        void discard() {
+            MultiRegionS3AsyncClient.discard(body);
+        }
+    }
+
+    /** Takes a GetObject answer as it arrives: the response, then the body's publisher, left unsubscribed. */
+    private static final class KeepOpen implements AsyncResponseTransformer<GetObjectResponse, OpenBody> {
+        private volatile CompletableFuture<OpenBody> future;
+        private volatile GetObjectResponse response;
+
+        @Override
+        public CompletableFuture<OpenBody> prepare() {
+            future = new CompletableFuture<>(); // once per SDK attempt: the latest is the one that completes
+            return future;
+        }
+
+        @Override
+        public void onResponse(GetObjectResponse r) {
+            response = r;
+        }
+
+        @Override
+        public void onStream(SdkPublisher<ByteBuffer> publisher) {
+            future.complete(new OpenBody(response, publisher));
+        }
+
+        @Override
+        public void exceptionOccurred(Throwable error) {
+            future.completeExceptionally(error);
+        }
+    }
+
     /** Gives up a response body that will not be read: subscribes and cancels at once, releasing the connection. */
-    private static void discard(ResponsePublisher<?> publisher) {
+    private static void discard(SdkPublisher<ByteBuffer> publisher) {
         publisher.subscribe(new Subscriber<ByteBuffer>() {
             @Override
             public void onSubscribe(Subscription s) {

@@ -32,7 +32,6 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.AwsRequest;
-import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -213,11 +212,11 @@ public final class MultiRegionS3Client implements S3Client {
     @Override
     public <ReturnT> ReturnT getObject(GetObjectRequest request,
             ResponseTransformer<GetObjectResponse, ReturnT> transformer) {
-        OpenStreams<ResponseInputStream<GetObjectResponse>> streams = new OpenStreams<>(ResponseInputStream::abort);
-        ResponseInputStream<GetObjectResponse> in;
+        OpenStreams<OpenBody> streams = new OpenStreams<>(OpenBody::abort);
+        OpenBody in;
         try {
             in = readObject("GetObject", request.bucket(), request.key(),
-                    (c, b) -> streams.opened(c.getObject(request.toBuilder().bucket(b).build())),
+                    (c, b) -> streams.opened(c.getObject(request.toBuilder().bucket(b).build(), OpenBody.KEEP_OPEN)),
                     s -> s.response().metadata());
         } catch (RuntimeException e) {
             streams.settle(null);
@@ -228,16 +227,30 @@ public final class MultiRegionS3Client implements S3Client {
     }
 
     /**
+     * A GetObject answer whose body is still unread: what the SDK hands a response transformer, kept open so the
+     * answer can be checked (and a stale replica's given up) before the caller's transformer reads it. Not the SDK's
+     * {@code ResponseInputStream}: each of those arms a 60 s abort timer on a shared executor that keeps it queued,
+     * cancelled or not, for the whole 60 s.
+     */
+    private record OpenBody(GetObjectResponse response, AbortableInputStream body) {
+        static final ResponseTransformer<GetObjectResponse, OpenBody> KEEP_OPEN =
+                ResponseTransformer.unmanaged(OpenBody::new);
+
+        void abort() {
+            body.abort();
+        }
+    }
+
+    /**
      * Hands the winning response to the caller's transformer, as the SDK does: after a transformer that succeeded the
      * stream is closed (a connection read to the end goes back to its pool), after one that failed it is aborted (the
      * connection is dropped); a transformer that keeps the stream open owns it.
      */
-    private static <R> R transform(ResponseInputStream<GetObjectResponse> in,
-            ResponseTransformer<GetObjectResponse, R> transformer) {
+    private static <R> R transform(OpenBody in, ResponseTransformer<GetObjectResponse, R> transformer) {
         boolean keep = false;
         boolean succeeded = false;
         try {
-            R result = transformer.transform(in.response(), AbortableInputStream.create(in, in::abort));
+            R result = transformer.transform(in.response(), in.body());
             keep = transformer.needsConnectionLeftOpen();
             succeeded = true;
             return result;
@@ -254,9 +267,9 @@ public final class MultiRegionS3Client implements S3Client {
         }
     }
 
-    private static void closeQuietly(ResponseInputStream<GetObjectResponse> in) {
+    private static void closeQuietly(OpenBody in) {
         try {
-            in.close();
+            in.body().close();
         } catch (java.io.IOException | RuntimeException e) {
             in.abort(); // the connection cannot be reused; drop it
         }
