@@ -1,5 +1,6 @@
 package dev.latitude.benchmarks;
 
+import dev.latitude.HedgingConfig;
 import dev.latitude.RegionSpec;
 import dev.latitude.RoutingPolicy;
 import dev.latitude.Session;
@@ -54,8 +55,9 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  *   <li><b>Overhead</b>: 1 KiB GetObjects from 4 threads through a plain {@code S3Client} of eu-west-1 and through the
  *       multi-region client (its region clients made by {@code buildClients}), 12 interleaved rounds;
  *       {@code overhead_pct} compares the median throughputs, {@code overhead_paired_pct} is the median of the rounds'
- *       own ratios. Two passes: the client's defaults (hedging on; a read runs on the calling thread while its region
- *       is calm), and every attempt
+ *       own ratios. Three passes: the client's defaults with hedging off (no suffix: the wrapper's own cost), the
+ *       client's defaults (suffix {@code _hedged}: hedging on, a read runs on the calling thread while its region is
+ *       calm; the hedges' extra requests land on the same two CPUs as everything else), and every attempt
  *       handed to the engine's attempt threads ({@code callerRunsFirstAttempt(false)}, suffix {@code _pooled}), the
  *       path a hedgeable read takes in a troubled region.</li>
  *   <li><b>Large objects</b>: 64 MiB GetObjects (read to the end into one reused buffer) and PutObjects (from one
@@ -114,16 +116,21 @@ final class S3Scenario {
             Topology topology = Topology.builder().region(RegionSpec.builder(WRITER).writer().build())
                     .region(RegionSpec.builder(LOCAL).build()).localRegion(LOCAL).build();
             List<String> m = new ArrayList<>();
-            try (MultiRegionS3Client wrapped = wrapped(lab, topology, false);
-                    MultiRegionS3Client pooled = wrapped(lab, topology, true)) {
+            try (MultiRegionS3Client wrapped = wrapped(lab, topology, Kind.DEFAULTS);
+                    MultiRegionS3Client unhedged = wrapped(lab, topology, Kind.UNHEDGED);
+                    MultiRegionS3Client pooled = wrapped(lab, topology, Kind.POOLED)) {
                 if (parts.contains("overhead")) {
                     // The pooled pass first: the JVM (S3Proxy's servers included) is still compiling through the
-                    // first pass's warm-up, and the defaults are the figure the target is about.
+                    // first pass's warm-up; the wrapper's own cost (hedging off) last, the most settled.
                     System.out.println("s3: overhead pass: every attempt on the attempt threads"
                             + " (callerRunsFirstAttempt(false))");
                     List<String> pooledFigures = overhead(plainLocal, pooled, "_pooled");
-                    System.out.println("s3: overhead pass: the client's defaults");
-                    m.addAll(overhead(plainLocal, wrapped, ""));
+                    System.out.println("s3: overhead pass: the client's defaults (hedging on)");
+                    List<String> hedgedFigures = overhead(plainLocal, wrapped, "_hedged");
+                    System.out.println("s3: overhead pass: the client's defaults but hedging off (the wrapper's own"
+                            + " cost)");
+                    m.addAll(overhead(plainLocal, unhedged, ""));
+                    m.addAll(hedgedFigures);
                     m.addAll(pooledFigures);
                 }
                 if (parts.contains("large")) {
@@ -140,20 +147,31 @@ final class S3Scenario {
         }
     }
 
+    /** The multi-region clients the overhead passes compare with the plain client. */
+    private enum Kind {
+        /** The client's defaults (hedging on; a read runs on the calling thread while its region is calm). */
+        DEFAULTS,
+        /** The defaults with hedging off: the wrapper's own cost, without the hedges' extra requests. */
+        UNHEDGED,
+        /** The defaults with every attempt handed to the engine's attempt threads. */
+        POOLED
+    }
+
     /**
-     * A multi-region client over clients of the lab's fronts, routing to eu-west-1 first. The only difference between
-     * the two kinds: {@code pooled} hands every attempt to the engine's attempt threads; otherwise the client's
-     * defaults apply.
+     * A multi-region client over clients of the lab's fronts (made by {@code buildClients}), routing to eu-west-1
+     * first, with the client's defaults but for what {@code kind} changes.
      */
-    private static MultiRegionS3Client wrapped(S3Regions lab, Topology topology, boolean pooled) {
+    private static MultiRegionS3Client wrapped(S3Regions lab, Topology topology, Kind kind) {
         return MultiRegionS3Client.builder().topology(topology)
                 .bucket(LOGICAL, BUCKETS)
                 .buildClients((r, b) -> S3Regions.configure(b, lab.region(r)))
                 .router(r -> {
                     r.routingPolicy(RoutingPolicy.failover().priority(LOCAL, WRITER).build())
                             .attemptTimeout(Duration.ofMillis(300)).deadline(Duration.ofSeconds(30));
-                    if (pooled) {
+                    if (kind == Kind.POOLED) {
                         r.callerRunsFirstAttempt(false);
+                    } else if (kind == Kind.UNHEDGED) {
+                        r.hedging(HedgingConfig.disabled());
                     }
                 })
                 .build();

@@ -236,8 +236,14 @@ public final class MultiRegionS3Client implements S3Client {
         static final ResponseTransformer<GetObjectResponse, OpenBody> KEEP_OPEN =
                 ResponseTransformer.unmanaged(OpenBody::new);
 
+        /** Drops the connection and closes the stream, as the SDK's {@code ResponseInputStream.abort()} does. */
         void abort() {
             body.abort();
+            try {
+                body.close();
+            } catch (java.io.IOException | RuntimeException e) {
+                // the connection is dropped already; nothing is left to release
+            }
         }
     }
 
@@ -271,7 +277,7 @@ public final class MultiRegionS3Client implements S3Client {
         try {
             in.body().close();
         } catch (java.io.IOException | RuntimeException e) {
-            in.abort(); // the connection cannot be reused; drop it
+            in.body().abort(); // the connection cannot be reused; drop it
         }
     }
 
