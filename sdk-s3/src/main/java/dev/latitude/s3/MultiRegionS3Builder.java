@@ -42,7 +42,8 @@ import software.amazon.awssdk.services.s3control.S3ControlClient;
 /**
  * The settings {@link MultiRegionS3Client.Builder} and {@link MultiRegionS3AsyncClient.Builder} share. Required:
  * {@link #topology(Topology)}, at least one {@link #bucket(String, Map) bucket mapping}, and a client for every region
- * ({@link #regionClient} or {@link #regionClients}).
+ * ({@link #regionClient}, {@link #regionClients}, or {@code buildClients(...)} on the concrete builder, which makes
+ * them with Latitude's settings).
  *
  * <p>Defaults: {@link DataPolicies#defaults()} (single writer: the topology's writer regions take writes; give a
  * bucket {@code WriteMode.MULTI_WRITER} when its replication is bidirectional); the write stamp in user metadata
@@ -87,7 +88,6 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
         this.maker = maker;
         return self();
     }
-
 
     /**
      * Sets the regions: ids (the AWS region names), roles, jurisdictions, locations and the local region. Required.
@@ -193,7 +193,10 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
 
     /**
      * Makes the clients of the regions not given one with {@link #regionClient}: the factory is told the region id.
-     * Clients it makes are closed with the multi-region client.
+     * Clients it makes are closed with the multi-region client. They are used as they are: give them
+     * {@link MultiRegionS3Client#failoverRetryStrategy()}; Latitude then sets each request's timeouts, which the SDK
+     * arms on its own timer executor at a cost per request. {@code buildClients(...)} on the concrete builder makes
+     * them with Latitude's settings instead.
      *
      * @param factory makes a region's client
      * @return this builder
@@ -326,23 +329,27 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
         RegionClients made = new RegionClients(lb.attemptTimeout(), failoverRetryStrategy(), owned);
         Set<String> madeRegions = new HashSet<>();
         Map<String, C> all = new LinkedHashMap<>();
-        for (RegionSpec r : topology.regions()) {
-            C c = clients.get(r.id());
-            if (c == null) {
-                if (factory != null) {
-                    c = Objects.requireNonNull(factory.apply(r.id()), "the regionClients factory returned null");
-                } else if (maker != null) {
-                    c = maker.apply(r.id(), made);
-                    madeRegions.add(r.id());
-                } else {
-                    closeAll(owned);
-                    throw new LatitudeConfigException("regionClient", "region '" + r.id() + "' has no client; give"
-                            + " one with regionClient(\"" + r.id() + "\", client), or let this builder make them"
-                            + " with buildClients(settings)");
+        try {
+            for (RegionSpec r : topology.regions()) {
+                C c = clients.get(r.id());
+                if (c == null) {
+                    if (factory != null) {
+                        c = Objects.requireNonNull(factory.apply(r.id()), "the regionClients factory returned null");
+                    } else if (maker != null) {
+                        c = maker.apply(r.id(), made);
+                        madeRegions.add(r.id());
+                    } else {
+                        throw new LatitudeConfigException("regionClient", "region '" + r.id() + "' has no client;"
+                                + " give one with regionClient(\"" + r.id() + "\", client), or let this builder make"
+                                + " them with buildClients(settings)");
+                    }
+                    owned.add(c);
                 }
-                owned.add(c);
+                all.put(r.id(), c);
             }
-            all.put(r.id(), c);
+        } catch (RuntimeException e) {
+            closeAll(owned); // the clients made so far, and the timers
+            throw e;
         }
         String probeBucket = map.logicalBuckets().iterator().next();
         HealthProbe healthProbe = region -> {
