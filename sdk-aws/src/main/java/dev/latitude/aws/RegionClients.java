@@ -16,10 +16,11 @@ import software.amazon.awssdk.retries.api.RetryStrategy;
  * own settings and only where those left a gap:
  * <ul>
  *   <li>the failover retry strategy ({@link FailoverRetryStrategy}), so a failing region is left quickly;</li>
- *   <li>{@code apiCallTimeout} and {@code apiCallAttemptTimeout} at the engine's attempt timeout, so a request sent
- *       from the calling thread ends by itself when the engine would move on ({@link AttemptTimeouts} lengthens it per
- *       request where the call should run longer);</li>
- *   <li>a {@link TimeoutScheduler} on a timer wheel, so those timeouts cost next to nothing.</li>
+ *   <li>for DynamoDB, {@code apiCallTimeout} and {@code apiCallAttemptTimeout} at the engine's attempt timeout, so a
+ *       request sent from the calling thread ends by itself when the engine would move on ({@link AttemptTimeouts}
+ *       lengthens it per request where the call should run longer);</li>
+ *   <li>a {@link TimeoutScheduler} on a timer wheel, so request timeouts (the client's, or those Latitude sets per
+ *       request) cost next to nothing.</li>
  * </ul>
  * The timer wheel is the engine's too, unless the engine was given a scheduler of its own (a test's manual clock):
  * then the SDK's timeouts keep real time on the wheel alone. Made once per multi-region client, when its first region
@@ -29,6 +30,7 @@ import software.amazon.awssdk.retries.api.RetryStrategy;
  */
 public final class RegionClients {
     private final Duration attemptTimeout;
+    private final boolean clientTimeouts;
     private final RetryStrategy retryStrategy;
     private final List<AutoCloseable> owned;
     private TimerWheel wheel;
@@ -36,11 +38,17 @@ public final class RegionClients {
 
     /**
      * @param attemptTimeout the engine's attempt timeout
+     * @param clientTimeouts whether to give the clients the attempt timeout as their own {@code apiCallTimeout} and
+     *     {@code apiCallAttemptTimeout}: only for an adapter that gives every request that may run longer its own
+     *     (DynamoDB); S3 sends requests straight to a region's client (multipart parts, the non-blocking client's
+     *     calls) that may rightly take longer, so its clients get none and its requests are bounded one by one
      * @param retryStrategy the service's failover retry strategy
      * @param owned closed with the multi-region client; the wheel and the scheduler are added when made
      */
-    public RegionClients(Duration attemptTimeout, RetryStrategy retryStrategy, List<AutoCloseable> owned) {
+    public RegionClients(Duration attemptTimeout, boolean clientTimeouts, RetryStrategy retryStrategy,
+            List<AutoCloseable> owned) {
         this.attemptTimeout = attemptTimeout;
+        this.clientTimeouts = clientTimeouts;
         this.retryStrategy = retryStrategy;
         this.owned = owned;
     }
@@ -48,7 +56,7 @@ public final class RegionClients {
     /**
      * Sets Latitude's defaults on {@code builder} where its override configuration has none (call it after the
      * application's settings): a retry strategy (unless a retry strategy, policy or mode is set), the two request
-     * timeouts, and the scheduled executor. Not thread-safe: builders make their clients on one thread.
+     * timeouts (if this adapter asked for them), and the scheduled executor. Not thread-safe: builders make their clients on one thread.
      *
      * @param builder a region client's builder
      */
@@ -58,10 +66,10 @@ public final class RegionClients {
         if (own.retryStrategy().isEmpty() && own.retryPolicy().isEmpty() && own.retryMode().isEmpty()) {
             b.retryStrategy(retryStrategy);
         }
-        if (own.apiCallTimeout().isEmpty()) {
+        if (clientTimeouts && own.apiCallTimeout().isEmpty()) {
             b.apiCallTimeout(attemptTimeout);
         }
-        if (own.apiCallAttemptTimeout().isEmpty()) {
+        if (clientTimeouts && own.apiCallAttemptTimeout().isEmpty()) {
             b.apiCallAttemptTimeout(attemptTimeout);
         }
         if (own.scheduledExecutorService().isEmpty()) {

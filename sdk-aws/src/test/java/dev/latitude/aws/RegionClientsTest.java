@@ -22,7 +22,7 @@ class RegionClientsTest {
     @Test
     void fillsEveryGap_withOneSchedulerAndWheelForAllClients() throws Exception {
         List<AutoCloseable> owned = new ArrayList<>();
-        RegionClients made = new RegionClients(Duration.ofMillis(300), failover, owned);
+        RegionClients made = new RegionClients(Duration.ofMillis(300), true, failover, owned);
         DynamoDbClientBuilder a = DynamoDbClient.builder();
         DynamoDbClientBuilder b = DynamoDbClient.builder();
         made.apply(a);
@@ -40,9 +40,25 @@ class RegionClientsTest {
     }
 
     @Test
+    void withoutClientTimeouts_setsNone() throws Exception {
+        List<AutoCloseable> owned = new ArrayList<>();
+        RegionClients made = new RegionClients(Duration.ofMillis(300), false, failover, owned);
+        DynamoDbClientBuilder b = DynamoDbClient.builder();
+        made.apply(b);
+        ClientOverrideConfiguration c = b.overrideConfiguration();
+        assertThat(c.apiCallTimeout()).isEmpty();
+        assertThat(c.apiCallAttemptTimeout()).isEmpty();
+        assertThat(c.retryStrategy()).containsSame(failover);
+        assertThat(c.scheduledExecutorService()).get().isInstanceOf(TimeoutScheduler.class);
+        for (AutoCloseable o : owned) {
+            o.close();
+        }
+    }
+
+    @Test
     void keepsWhatTheApplicationSet() {
         List<AutoCloseable> owned = new ArrayList<>();
-        RegionClients made = new RegionClients(Duration.ofMillis(300), failover, owned);
+        RegionClients made = new RegionClients(Duration.ofMillis(300), true, failover, owned);
         java.util.concurrent.ScheduledExecutorService own = java.util.concurrent.Executors.newScheduledThreadPool(1);
         try {
             DynamoDbClientBuilder b = DynamoDbClient.builder().overrideConfiguration(o -> o
@@ -66,7 +82,7 @@ class RegionClientsTest {
         Topology topology = Topology.builder().region(RegionSpec.builder("us-east-1").writer().build())
                 .localRegion("us-east-1").build();
         List<AutoCloseable> owned = new ArrayList<>();
-        RegionClients made = new RegionClients(Duration.ofMillis(300), failover, owned);
+        RegionClients made = new RegionClients(Duration.ofMillis(300), true, failover, owned);
         Latitude.Builder none = Latitude.builder().topology(topology);
         made.shareTimer(none);
         assertThat(none.scheduler()).as("no client was made: nothing to share").isEmpty();

@@ -523,7 +523,7 @@ public final class MultiRegionDynamoDbAsyncClient extends MultiRegionClientBase<
         public MultiRegionDynamoDbAsyncClient build() {
             Latitude.Builder engine = engineBuilder();
             List<AutoCloseable> resources = new ArrayList<>();
-            RegionClients made = new RegionClients(engine.attemptTimeout(),
+            RegionClients made = new RegionClients(engine.attemptTimeout(), true,
                     MultiRegionDynamoDbClient.failoverRetryStrategy(), resources);
             Map<String, DynamoDbAsyncClient> clients = clients(given,
                     clientSettings == null ? null : id -> made.make(DynamoDbAsyncClient.builder(), id, clientSettings),

@@ -597,7 +597,8 @@ public final class MultiRegionDynamoDbClient extends MultiRegionClientBase<Dynam
         public MultiRegionDynamoDbClient build() {
             Latitude.Builder engine = engineBuilder();
             List<AutoCloseable> resources = new ArrayList<>();
-            RegionClients made = new RegionClients(engine.attemptTimeout(), failoverRetryStrategy(), resources);
+            RegionClients made = new RegionClients(engine.attemptTimeout(), true,
+                    failoverRetryStrategy(), resources);
             Map<String, DynamoDbClient> clients = clients(given, clientSettings == null ? null
                     : id -> made.make(DynamoDbClient.builder(), id, clientSettings), resources);
             AttemptTimeouts timeouts = timeouts(engine, clients, resources, made);

@@ -326,7 +326,10 @@ public abstract class MultiRegionS3Builder<B extends MultiRegionS3Builder<B, C>,
                     + " given; give one of them: buildClients lets this builder make the clients with Latitude's"
                     + " settings, regionClients makes them yourself");
         }
-        RegionClients made = new RegionClients(lb.attemptTimeout(), failoverRetryStrategy(), owned);
+        // No timeouts of the clients' own: multipart parts and the non-blocking client's calls go straight to a region's
+        // client and may rightly take longer than the attempt timeout; the blocking client bounds its requests one by
+        // one (AttemptTimeouts).
+        RegionClients made = new RegionClients(lb.attemptTimeout(), false, failoverRetryStrategy(), owned);
         Set<String> madeRegions = new HashSet<>();
         Map<String, C> all = new LinkedHashMap<>();
         try {

@@ -1277,10 +1277,9 @@ public final class MultiRegionS3Client implements S3Client {
         /**
          * Lets this builder make the client of every region not given one with {@code regionClient}: {@code
          * S3Client.builder()} with the region, then {@code settings} (credentials, HTTP client, endpoint, S3 options),
-         * then, where those left them unset, Latitude's: {@link MultiRegionS3Client#failoverRetryStrategy()}, the
-         * attempt timeout as {@code apiCallTimeout} and {@code apiCallAttemptTimeout}, and a scheduled executor on a
-         * timer wheel that arms and cancels those timeouts at next to no cost (the SDK's default executor wakes a
-         * thread twice per request for them). The clients are closed with this one. Prefer it to
+         * then, where those left them unset, Latitude's: {@link MultiRegionS3Client#failoverRetryStrategy()} and a
+         * scheduled executor on a timer wheel that arms and cancels the request timeouts Latitude sets at next to no
+         * cost (the SDK's default executor wakes a thread twice per request for them). The clients are closed with this one. Prefer it to
          * {@link #regionClients}: the same settings, without having to remember Latitude's.
          *
          * <pre>{@code .buildClients(b -> b.credentialsProvider(credentials))}</pre>
